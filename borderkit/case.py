@@ -1,0 +1,631 @@
+"""A delimitation case: a folder with ``case.toml``, its data files and ``SOURCES.md``.
+
+``case.toml`` (format 1) holds:
+
+- ``id``, ``title``, ``description``;
+- ``[[countries]]``: ``code`` and ``name`` of the two parties;
+- ``[[pairs]]``: settlement pairs, ``id``, optional ``section``, and one key per
+  country code giving the settlement's name in the settlements layer;
+- ``[layers.<name>]``: ``role`` (see :data:`ROLES`), ``path`` (inside the folder),
+  ``crs``, ``accuracy_m`` and provenance (``source``, ``licence``, ``date``); line
+  layers give ``left``, the country on the left when walking the line in vertex order;
+- ``[[claims]]``: reported figures: ``quantity`` (length, area, count), ``scope``
+  (``"total"`` or a list of pair ids), ``value``, ``unit``, optional ``precision``,
+  ``direction``, ``subject`` and who said it, where and when;
+- ``[[checks]]``: claims checked against each other (``sum`` of parts vs a total,
+  ``equal`` totals).
+
+:func:`load_case` validates everything on load and names the file, key, bad value and
+fix in every error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from borderkit.crs import Transformation
+from borderkit.errors import BorderkitError, CaseError, CaseNotFoundError
+from borderkit.readers import read_layer
+
+__all__ = [
+    "ROLES",
+    "Case",
+    "Check",
+    "Claim",
+    "Country",
+    "Layer",
+    "Pair",
+    "case_dirs",
+    "list_cases",
+    "load_case",
+]
+
+FORMAT_VERSION = 1
+
+#: Layer roles and what they hold. ``one`` roles may appear once per case.
+ROLES: Mapping[str, str] = {
+    "settlements": "points with a name and a country (one)",
+    "turning_points": "points of the new line, ordered by an `order` field (one)",
+    "new_line": "the delimited line, as lines (one)",
+    "new_line_alt": "another rendering of the new line, for uncertainty (one)",
+    "old_line": "the line held before, as lines (one)",
+    "extent": "polygon bounding the delimited stretch (one)",
+    "buildings": "buildings, points or polygons",
+    "plots": "parcels or plots, polygons",
+    "roads": "roads, lines",
+    "features": "any other named feature layer",
+    "context": "shown on maps only",
+}
+_SINGLE_ROLES = {"settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent"}
+QUANTITIES = {"length": {"m": 1.0, "km": 1000.0}, "area": {"m2": 1.0, "ha": 1e4, "km2": 1e6}}
+_TOP_KEYS = {"format", "id", "title", "description", "countries", "pairs", "layers", "claims", "checks"}
+_LAYER_KEYS = {
+    "role", "path", "crs", "operation", "accuracy_m", "accuracy_m_by_name", "left", "source",
+    "licence", "license", "date", "name_field", "country_field", "layer", "line_type", "columns",
+    "note",
+}
+_CLAIM_KEYS = {
+    "id", "quantity", "scope", "value", "unit", "precision", "direction", "subject", "wording",
+    "said_by", "source", "date", "note",
+}
+_CHECK_KEYS = {"id", "kind", "parts", "total", "claims", "note"}
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Country:
+    """One party to the delimitation."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two settlements facing each other across the line, one per country."""
+
+    id: str
+    section: int | None
+    settlements: Mapping[str, str]
+
+    @property
+    def label(self) -> str:
+        """``"Baghanis – Bağanis Ayrım"``: the pair's settlements joined by a dash."""
+        return " – ".join(self.settlements.values())
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A figure someone reported about the delimitation.
+
+    ``value`` is in ``unit``; ``precision`` is the half-width, in ``unit``, that the
+    wording implies ("12 km" = ±0.5 km, "12.7 km" = ±0.05 km).
+    """
+
+    id: str
+    quantity: str
+    scope: tuple[str, ...]
+    value: float
+    unit: str
+    precision: float
+    direction: str | None = None
+    subject: str | None = None
+    wording: str = ""
+    said_by: str = ""
+    source: str = ""
+    date: str = ""
+
+    @property
+    def is_total(self) -> bool:
+        """True when the claim is about the whole stretch, not named pairs."""
+        return not self.scope
+
+    @property
+    def scale(self) -> float:
+        """Factor from ``unit`` to SI (m or m²); 1 for counts."""
+        return QUANTITIES.get(self.quantity, {}).get(self.unit, 1.0)
+
+    @property
+    def value_si(self) -> float:
+        """The reported value in metres or square metres (counts unchanged)."""
+        return self.value * self.scale
+
+    @property
+    def precision_si(self) -> float:
+        """The wording's half-width in metres or square metres."""
+        return self.precision * self.scale
+
+
+@dataclass(frozen=True)
+class Check:
+    """Claims checked against each other: a ``sum`` of parts vs a total, or ``equal``."""
+
+    id: str
+    kind: str
+    claims: tuple[str, ...]
+    total: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One data file of a case, read and brought to WGS 84."""
+
+    name: str
+    role: str
+    path: Path
+    crs: str
+    accuracy_m: float
+    frame: gpd.GeoDataFrame = field(repr=False)
+    transformation: Transformation
+    source: str = ""
+    licence: str = ""
+    date: str = ""
+    left: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def union(self) -> shapely.Geometry:
+        """All features of the layer as one geometry (lines merged)."""
+        geoms = self.frame.geometry.dropna()
+        merged = shapely.union_all(geoms.to_numpy())
+        if merged.geom_type == "MultiLineString":
+            merged = shapely.line_merge(merged)
+        return merged
+
+    def provenance(self) -> dict[str, Any]:
+        """Source, licence, date and accuracy of the file, as recorded in case.toml."""
+        return {
+            "layer": self.name,
+            "role": self.role,
+            "path": self.path.as_posix(),
+            "source": self.source,
+            "licence": self.licence,
+            "date": self.date,
+            "accuracy_m": self.accuracy_m,
+            "transformation": self.transformation.to_dict(),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """A delimitation case as :func:`load_case` returns it."""
+
+    id: str
+    title: str
+    root: Path
+    countries: tuple[Country, Country]
+    pairs: tuple[Pair, ...]
+    layers: Mapping[str, Layer]
+    claims: tuple[Claim, ...]
+    checks: tuple[Check, ...] = ()
+    description: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, "
+            f"{len(self.claims)} claims>"
+        )
+
+    def layer(self, role: str) -> Layer | None:
+        """The layer with a single-use ``role``, or ``None`` when the case has none."""
+        found = [lay for lay in self.layers.values() if lay.role == role]
+        return found[0] if found else None
+
+    def layers_with_role(self, role: str) -> list[Layer]:
+        """Every layer with ``role`` (context, buildings, ... may repeat)."""
+        return [lay for lay in self.layers.values() if lay.role == role]
+
+    def country(self, code: str) -> Country:
+        """The country with ISO code ``code``."""
+        for c in self.countries:
+            if c.code == code:
+                return c
+        msg = f"case {self.id!r}: no country {code!r}; the case has {[c.code for c in self.countries]}"
+        raise CaseError(msg)
+
+    def other(self, code: str) -> str:
+        """The code of the other country."""
+        a, b = self.countries
+        return b.code if code == a.code else a.code
+
+    def claim(self, claim_id: str) -> Claim:
+        """The claim with ``claim_id``."""
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        msg = f"case {self.id!r}: no claim {claim_id!r}"
+        raise CaseError(msg)
+
+    def settlements(self) -> gpd.GeoDataFrame:
+        """Every pair member, with its coordinate where the settlements layer has one.
+
+        Columns: ``name``, ``country``, ``pair``, ``accuracy_m``, ``has_coordinate``,
+        ``geometry`` (``None`` for a settlement with no published coordinate), plus
+        settlements of the layer that belong to no pair (``pair`` empty).
+        """
+        lay = self.layer("settlements")
+        rows: list[dict[str, Any]] = []
+        known: dict[str, Any] = {}
+        if lay is not None:
+            nf = lay.options.get("name_field", "name")
+            cf = lay.options.get("country_field", "country")
+            by_name = lay.options.get("accuracy_m_by_name", {})
+            for _, r in lay.frame.iterrows():
+                known[str(r[nf])] = (r.geometry, str(r[cf]) if cf in r else "",
+                                     float(by_name.get(str(r[nf]), lay.accuracy_m)))
+        used: set[str] = set()
+        for p in self.pairs:
+            for code, name in p.settlements.items():
+                geom, _, acc = known.get(name, (None, code, float("nan")))
+                used.add(name)
+                rows.append({"name": name, "country": code, "pair": p.id, "accuracy_m": acc,
+                             "has_coordinate": geom is not None, "geometry": geom})
+        for name, (geom, code, acc) in known.items():
+            if name not in used:
+                rows.append({"name": name, "country": code, "pair": "", "accuracy_m": acc,
+                             "has_coordinate": True, "geometry": geom})
+        cols = ["name", "country", "pair", "accuracy_m", "has_coordinate", "geometry"]
+        return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")
+
+
+# ---------------------------------------------------------------------- finding cases
+def case_dirs() -> list[Path]:
+    """Folders searched for shipped case ids, in order.
+
+    ``$BORDERKIT_CASES`` (``os.pathsep``-separated) first, then the ``data/`` folder of
+    a source checkout, then the cases packaged with borderkit.
+    """
+    dirs = [Path(p) for p in os.environ.get("BORDERKIT_CASES", "").split(os.pathsep) if p]
+    here = Path(__file__).resolve().parent
+    dirs += [here.parent / "data", here / "_data"]
+    return [d for d in dirs if d.is_dir()]
+
+
+def list_cases() -> list[str]:
+    """Ids of the shipped cases (folders holding a ``case.toml``).
+
+    Examples
+    --------
+    >>> "tavush-2024" in list_cases()
+    True
+    """
+    ids: list[str] = []
+    for d in case_dirs():
+        for sub in sorted(d.iterdir()):
+            if (sub / "case.toml").is_file() and sub.name not in ids:
+                ids.append(sub.name)
+    return ids
+
+
+def _resolve(case: str | os.PathLike[str]) -> Path:
+    path = Path(case)
+    if path.is_dir():
+        return path
+    if path.name == "case.toml" and path.is_file():
+        return path.parent
+    if isinstance(case, str) and _ID_RE.match(case):
+        for d in case_dirs():
+            if (d / case / "case.toml").is_file():
+                return d / case
+    msg = (
+        f"no case {str(case)!r}: not a folder and not a shipped case id. "
+        f"Shipped cases: {', '.join(list_cases()) or 'none'}; or give a folder holding case.toml."
+    )
+    raise CaseNotFoundError(msg)
+
+
+# ---------------------------------------------------------------------- validation helpers
+class _Where:
+    """Builds messages that name the file and key."""
+
+    def __init__(self, toml: Path) -> None:
+        self.toml = toml
+
+    def fail(self, key: str, problem: str, fix: str) -> CaseError:
+        return CaseError(f"{self.toml}: {key}: {problem}. {fix}")
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], key: str) -> None:
+        extra = sorted(set(table) - allowed)
+        if extra:
+            raise self.fail(key, f"unknown key {extra[0]!r}", f"Allowed keys: {', '.join(sorted(allowed))}")
+
+    def get(self, table: Mapping[str, Any], name: str, key: str, typ: type | tuple[type, ...],
+            default: Any = ..., fix: str = "") -> Any:
+        if name not in table:
+            if default is ...:
+                raise self.fail(f"{key}.{name}", "missing", fix or f"Add `{name} = ...` to [{key}]")
+            return default
+        val = table[name]
+        if not isinstance(val, typ) or isinstance(val, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,)):
+            tn = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            raise self.fail(f"{key}.{name}", f"expected {tn}, got {val!r}", fix or f"Write {name} as a {tn}")
+        return val
+
+
+def _precision_from_value(value: int | float) -> float:
+    """Half a unit of the last digit written: ``12`` -> 0.5, ``12.7`` -> 0.05.
+
+    TOML keeps integers and floats apart, so ``12`` and ``12.0`` differ as they do in
+    words ("12 km" vs "12.0 km").
+
+    Examples
+    --------
+    >>> _precision_from_value(12), _precision_from_value(12.7), _precision_from_value(0.25)
+    (0.5, 0.05, 0.005)
+    """
+    if isinstance(value, int):
+        return 0.5
+    decimals = len(repr(float(value)).split(".")[1])
+    return round(0.5 * 10.0**-decimals, decimals + 1)
+
+
+def _inside(root: Path, rel: str, where: _Where, key: str) -> Path:
+    p = Path(rel)
+    if p.is_absolute():
+        raise where.fail(key, f"absolute path {rel!r}", "Give a path relative to the case folder")
+    full = (root / p).resolve()
+    if not full.is_relative_to(root.resolve()):
+        raise where.fail(key, f"path {rel!r} leaves the case folder", "Copy the file into the case folder")
+    if not full.is_file():
+        raise where.fail(key, f"no file {rel!r} in {root}", "Check the spelling or add the file")
+    return full
+
+
+# ---------------------------------------------------------------------- loading
+def load_case(case: str | os.PathLike[str]) -> Case:
+    """Load and validate a case by shipped id or folder.
+
+    Parameters
+    ----------
+    case : str or path
+        A shipped case id (see :func:`list_cases`), a folder holding ``case.toml``, or
+        the path of a ``case.toml``.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaseNotFoundError
+        No such id or folder.
+    CaseError
+        ``case.toml`` is malformed: the message names the key, value and fix.
+    InputError
+        A data file cannot be read as declared.
+
+    Examples
+    --------
+    >>> case = load_case("tavush-2024")
+    >>> case
+    <Case 'tavush-2024': 4 pairs, 7 layers, 9 claims>
+    >>> [p.id for p in case.pairs]
+    ['baghanis', 'voskepar', 'kirants', 'berkaber']
+    """
+    root = _resolve(case)
+    toml_path = root / "case.toml"
+    where = _Where(toml_path)
+    if not toml_path.is_file():
+        raise CaseNotFoundError(f"{root}: no case.toml in this folder. Create one (see README, 'Add a case').")
+    try:
+        doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise CaseError(f"{toml_path}: not valid TOML ({err}). Fix the syntax at that line.") from err
+    except UnicodeDecodeError as err:
+        raise CaseError(f"{toml_path}: not UTF-8 text ({err}). Save it as UTF-8.") from err
+
+    where.unknown_keys(doc, _TOP_KEYS, "case.toml")
+    fmt = where.get(doc, "format", "case.toml", int, default=FORMAT_VERSION)
+    if fmt != FORMAT_VERSION:
+        raise where.fail("format", f"unsupported format {fmt!r}", f"This borderkit reads format {FORMAT_VERSION}")
+    case_id = where.get(doc, "id", "case.toml", str)
+    if not _ID_RE.match(case_id):
+        raise where.fail("id", f"bad id {case_id!r}", "Use letters, digits, '.', '_' and '-' only")
+    title = where.get(doc, "title", "case.toml", str, default=case_id)
+    description = " ".join(where.get(doc, "description", "case.toml", str, default="").split())
+
+    countries = _load_countries(doc, where)
+    codes = {c.code for c in countries}
+    pairs = _load_pairs(doc, where, codes)
+    layers = _load_layers(doc, where, root, codes)
+    claims = _load_claims(doc, where, codes, {p.id for p in pairs})
+    checks = _load_checks(doc, where, claims)
+    _check_settlement_names(layers, pairs, where)
+    return Case(case_id, title, root, countries, pairs, layers, claims, checks, description)
+
+
+def _load_countries(doc: Mapping[str, Any], where: _Where) -> tuple[Country, Country]:
+    raw = where.get(doc, "countries", "case.toml", list, fix="Add two [[countries]] tables with code and name")
+    if len(raw) != 2:
+        raise where.fail("countries", f"expected 2 countries, got {len(raw)}", "A case is between two countries")
+    out = []
+    for i, t in enumerate(raw):
+        key = f"countries[{i}]"
+        where.unknown_keys(t, {"code", "name"}, key)
+        out.append(Country(where.get(t, "code", key, str), where.get(t, "name", key, str)))
+    if out[0].code == out[1].code:
+        raise where.fail("countries", f"both countries have code {out[0].code!r}", "Give two different codes")
+    return out[0], out[1]
+
+
+def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple[Pair, ...]:
+    pairs: list[Pair] = []
+    for i, t in enumerate(where.get(doc, "pairs", "case.toml", list, default=[])):
+        key = f"pairs[{i}]"
+        where.unknown_keys(t, {"id", "section", "note"} | codes, key)
+        pid = where.get(t, "id", key, str)
+        if not _ID_RE.match(pid) or any(p.id == pid for p in pairs):
+            raise where.fail(f"{key}.id", f"bad or repeated pair id {pid!r}", "Give each pair a unique id")
+        names = {c: where.get(t, c, key, str, fix=f"Name the settlement of {c} ({c} = \"...\")") for c in sorted(codes)}
+        pairs.append(Pair(pid, where.get(t, "section", key, int, default=None), names))
+    return tuple(pairs)
+
+
+def _load_layers(doc: Mapping[str, Any], where: _Where, root: Path, codes: set[str]) -> dict[str, Layer]:
+    layers: dict[str, Layer] = {}
+    raw = where.get(doc, "layers", "case.toml", dict, default={})
+    for name, t in raw.items():
+        key = f"layers.{name}"
+        if not isinstance(t, dict):
+            raise where.fail(key, f"expected a table, got {t!r}", f"Write [layers.{name}] with path, role, crs")
+        where.unknown_keys(t, _LAYER_KEYS, key)
+        role = where.get(t, "role", key, str, default=name if name in ROLES else ...)
+        if role not in ROLES:
+            raise where.fail(f"{key}.role", f"unknown role {role!r}", f"Use one of: {', '.join(ROLES)}")
+        if role in _SINGLE_ROLES and any(lay.role == role for lay in layers.values()):
+            raise where.fail(f"{key}.role", f"a second {role!r} layer", f"A case has one {role} layer; use role 'context' for others")
+        rel = where.get(t, "path", key, str)
+        path = _inside(root, rel, where, f"{key}.path")
+        crs = where.get(t, "crs", key, str, fix="Declare the CRS of the file, e.g. crs = \"EPSG:4326\"")
+        acc = where.get(t, "accuracy_m", key, (int, float), fix="State the positional accuracy in metres, e.g. accuracy_m = 25")
+        if acc < 0:
+            raise where.fail(f"{key}.accuracy_m", f"negative accuracy {acc!r}", "Give metres >= 0")
+        left = where.get(t, "left", key, str, default=None)
+        if role in ("new_line", "new_line_alt", "old_line") and left is None:
+            raise where.fail(f"{key}.left", "missing", f"Say which country lies left of the line in vertex order: left = \"{sorted(codes)[0]}\"")
+        if left is not None and left not in codes:
+            raise where.fail(f"{key}.left", f"unknown country {left!r}", f"Use one of {sorted(codes)}")
+        line_type = where.get(t, "line_type", key, str, default="geodesic")
+        if line_type not in ("geodesic", "rhumb"):
+            raise where.fail(f"{key}.line_type", f"unknown line type {line_type!r}", "Use 'geodesic' or 'rhumb'")
+        by_name = where.get(t, "accuracy_m_by_name", key, dict, default={})
+        columns = where.get(t, "columns", key, dict, default=None)
+        read_kwargs: dict[str, Any] = {"crs": crs, "operation": t.get("operation"), "layer": t.get("layer")}
+        if columns is not None:
+            read_kwargs["columns"] = columns
+        try:
+            frame, tr = read_layer(path, **read_kwargs)
+        except BorderkitError as err:
+            raise type(err)(f"{key}: {err}") from err
+        _check_geometry(frame, role, where, key)
+        options = {k: t[k] for k in ("name_field", "country_field", "line_type", "columns") if k in t}
+        options["accuracy_m_by_name"] = by_name
+        options.setdefault("line_type", line_type)
+        layers[name] = Layer(
+            name=name, role=role, path=path.relative_to(root.resolve()), crs=crs, accuracy_m=float(acc),
+            frame=frame, transformation=tr, source=str(t.get("source", "")),
+            licence=str(t.get("licence", t.get("license", ""))), date=str(t.get("date", "")),
+            left=left, options=options,
+        )
+    return layers
+
+
+_GEOM_KINDS = {
+    "settlements": {"Point"},
+    "turning_points": {"Point"},
+    "new_line": {"LineString", "MultiLineString"},
+    "new_line_alt": {"LineString", "MultiLineString"},
+    "old_line": {"LineString", "MultiLineString"},
+    "extent": {"Polygon", "MultiPolygon"},
+    "plots": {"Polygon", "MultiPolygon"},
+    "roads": {"LineString", "MultiLineString"},
+}
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str) -> None:
+    allowed = _GEOM_KINDS.get(role)
+    if allowed is None or frame.empty:
+        return
+    kinds = frame.geometry.geom_type.fillna("None")
+    bad = kinds[~kinds.isin(allowed)]
+    if len(bad):
+        row = int(bad.index[0]) + 1
+        raise where.fail(key, f"feature {row} is a {bad.iloc[0]!r}", f"A {role} layer holds {' or '.join(sorted(allowed))} geometries")
+
+
+def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_ids: set[str]) -> tuple[Claim, ...]:
+    claims: list[Claim] = []
+    for i, t in enumerate(where.get(doc, "claims", "case.toml", list, default=[])):
+        key = f"claims[{i}]"
+        where.unknown_keys(t, _CLAIM_KEYS, key)
+        cid = where.get(t, "id", key, str)
+        key = f"claims[{i}] ({cid})"
+        if any(c.id == cid for c in claims):
+            raise where.fail(f"{key}.id", f"repeated claim id {cid!r}", "Give each claim a unique id")
+        quantity = where.get(t, "quantity", key, str)
+        if quantity not in ("length", "area", "count"):
+            raise where.fail(f"{key}.quantity", f"unknown quantity {quantity!r}", "Use 'length', 'area' or 'count'")
+        unit = where.get(t, "unit", key, str)
+        if quantity in QUANTITIES and unit not in QUANTITIES[quantity]:
+            raise where.fail(f"{key}.unit", f"unit {unit!r} is not a {quantity} unit", f"Use one of {sorted(QUANTITIES[quantity])}")
+        scope_raw = where.get(t, "scope", key, (str, list), default="total")
+        if scope_raw == "total":
+            scope: tuple[str, ...] = ()
+        elif isinstance(scope_raw, list) and scope_raw and all(s in pair_ids for s in scope_raw):
+            scope = tuple(scope_raw)
+        else:
+            raise where.fail(f"{key}.scope", f"bad scope {scope_raw!r}", f"Use \"total\" or a list of pair ids from {sorted(pair_ids)}")
+        value = where.get(t, "value", key, (int, float))
+        precision = where.get(t, "precision", key, (int, float), default=None)
+        if precision is None:
+            precision = _precision_from_value(value)
+        direction = where.get(t, "direction", key, str, default=None)
+        if direction is not None and direction not in codes:
+            raise where.fail(f"{key}.direction", f"unknown country {direction!r}", f"Use one of {sorted(codes)}: the country the land went to")
+        if quantity == "area" and direction is None:
+            raise where.fail(f"{key}.direction", "missing", f"Say which country the area went to: direction = \"{sorted(codes)[0]}\"")
+        subject = where.get(t, "subject", key, str, default=None)
+        if quantity == "count" and subject is None:
+            raise where.fail(f"{key}.subject", "missing", "Say which layer role is counted, e.g. subject = \"buildings\"")
+        if subject is not None and subject not in ("buildings", "plots", "roads", "features"):
+            raise where.fail(f"{key}.subject", f"unknown subject {subject!r}", "Use 'buildings', 'plots', 'roads' or 'features'")
+        claims.append(Claim(
+            id=cid, quantity=quantity, scope=scope, value=float(value), unit=unit,
+            precision=float(precision), direction=direction, subject=subject,
+            wording=str(t.get("wording", "")), said_by=str(t.get("said_by", "")),
+            source=str(t.get("source", "")), date=str(t.get("date", "")),
+        ))
+    return tuple(claims)
+
+
+def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...]) -> tuple[Check, ...]:
+    ids = {c.id for c in claims}
+    checks: list[Check] = []
+    for i, t in enumerate(where.get(doc, "checks", "case.toml", list, default=[])):
+        key = f"checks[{i}]"
+        where.unknown_keys(t, _CHECK_KEYS, key)
+        chid = where.get(t, "id", key, str)
+        kind = where.get(t, "kind", key, str)
+        if kind == "sum":
+            parts = tuple(where.get(t, "parts", key, list))
+            total = where.get(t, "total", key, str)
+            named = (*parts, total)
+        elif kind == "equal":
+            parts = tuple(where.get(t, "claims", key, list))
+            total = None
+            named = parts
+            if len(parts) < 2:
+                raise where.fail(f"{key}.claims", f"{list(parts)!r} names fewer than 2 claims", "Name two or more claim ids")
+        else:
+            raise where.fail(f"{key}.kind", f"unknown kind {kind!r}", "Use 'sum' or 'equal'")
+        for n in named:
+            if n not in ids:
+                raise where.fail(key, f"no claim {n!r}", f"Use claim ids from {sorted(ids)}")
+        quantities = {c.quantity for c in claims if c.id in named}
+        if len(quantities) > 1:
+            raise where.fail(key, f"mixes quantities {sorted(quantities)}", "Check claims of one quantity")
+        checks.append(Check(chid, kind, parts, total))
+    return tuple(checks)
+
+
+def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...], where: _Where) -> None:
+    lays = [lay for lay in layers.values() if lay.role == "settlements"]
+    if not lays:
+        return
+    lay = lays[0]
+    nf = lay.options.get("name_field", "name")
+    if nf not in lay.frame.columns:
+        raise where.fail(f"layers.{lay.name}.name_field", f"no field {nf!r} in {lay.path}",
+                         f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}")
+    for name in lay.options.get("accuracy_m_by_name", {}):
+        if name not in set(lay.frame[nf].astype(str)):
+            raise where.fail(f"layers.{lay.name}.accuracy_m_by_name", f"no settlement {name!r} in {lay.path}", "Use a name from the layer")

@@ -1,0 +1,324 @@
+"""Measure a case: segment, section and total lengths, handed-over areas, settlements.
+
+:func:`measure` returns a :class:`Measurements` holding every number borderkit checks
+claims against, each with the method that produced it (its ``basis``).
+
+Lengths come from the turning points when the case has them (the line between two
+turning points is a geodesic or a rhumb line, as the layer's ``line_type`` says);
+otherwise from the new line clipped to the case's extent, which is a proxy: its length
+depends on where the extent cuts the line. Each segment of the new line is attributed
+to the settlement pair nearest its midpoint (local UTM plane), which gives the lengths
+per pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely import LineString
+from shapely.ops import substring
+from shapely.geometry.base import BaseGeometry
+
+from borderkit.areas import handover_polygons, side_of
+from borderkit.case import Case, Layer
+from borderkit.geodesy import geodesic_length_m, local_projected_crs, planar_length_m, segment_lengths_m
+
+__all__ = ["Measurements", "measure", "span_end_accuracy_m"]
+
+
+@dataclass(frozen=True, eq=False)
+class Measurements:
+    """Every measured quantity of a case.
+
+    Attributes
+    ----------
+    case_id : str
+    line_basis : str
+        How the delimited line was obtained: ``"turning_points"``, ``"new_line in extent"``,
+        ``"new_line"`` or ``"none"``.
+    segments : GeoDataFrame
+        Each segment of the measured line: ``pair``, ``length_m`` (geodesic),
+        ``planar_length_m`` (local UTM), geometry.
+    total_length_m, total_planar_length_m : float or None
+    areas : GeoDataFrame or None
+        Handed-over faces (see :func:`borderkit.areas.handover_polygons`); ``None`` when
+        not computable, with the reason in ``areas_reason``.
+    settlements : GeoDataFrame
+        Pair members with ``side_new``, ``side_old`` (country code) and
+        ``distance_to_new_m``.
+    alt : Measurements or None
+        The same measured on the alternative rendering of the new line.
+    notes : list of str
+    """
+
+    case_id: str
+    line_basis: str
+    segments: gpd.GeoDataFrame = field(repr=False)
+    total_length_m: float | None
+    total_planar_length_m: float | None
+    areas: gpd.GeoDataFrame | None = field(repr=False)
+    areas_reason: str
+    settlements: gpd.GeoDataFrame = field(repr=False)
+    planar_crs: str = ""
+    alt: Measurements | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        tl = "n/a" if self.total_length_m is None else f"{self.total_length_m / 1000:.3f} km"
+        na = "n/a" if self.areas is None else f"{len(self.areas)} handed-over polygons"
+        return f"<Measurements {self.case_id!r}: line {tl} ({self.line_basis}), {na}>"
+
+    def length_m(self, scope: tuple[str, ...] = ()) -> float | None:
+        """Geodesic length of the line for a scope: ``()`` the total, else pair ids."""
+        if self.total_length_m is None:
+            return None
+        if not scope:
+            return self.total_length_m
+        return float(self.segments.loc[self.segments["pair"].isin(scope), "length_m"].sum())
+
+    def area_m2(self, to_country: str, scope: tuple[str, ...] = ()) -> float | None:
+        """Area handed over to ``to_country``: total, or of faces attributed within ``scope``."""
+        if self.areas is None:
+            return None
+        sel = self.areas[self.areas["to_country"] == to_country]
+        if scope:
+            sel = sel[[set(p.split(",")) <= set(scope) for p in sel["pairs"]]]
+        return float(sel["area_m2"].sum())
+
+    def per_pair(self) -> pd.DataFrame:
+        """Length and areas per settlement pair, one row each."""
+        rows = []
+        pairs = sorted(set(self.segments["pair"]) | ({p for ps in self.areas["pairs"] for p in ps.split(",") if p} if self.areas is not None else set()))
+        for p in pairs:
+            row: dict[str, Any] = {"pair": p, "length_m": self.length_m((p,))}
+            if self.areas is not None:
+                for c in sorted(set(self.areas["to_country"])):
+                    row[f"area_to_{c}_m2"] = self.area_m2(c, (p,))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: totals, per pair, areas, settlements."""
+        out: dict[str, Any] = {
+            "line_basis": self.line_basis,
+            "total_length_m": _r(self.total_length_m),
+            "total_planar_length_m": _r(self.total_planar_length_m),
+            "planar_crs": self.planar_crs,
+            "segments": len(self.segments),
+            "per_pair": [{k: (_r(v) if isinstance(v, float) else v) for k, v in r.items()} for r in self.per_pair().to_dict("records")],
+            "areas": None if self.areas is None else [
+                {"from_country": r.from_country, "to_country": r.to_country, "area_m2": _r(r.area_m2),
+                 "pairs": r.pairs, "settlements": r.settlements}
+                for r in self.areas.itertuples()
+            ],
+            "areas_reason": self.areas_reason,
+            "settlements": [
+                {"name": r.name, "country": r.country, "pair": r.pair, "has_coordinate": bool(r.has_coordinate),
+                 "side_new": r.side_new, "side_old": r.side_old, "distance_to_new_m": _r(r.distance_to_new_m)}
+                for r in self.settlements.itertuples()
+            ],
+            "notes": list(self.notes),
+        }
+        if self.alt is not None:
+            out["alt"] = {"total_length_m": _r(self.alt.total_length_m),
+                          "areas": None if self.alt.areas is None else
+                          {c: _r(self.alt.area_m2(c)) for c in sorted(set(self.alt.areas["to_country"]))}}
+        return out
+
+
+def _r(v: float | None, nd: int = 1) -> float | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return round(float(v), nd)
+
+
+def _segments(line: BaseGeometry) -> list[LineString]:
+    out: list[LineString] = []
+    for part in shapely.get_parts(line):
+        if part.geom_type != "LineString":
+            continue
+        xy = shapely.get_coordinates(part)
+        out += [LineString(xy[i:i + 2]) for i in range(len(xy) - 1)]
+    return out
+
+
+def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
+    frame = layer.frame
+    order = next((c for c in ("order", "seq", "point", "id") if c in frame.columns), None)
+    group = next((c for c in ("section", "pair") if c in frame.columns), None)
+    groups = frame.groupby(group, sort=False) if group else [("", frame)]
+    lines = []
+    for key, g in groups:
+        if order:
+            g = g.sort_values(order)
+        if len(g) >= 2:
+            lines.append((str(key), LineString(shapely.get_coordinates(g.geometry.to_numpy()))))
+    return lines
+
+
+def _measured_line(case: Case, line_role: str) -> tuple[str, list[tuple[str, LineString]], list[str]]:
+    notes: list[str] = []
+    tp = case.layer("turning_points")
+    if tp is not None and line_role == "new_line":
+        return "turning_points", _turning_point_lines(tp), notes
+    lay = case.layer(line_role)
+    if lay is None:
+        return "none", [], notes
+    line = lay.union()
+    settlements = case.settlements()
+    known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
+    if line.geom_type == "LineString" and len(known) >= 2:
+        at = shapely.line_locate_point(line, known.geometry.to_numpy(), normalized=True)
+        span = substring(line, float(at.min()), float(at.max()), normalized=True)
+        ends = known.iloc[[int(at.argmin()), int(at.argmax())]]
+        notes.append(
+            f"{line_role}: the stretch between the points nearest to the outermost pair settlements "
+            f"({' and '.join(ends['name'])}); a proxy for the delimited stretch while its turning "
+            "points are unpublished: its ends are as uncertain as those settlements' coordinates"
+        )
+        return f"{line_role} between outermost pairs", [("", span)], notes
+    ext = case.layer("extent")
+    if ext is None:
+        notes.append(f"{line_role}: no extent and no settlements in this case; the whole line was measured")
+        return line_role, [("", line)], notes
+    clipped = shapely.intersection(line, ext.union())
+    notes.append(
+        f"{line_role}: clipped to the case extent (a proxy for the delimited stretch; "
+        "its length depends on where the extent cuts the line)"
+    )
+    return f"{line_role} in extent", [("", g) for g in shapely.get_parts(clipped) if g.geom_type == "LineString"], notes
+
+
+def span_end_accuracy_m(case: Case) -> float:
+    """How far the ends of the pair-span proxy may be off: the end settlements' accuracies
+    combined in quadrature (each end moves along the line by about that much)."""
+    lay = case.layer("new_line")
+    settlements = case.settlements()
+    known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
+    if lay is None or len(known) < 2:
+        return 0.0
+    at = shapely.line_locate_point(lay.union(), known.geometry.to_numpy(), normalized=True)
+    acc = known["accuracy_m"].to_numpy()
+    return float(np.hypot(acc[int(at.argmin())], acc[int(at.argmax())]))
+
+
+def _line_length(line: LineString, line_type: str) -> NDArrayLike:
+    xy = shapely.get_coordinates(line)
+    if line_type == "rhumb":
+        from borderkit.linetype import rhumb_length_m
+
+        return np.array([rhumb_length_m(*xy[i], *xy[i + 1]) for i in range(len(xy) - 1)])
+    return segment_lengths_m(xy[:, 0], xy[:, 1])
+
+
+NDArrayLike = Any
+
+
+def measure(case: Case, *, line_role: str = "new_line", with_alt: bool = True) -> Measurements:
+    """Measure lengths, handed-over areas and settlement positions of a case.
+
+    Parameters
+    ----------
+    case : Case
+    line_role : str
+        Measure ``"new_line"`` (default) or ``"new_line_alt"`` as the new line.
+    with_alt : bool
+        Also measure the alternative rendering, if the case has one.
+
+    Examples
+    --------
+    >>> from borderkit import load_case
+    >>> m = measure(load_case("tavush-2024"))
+    >>> m.line_basis
+    'new_line between outermost pairs'
+    >>> m.total_length_m > 10_000
+    True
+    """
+    basis, lines, notes = _measured_line(case, line_role)
+    settlements = case.settlements()
+    known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
+    line_type = "geodesic"
+    tp = case.layer("turning_points")
+    if basis == "turning_points" and tp is not None:
+        line_type = str(tp.options.get("line_type", "geodesic"))
+    seg_rows = []
+    for group, line in lines:
+        segs = _segments(line)
+        lengths = _line_length(line, line_type)
+        for s, length in zip(segs, lengths, strict=True):
+            seg_rows.append({"group": group, "length_m": float(length), "geometry": s})
+    segments = gpd.GeoDataFrame(pd.DataFrame(seg_rows, columns=["group", "length_m", "geometry"]),
+                                geometry="geometry", crs="EPSG:4326")
+    planar_crs = ""
+    if len(segments):
+        c = shapely.union_all(segments.geometry.to_numpy()).centroid
+        utm = local_projected_crs(c.x, c.y)
+        planar_crs = utm.to_string()
+        segments["planar_length_m"] = [planar_length_m(g, utm) for g in segments.geometry]
+        group_is_pair = {p.id for p in case.pairs}
+        if len(known):
+            mids = gpd.GeoSeries([g.interpolate(0.5, normalized=True) for g in segments.geometry], crs="EPSG:4326").to_crs(utm)
+            k_utm = known.to_crs(utm)
+            d = np.stack([mids.distance(p).to_numpy() for p in k_utm.geometry], axis=1)
+            nearest = k_utm["pair"].to_numpy()[np.argmin(d, axis=1)]
+            segments["pair"] = [g if g in group_is_pair else n for g, n in zip(segments["group"], nearest, strict=True)]
+        else:
+            segments["pair"] = [g if g in group_is_pair else "" for g in segments["group"]]
+    else:
+        segments["planar_length_m"] = []
+        segments["pair"] = []
+    total = float(segments["length_m"].sum()) if len(segments) else None
+    total_planar = float(segments["planar_length_m"].sum()) if len(segments) else None
+
+    areas, reason = _areas(case, line_role, settlements)
+    settlements = _settlement_sides(case, line_role, settlements)
+    alt = None
+    if with_alt and line_role == "new_line" and case.layer("new_line_alt") is not None:
+        alt = measure(case, line_role="new_line_alt", with_alt=False)
+    return Measurements(case.id, basis, segments, total, total_planar, areas, reason, settlements,
+                        planar_crs, alt, tuple(notes))
+
+
+def _areas(case: Case, line_role: str, settlements: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame | None, str]:
+    new, old, ext = case.layer(line_role), case.layer("old_line"), case.layer("extent")
+    missing = [n for n, lay in ((line_role, new), ("old_line", old), ("extent", ext)) if lay is None]
+    if missing:
+        return None, f"not computable: no {' and no '.join(missing)} layer in this case"
+    assert new is not None and old is not None and ext is not None and new.left and old.left
+    codes = (case.countries[0].code, case.countries[1].code)
+    frame = handover_polygons(new.union(), old.union(), ext.union(), new_left=new.left, old_left=old.left,
+                              countries=codes, settlements=settlements)
+    return frame, f"faces between {line_role} and old_line inside the extent"
+
+
+def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = settlements.copy()
+    has = out.geometry.notna().to_numpy()
+    for col, role in (("side_new", line_role), ("side_old", "old_line")):
+        lay = case.layer(role)
+        vals: list[str | None] = [None] * len(out)
+        if lay is not None and lay.left and has.any():
+            sides = side_of(lay.union(), out.geometry[has].to_numpy(), what=f"layer {lay.name}")
+            other = case.other(lay.left)
+            for i, s in zip(np.flatnonzero(has), sides, strict=True):
+                vals[i] = lay.left if s > 0 else (other if s < 0 else "on the line")
+        out[col] = vals
+    dist: list[float] = [float("nan")] * len(out)
+    lay = case.layer(line_role)
+    if lay is not None and has.any():
+        c = shapely.union_all(out.geometry[has].to_numpy()).centroid
+        utm = local_projected_crs(c.x, c.y)
+        line_utm = gpd.GeoSeries([lay.union()], crs="EPSG:4326").to_crs(utm).iloc[0]
+        pts = out[has].to_crs(utm)
+        for i, g in zip(np.flatnonzero(has), pts.geometry, strict=True):
+            dist[i] = float(g.distance(line_utm))
+    out["distance_to_new_m"] = dist
+    return out
+
+
+_ = geodesic_length_m  # re-exported for callers measuring single geometries
