@@ -1,0 +1,221 @@
+"""The ``borderkit`` command line: thin over the library.
+
+Every command prints what the library returns; errors become one line on stderr and
+exit code 2, with no traceback. Outputs replace existing files only with ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from borderkit.case import list_cases, load_case
+from borderkit.errors import BorderkitError
+
+__all__ = ["app", "main"]
+
+DEFAULT_CASE = "tavush-2024"
+
+app = typer.Typer(
+    name="borderkit",
+    help="Check what governments say about a border delimitation against coordinates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CaseArg = Annotated[str, typer.Argument(help="A shipped case id or a case folder.")]
+OutOpt = Annotated[Path, typer.Option("-o", "--output", help="File to write (format by suffix).")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output if it exists.")]
+
+
+def _fail(err: Exception) -> None:
+    typer.echo(f"borderkit: error: {err}", err=True)
+    raise typer.Exit(2)
+
+
+def _fmt(v: Any, nd: int = 3) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.{nd}g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return str(v)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+@app.command()
+def cases() -> None:
+    """List the shipped cases."""
+    for cid in list_cases():
+        try:
+            title = load_case(cid).title
+        except BorderkitError as err:
+            title = f"(does not load: {err})"
+        typer.echo(f"{cid}\t{title}")
+
+
+@app.command()
+def verify(
+    case: CaseArg = DEFAULT_CASE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim is inconsistent.")] = False,
+) -> None:
+    """Check every reported figure of CASE against its coordinates."""
+    from borderkit.verify import verify as run_verify
+
+    try:
+        report = run_verify(load_case(case))
+    except BorderkitError as err:
+        _fail(err)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_report(report))
+    if strict and report.inconsistent:
+        raise typer.Exit(1)
+
+
+def render_report(report: Any) -> str:
+    """The text form of a :class:`borderkit.verify.Report` printed by ``borderkit verify``."""
+    case, m = report.case, report.measurements
+    lines = [f"{case.title}", f"case {case.id!r}: {len(case.pairs)} settlement pairs, {len(case.layers)} layers", ""]
+    rows = []
+    for v in report.verdicts:
+        c = v.claim
+        rows.append([
+            c.id, "total" if c.is_total else "+".join(c.scope),
+            f"{c.value:g} ±{c.precision:g} {c.unit}",
+            "—" if v.measured is None else f"{v.measured:.3g} {c.unit}",
+            "—" if v.difference is None else f"{v.difference:+.2g} ({v.difference_pct:+.0f}%)" if v.difference_pct is not None else f"{v.difference:+.2g}",
+            "—" if v.tolerance is None else f"±{v.tolerance:.2g}",
+            v.verdict,
+        ])
+    lines.append(_table(rows, ["claim", "scope", "reported", "measured", "difference", "tolerance", "verdict"]))
+    lines += ["", "Why:"]
+    lines += [f"  {v.claim.id}: {v.reason}" for v in report.verdicts]
+    if report.checks:
+        lines += ["", "Claims against each other:"]
+        lines += [f"  {c.check.id}: {c.verdict}: {c.reason}" for c in report.checks]
+    lines += ["", "How the numbers were measured:"]
+    lines += [f"  - {n}" for n in m.notes]
+    if m.total_length_m is not None:
+        lines.append(
+            f"  - line: {m.total_length_m / 1000:.3f} km geodesic (WGS 84) vs {m.total_planar_length_m / 1000:.3f} km "
+            f"planar in {m.planar_crs} ({m.total_planar_length_m - m.total_length_m:+.1f} m)"
+        )
+    if m.alt is not None and m.alt.total_length_m is not None:
+        lines.append(f"  - the alternative rendering of the new line gives {m.alt.total_length_m / 1000:.3f} km")
+    lines.append(f"  - areas: {m.areas_reason}")
+    if m.areas is not None:
+        for r in m.areas.itertuples():
+            if getattr(r, "sliver", False):
+                continue
+            lines.append(f"      {r.area_m2 / 1e6:7.3f} km² {r.from_country} -> {r.to_country}  pair {r.pairs or '—'}"
+                         + (f"  holds {r.settlements}" if r.settlements else ""))
+    s = m.settlements
+    lines += ["", "Settlements (side of the new / old line, distance to the new line):"]
+    for r in s.itertuples():
+        if not r.has_coordinate:
+            lines.append(f"  {r.name} ({r.country}, pair {r.pair}): no published coordinate")
+        else:
+            lines.append(f"  {r.name} ({r.country}, pair {r.pair or '—'}): {r.side_new} / {r.side_old}, "
+                         f"{r.distance_to_new_m:,.0f} m")
+    lines += ["", "Data: © OpenStreetMap contributors (ODbL 1.0); sources in the case's SOURCES.md."]
+    return "\n".join(lines)
+
+
+@app.command()
+def export(
+    case: CaseArg = DEFAULT_CASE,
+    output: OutOpt = Path("borderkit.geojson"),
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Write CASE's layers and measurements to GeoJSON, GeoPackage, KML, Shapefile or CSV."""
+    from borderkit.export import export as run_export
+
+    try:
+        path = run_export(load_case(case), output, overwrite=overwrite)
+    except BorderkitError as err:
+        _fail(err)
+    typer.echo(f"wrote {path}")
+
+
+@app.command("map")
+def map_(
+    case: CaseArg = DEFAULT_CASE,
+    output: OutOpt = Path("borderkit-map.png"),
+    pair: Annotated[str | None, typer.Option(help="Detail map of one settlement pair (its id).")] = None,
+    tiles: Annotated[bool, typer.Option("--tiles", help="HTML map: add an online OpenStreetMap tile layer.")] = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Draw CASE: PNG, SVG or PDF (matplotlib), or HTML (interactive, folium)."""
+    try:
+        loaded = load_case(case)
+        if output.suffix.lower() in (".html", ".htm"):
+            from borderkit.webmap import save_web_map
+
+            path = save_web_map(loaded, output, tiles=tiles, overwrite=overwrite)
+        else:
+            from borderkit.plot import save_map
+
+            path = save_map(loaded, output, pair=pair, overwrite=overwrite)
+    except BorderkitError as err:
+        _fail(err)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def report(
+    case: CaseArg = DEFAULT_CASE,
+    output: OutOpt = Path("borderkit-report.html"),
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Write a self-contained, printable HTML report of CASE."""
+    from borderkit.report import write_report
+
+    try:
+        path = write_report(load_case(case), output, overwrite=overwrite)
+    except BorderkitError as err:
+        _fail(err)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def convert(
+    input: Annotated[Path, typer.Argument(help="Points: CSV (decimal, DMS or grid x/y) or any vector file.")],
+    output: OutOpt,
+    crs: Annotated[str | None, typer.Option(help="CRS of the input, e.g. EPSG:28408.")] = None,
+    operation: Annotated[str | None, typer.Option(help="Datum operation to use, e.g. EPSG:15865.")] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Convert a list of points to WGS 84 GeoJSON or CSV, recording the datum operation."""
+    from borderkit.convert import convert_points
+
+    try:
+        tr = convert_points(input, output, crs=crs, operation=operation, overwrite=overwrite)
+    except BorderkitError as err:
+        _fail(err)
+    acc = "unknown" if tr.accuracy_m is None else f"{tr.accuracy_m:g} m"
+    typer.echo(f"transformation: {tr.code or 'none'} {tr.name} (accuracy {acc}; "
+               f"spread between candidates {tr.spread_m:.1f} m)", err=True)
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    """Entry point of the ``borderkit`` script."""
+    try:
+        app()
+    except BorderkitError as err:  # pragma: no cover - commands catch their own
+        print(f"borderkit: error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,150 @@
+"""Loading and validating case folders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from borderkit import CaseError, CaseNotFoundError, InputError, list_cases, load_case
+from borderkit.case import _precision_from_value
+
+
+def test_load_case__shipped_tavush_has_its_pairs_layers_and_claims() -> None:
+    case = load_case("tavush-2024")
+    assert [p.id for p in case.pairs] == ["baghanis", "voskepar", "kirants", "berkaber"]
+    assert {lay.role for lay in case.layers.values()} >= {"settlements", "new_line", "new_line_alt", "old_line", "extent"}
+    claims = {c.id: c for c in case.claims}
+    assert claims["length-total-12.7"].value_si == 12_700
+    assert claims["length-total-12.7"].precision_si == pytest.approx(50)
+    assert claims["length-total-12"].precision_si == pytest.approx(500)
+    assert claims["area-to-aze"].value_si == pytest.approx(6.5e6)
+
+
+def test_load_case__every_layer_records_provenance_and_accuracy() -> None:
+    for lay in load_case("tavush-2024").layers.values():
+        prov = lay.provenance()
+        assert prov["source"], lay.name
+        assert prov["licence"], lay.name
+        assert prov["accuracy_m"] >= 0
+        assert (load_case("tavush-2024").root / lay.path).is_file()
+
+
+def test_settlements__members_without_coordinates_are_listed_not_guessed() -> None:
+    s = load_case("tavush-2024").settlements()
+    missing = set(s.loc[~s["has_coordinate"], "name"])
+    assert missing == {"Kheyrimli", "Ghizilhajili"}
+    assert s.loc[~s["has_coordinate"], "geometry"].isna().all()
+    baghanis = s.loc[s["name"] == "Baghanis"].iloc[0]
+    assert baghanis["accuracy_m"] == 1000
+
+
+def test_list_cases__includes_the_shipped_case() -> None:
+    assert "tavush-2024" in list_cases()
+
+
+def test_load_case__accepts_folder_and_case_toml_path(synthetic_case) -> None:
+    root = synthetic_case()
+    assert load_case(root).id == "synthetic-case"
+    assert load_case(root / "case.toml").id == "synthetic-case"
+    assert load_case(str(root)).id == "synthetic-case"
+
+
+def test_load_case__unknown_id_lists_shipped_cases() -> None:
+    with pytest.raises(CaseNotFoundError, match="tavush-2024"):
+        load_case("no-such-case")
+
+
+@pytest.mark.parametrize(("value", "expected"), [(12, 0.5), (12.7, 0.05), (1.9, 0.05), (6.25, 0.005), (12.0, 0.05)])
+def test_precision__half_a_unit_of_the_last_digit_written(value, expected) -> None:
+    assert _precision_from_value(value) == pytest.approx(expected)
+
+
+def _edit(root: Path, old: str, new: str) -> None:
+    text = (root / "case.toml").read_text()
+    assert old in text, old
+    (root / "case.toml").write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('path = "new_line.geojson"', 'path = "../new_line.geojson"', "leaves the case folder"),
+        ('path = "new_line.geojson"', 'path = "/etc/passwd"', "absolute path"),
+        ('path = "new_line.geojson"', 'path = "nope.geojson"', "no file 'nope.geojson'"),
+        ('left = "AAA"', 'left = "ZZZ"', "unknown country 'ZZZ'"),
+        ('left = "AAA"', "", "left: missing"),
+        ('unit = "km2"', 'unit = "km"', "unit 'km' is not a area unit"),
+        ('scope = "total"', 'scope = ["nowhere"]', "bad scope"),
+        ('quantity = "length"', 'quantity = "volume"', "unknown quantity 'volume'"),
+        ('role = "new_line"', 'role = "newline"', "unknown role 'newline'"),
+        ('accuracy_m = 5', 'accuracy_m = "five"', "expected int or float, got 'five'"),
+        ('accuracy_m = 5', 'accuracy_m = -5', "negative accuracy"),
+        ("format = 1", "format = 2", "unsupported format 2"),
+        ('title = "Synthetic', 'titel = "Synthetic', "unknown key 'titel'"),
+        ('direction = "BBB"', "", "direction: missing"),
+        ('id = "synthetic-case"', 'id = "synthetic case"', "bad id"),
+    ],
+)
+def test_load_case__bad_case_toml_names_key_value_and_fix(synthetic_case, old, new, message) -> None:
+    root = synthetic_case()
+    _edit(root, old, new)
+    with pytest.raises(CaseError, match=re.escape(message)) as info:
+        load_case(root)
+    assert "case.toml" in str(info.value)
+
+
+def test_load_case__second_new_line_layer_is_refused(synthetic_case) -> None:
+    root = synthetic_case(extra_toml='''
+        [layers.another]
+        role = "new_line"
+        path = "old_line.geojson"
+        crs = "EPSG:4326"
+        accuracy_m = 5
+        left = "AAA"
+    ''')
+    with pytest.raises(CaseError, match="a second 'new_line' layer"):
+        load_case(root)
+
+
+def test_load_case__invalid_toml_says_where(synthetic_case) -> None:
+    root = synthetic_case()
+    (root / "case.toml").write_text((root / "case.toml").read_text() + "\n[[claims]\n")
+    with pytest.raises(CaseError, match="not valid TOML"):
+        load_case(root)
+
+
+def test_load_case__wrong_geometry_kind_names_feature(synthetic_case) -> None:
+    root = synthetic_case()
+    _edit(root, 'path = "extent.geojson"', 'path = "settlements.geojson"')
+    with pytest.raises(CaseError, match="feature 1 is a 'Point'"):
+        load_case(root)
+
+
+def test_load_case__unreadable_data_file_names_layer_and_file(synthetic_case) -> None:
+    root = synthetic_case()
+    (root / "new_line.geojson").write_text("this is not geojson")
+    with pytest.raises(InputError, match=r"layers\.new_line: .*new_line\.geojson"):
+        load_case(root)
+
+
+def test_load_case__never_modifies_input_files(synthetic_case) -> None:
+    root = synthetic_case()
+    before = {p.name: p.read_bytes() for p in root.iterdir()}
+    load_case(root)
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == before
+
+
+def test_load_case__unknown_settlement_in_accuracy_table(synthetic_case) -> None:
+    root = synthetic_case(extra_toml='''
+        [layers.settlements.accuracy_m_by_name]
+        "Atlantis" = 10
+    ''')
+    # The table must follow [layers.settlements]: move it there.
+    text = (root / "case.toml").read_text()
+    block = '\n[layers.settlements.accuracy_m_by_name]\n"Atlantis" = 10\n'
+    text = text.replace(block, "").replace('licence = "CC0"\n', 'licence = "CC0"\n' + block, 1)
+    (root / "case.toml").write_text(text)
+    with pytest.raises(CaseError, match="no settlement 'Atlantis'"):
+        load_case(root)

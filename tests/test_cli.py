@@ -1,0 +1,62 @@
+"""The command line: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from borderkit.cli import app
+
+runner = CliRunner()
+
+
+def test_cases__lists_the_shipped_case() -> None:
+    result = runner.invoke(app, ["cases"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("tavush-2024\t")
+
+
+def test_verify__default_case_prints_the_claims_table() -> None:
+    result = runner.invoke(app, ["verify"])
+    assert result.exit_code == 0, result.output
+    for claim in ("length-total-12.7", "stretch-kirants", "area-to-aze", "plots"):
+        assert claim in result.stdout
+    assert "not computable: no plots layer in this case" in result.stdout
+    assert "© OpenStreetMap contributors" in result.stdout
+
+
+def test_verify__json_is_one_document_with_claims(synthetic_case) -> None:
+    result = runner.invoke(app, ["verify", str(synthetic_case()), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["case"]["id"] == "synthetic-case"
+    assert [c["id"] for c in doc["claims"]] == ["total", "area"]
+    assert doc["claims"][0]["measured"]["unit"] == "km"
+
+
+def test_verify__strict_exits_1_on_an_inconsistent_claim(synthetic_case) -> None:
+    # The synthetic area claim (0.5 km2) is far from the 2.46 km2 strip.
+    assert runner.invoke(app, ["verify", str(synthetic_case()), "--strict"]).exit_code == 1
+    assert runner.invoke(app, ["verify", str(synthetic_case())]).exit_code == 0
+
+
+def test_errors__one_line_on_stderr_exit_2_no_traceback(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "borderkit", "verify", str(tmp_path / "nowhere")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("borderkit: error: no case")
+    assert "Traceback" not in proc.stderr
+
+
+def test_errors__bad_case_toml_is_one_line(synthetic_case) -> None:
+    root = synthetic_case()
+    (root / "case.toml").write_text((root / "case.toml").read_text().replace('left = "AAA"', 'left = "XXX"', 1))
+    result = runner.invoke(app, ["verify", str(root)])
+    assert result.exit_code == 2
+    assert "unknown country 'XXX'" in result.stderr

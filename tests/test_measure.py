@@ -1,0 +1,71 @@
+"""Measuring a case: lengths, areas and settlements, on synthetic cases with known answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from borderkit import load_case, measure
+
+
+def test_measure__pair_span_length_matches_geodsolve(synthetic_case, geodsolve) -> None:
+    # Synthetic: the outermost pair settlements project onto the line (lon 10.0) at
+    # lat 0.01 (A-south) and lat 0.09 (A-north).
+    m = measure(load_case(synthetic_case()))
+    assert m.line_basis == "new_line between outermost pairs"
+    assert m.total_length_m == pytest.approx(geodsolve(0.01, 10.0, 0.09, 10.0), abs=1e-3)
+
+
+def test_measure__segments_are_attributed_to_the_nearest_pair(synthetic_case, geodsolve) -> None:
+    # Segment 0.01-0.05 is nearest A-south?  Its midpoint (lat 0.03) is 0.02 deg from
+    # B-north (lat 0.05) but only ~0.022 deg from A-south (9.99, 0.01): hand computation
+    # sqrt(0.01^2 + 0.02^2) = 0.0224 > 0.02, so the north pair wins; the segment
+    # 0.05-0.09 (midpoint 0.07) is nearest B-north/A-north: also north.
+    m = measure(load_case(synthetic_case()))
+    assert set(m.segments["pair"]) == {"north"}
+    assert m.length_m(("north",)) == pytest.approx(m.total_length_m)
+    assert m.length_m(("south",)) == 0.0
+
+
+def test_measure__handed_over_strip_has_direction_area_and_pair(synthetic_case, planimeter) -> None:
+    # The old line bulges 0.01 deg east between lat 0.04 and 0.06; AAA is left (west) of
+    # both lines, so that strip was AAA's and is BBB's now.
+    m = measure(load_case(synthetic_case()))
+    assert m.areas is not None
+    handed = m.areas[~m.areas.get("sliver", False)] if "sliver" in m.areas else m.areas
+    assert len(handed) == 1
+    row = handed.iloc[0]
+    assert (row.from_country, row.to_country) == ("AAA", "BBB")
+    _, ref = planimeter([(10.0, 0.04), (10.01, 0.04), (10.01, 0.06), (10.0, 0.06)])
+    assert row.area_m2 == pytest.approx(abs(ref), rel=1e-9)
+    assert row.pairs == "north"
+    assert "B-north" in row.settlements
+    assert m.area_m2("BBB") == pytest.approx(abs(ref), rel=1e-9)
+    assert m.area_m2("AAA") == 0.0
+
+
+def test_measure__no_old_line_makes_areas_not_computable(synthetic_case) -> None:
+    m = measure(load_case(synthetic_case(with_old_line=False)))
+    assert m.areas is None
+    assert m.area_m2("BBB") is None
+    assert "no old_line layer" in m.areas_reason
+
+
+def test_measure__settlement_sides_before_and_after(synthetic_case) -> None:
+    s = measure(load_case(synthetic_case())).settlements.set_index("name")
+    assert (s.loc["B-north", "side_old"], s.loc["B-north", "side_new"]) == ("AAA", "BBB")
+    assert (s.loc["A-north", "side_old"], s.loc["A-north", "side_new"]) == ("AAA", "AAA")
+    assert not s.loc["B-south-unknown", "has_coordinate"]
+    # B-north sits 0.005 deg east of lon 10.0 at lat 0.05: 0.005 * 111.32 km = 556.6 m
+    # (a degree of longitude at the equator is 111.32 km; UTM scale ~0.9996-1.0 here).
+    assert s.loc["B-north", "distance_to_new_m"] == pytest.approx(556.6, rel=2e-3)
+
+
+def test_measure__tavush_reports_alt_rendering_and_planar_difference() -> None:
+    m = measure(load_case("tavush-2024"))
+    assert m.alt is not None and m.alt.total_length_m is not None
+    assert m.total_planar_length_m is not None and m.total_length_m is not None
+    # Planar (UTM 38N, CM 45E) and geodesic differ by metres over ~18 km, not more.
+    assert 0 < abs(m.total_planar_length_m - m.total_length_m) < 20
+    assert m.planar_crs == "EPSG:32638"
+    d = m.to_dict()
+    assert d["line_basis"] == m.line_basis and d["areas"]
