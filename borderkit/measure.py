@@ -22,11 +22,11 @@ import pandas as pd
 import shapely
 from shapely import LineString
 from shapely.ops import substring
-from shapely.geometry.base import BaseGeometry
+from pyproj import Transformer
 
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
-from borderkit.geodesy import geodesic_length_m, local_projected_crs, planar_length_m, segment_lengths_m
+from borderkit.geodesy import GEOD, local_projected_crs
 
 __all__ = ["Measurements", "measure", "span_end_accuracy_m"]
 
@@ -137,14 +137,56 @@ def _r(v: float | None, nd: int = 1) -> float | None:
     return round(float(v), nd)
 
 
-def _segments(line: BaseGeometry) -> list[LineString]:
-    out: list[LineString] = []
-    for part in shapely.get_parts(line):
-        if part.geom_type != "LineString":
+def _segment_frame(
+    lines: list[tuple[str, LineString]], line_type: str, known: gpd.GeoDataFrame, pair_ids: set[str]
+) -> tuple[gpd.GeoDataFrame, str]:
+    """One row per segment, vectorised over all segments (no Python loop per vertex)."""
+    starts, ends, groups = [], [], []
+    for group, line in lines:
+        xy = shapely.get_coordinates(line)
+        if len(xy) < 2:
             continue
-        xy = shapely.get_coordinates(part)
-        out += [LineString(xy[i:i + 2]) for i in range(len(xy) - 1)]
-    return out
+        starts.append(xy[:-1])
+        ends.append(xy[1:])
+        groups.append(np.full(len(xy) - 1, group, dtype=object))
+    cols = ["group", "pair", "length_m", "planar_length_m", "geometry"]
+    if not starts:
+        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("group", "pair", "geometry") else float) for c in cols})
+        return gpd.GeoDataFrame(empty, geometry="geometry", crs="EPSG:4326"), ""
+    a, b = np.concatenate(starts), np.concatenate(ends)
+    group = np.concatenate(groups)
+    if line_type == "rhumb":
+        from borderkit.linetype import rhumb_length_m
+
+        length = np.array([rhumb_length_m(x0, y0, x1, y1) for (x0, y0), (x1, y1) in zip(a, b, strict=True)])
+    else:
+        _, _, length = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    lon_c, lat_c = float(np.mean(a[:, 0])), float(np.mean(a[:, 1]))
+    utm = local_projected_crs(lon_c, lat_c)
+    tr = Transformer.from_crs("EPSG:4326", utm, always_xy=True)
+    ax, ay = tr.transform(a[:, 0], a[:, 1])
+    bx, by = tr.transform(b[:, 0], b[:, 1])
+    planar = np.hypot(np.asarray(bx) - ax, np.asarray(by) - ay)
+    pair = np.array([g if g in pair_ids else "" for g in group], dtype=object)
+    if len(known):
+        # Nearest pair settlement to each segment's midpoint, in the UTM plane.
+        mx, my = (np.asarray(ax) + bx) / 2, (np.asarray(ay) + by) / 2
+        sx, sy = tr.transform(known.geometry.x.to_numpy(), known.geometry.y.to_numpy())
+        best = np.full(len(mx), np.inf)
+        nearest = np.zeros(len(mx), dtype=int)
+        for k, (x, y) in enumerate(zip(sx, sy, strict=True)):
+            d = np.hypot(mx - x, my - y)
+            closer = d < best
+            best[closer], nearest[closer] = d[closer], k
+        fill = pair == ""
+        pair[fill] = known["pair"].to_numpy()[nearest[fill]]
+    geometry = shapely.linestrings(np.stack([a, b], axis=1))
+    frame = gpd.GeoDataFrame(
+        {"group": group, "pair": pair, "length_m": np.asarray(length, dtype=float),
+         "planar_length_m": planar, "geometry": geometry},
+        geometry="geometry", crs="EPSG:4326",
+    )
+    return frame, utm.to_string()
 
 
 def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
@@ -207,18 +249,6 @@ def span_end_accuracy_m(case: Case) -> float:
     return float(np.hypot(acc[int(at.argmin())], acc[int(at.argmax())]))
 
 
-def _line_length(line: LineString, line_type: str) -> NDArrayLike:
-    xy = shapely.get_coordinates(line)
-    if line_type == "rhumb":
-        from borderkit.linetype import rhumb_length_m
-
-        return np.array([rhumb_length_m(*xy[i], *xy[i + 1]) for i in range(len(xy) - 1)])
-    return segment_lengths_m(xy[:, 0], xy[:, 1])
-
-
-NDArrayLike = Any
-
-
 def measure(case: Case, *, line_role: str = "new_line", with_alt: bool = True) -> Measurements:
     """Measure lengths, handed-over areas and settlement positions of a case.
 
@@ -246,32 +276,7 @@ def measure(case: Case, *, line_role: str = "new_line", with_alt: bool = True) -
     tp = case.layer("turning_points")
     if basis == "turning_points" and tp is not None:
         line_type = str(tp.options.get("line_type", "geodesic"))
-    seg_rows = []
-    for group, line in lines:
-        segs = _segments(line)
-        lengths = _line_length(line, line_type)
-        for s, length in zip(segs, lengths, strict=True):
-            seg_rows.append({"group": group, "length_m": float(length), "geometry": s})
-    segments = gpd.GeoDataFrame(pd.DataFrame(seg_rows, columns=["group", "length_m", "geometry"]),
-                                geometry="geometry", crs="EPSG:4326")
-    planar_crs = ""
-    if len(segments):
-        c = shapely.union_all(segments.geometry.to_numpy()).centroid
-        utm = local_projected_crs(c.x, c.y)
-        planar_crs = utm.to_string()
-        segments["planar_length_m"] = [planar_length_m(g, utm) for g in segments.geometry]
-        group_is_pair = {p.id for p in case.pairs}
-        if len(known):
-            mids = gpd.GeoSeries([g.interpolate(0.5, normalized=True) for g in segments.geometry], crs="EPSG:4326").to_crs(utm)
-            k_utm = known.to_crs(utm)
-            d = np.stack([mids.distance(p).to_numpy() for p in k_utm.geometry], axis=1)
-            nearest = k_utm["pair"].to_numpy()[np.argmin(d, axis=1)]
-            segments["pair"] = [g if g in group_is_pair else n for g, n in zip(segments["group"], nearest, strict=True)]
-        else:
-            segments["pair"] = [g if g in group_is_pair else "" for g in segments["group"]]
-    else:
-        segments["planar_length_m"] = []
-        segments["pair"] = []
+    segments, planar_crs = _segment_frame(lines, line_type, known, {p.id for p in case.pairs})
     total = float(segments["length_m"].sum()) if len(segments) else None
     total_planar = float(segments["planar_length_m"].sum()) if len(segments) else None
 
@@ -320,5 +325,3 @@ def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame)
     out["distance_to_new_m"] = dist
     return out
 
-
-_ = geodesic_length_m  # re-exported for callers measuring single geometries
