@@ -2,7 +2,9 @@
 
 ``case.toml`` (format 1) holds:
 
-- ``id``, ``title``, ``description``;
+- ``id``, ``title``, ``description``; optional ``bounds = [min_lon, min_lat, max_lon,
+  max_lat]``: where the case's data must lie (a coordinate far outside is an error
+  that suggests swapped axes or a wrong zone); a layer's ``expect_bounds`` overrides it;
 - ``[[countries]]``: ``code`` and ``name`` of the two parties;
 - ``[[pairs]]``: settlement pairs, ``id``, optional ``section``, and one key per
   country code giving the settlement's name in the settlements layer;
@@ -68,11 +70,11 @@ ROLES: Mapping[str, str] = {
 }
 _SINGLE_ROLES = {"settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent"}
 QUANTITIES = {"length": {"m": 1.0, "km": 1000.0}, "area": {"m2": 1.0, "ha": 1e4, "km2": 1e6}}
-_TOP_KEYS = {"format", "id", "title", "description", "countries", "pairs", "layers", "claims", "checks"}
+_TOP_KEYS = {"format", "id", "title", "description", "bounds", "countries", "pairs", "layers", "claims", "checks"}
 _LAYER_KEYS = {
     "role", "path", "crs", "operation", "accuracy_m", "accuracy_m_by_name", "left", "source",
     "licence", "license", "date", "name_field", "country_field", "layer", "line_type", "columns",
-    "note",
+    "expect_bounds", "note",
 }
 _CLAIM_KEYS = {
     "id", "quantity", "scope", "value", "unit", "precision", "direction", "subject", "wording",
@@ -436,7 +438,8 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     countries = _load_countries(doc, where)
     codes = {c.code for c in countries}
     pairs = _load_pairs(doc, where, codes)
-    layers = _load_layers(doc, where, root, codes)
+    bounds = _bounds(where.get(doc, "bounds", "case.toml", list, default=None), where, "bounds")
+    layers = _load_layers(doc, where, root, codes, bounds)
     claims = _load_claims(doc, where, codes, {p.id for p in pairs})
     checks = _load_checks(doc, where, claims)
     _check_settlement_names(layers, pairs, where)
@@ -470,7 +473,19 @@ def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple
     return tuple(pairs)
 
 
-def _load_layers(doc: Mapping[str, Any], where: _Where, root: Path, codes: set[str]) -> dict[str, Layer]:
+def _bounds(value: list[Any] | None, where: _Where, key: str) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    if len(value) != 4 or not all(isinstance(v, int | float) for v in value) or not (
+        value[0] < value[2] and value[1] < value[3]
+    ):
+        raise where.fail(key, f"bad bounds {value!r}", "Give [min_lon, min_lat, max_lon, max_lat] in degrees")
+    return (float(value[0]), float(value[1]), float(value[2]), float(value[3]))
+
+
+def _load_layers(
+    doc: Mapping[str, Any], where: _Where, root: Path, codes: set[str], bounds: tuple[float, float, float, float] | None
+) -> dict[str, Layer]:
     layers: dict[str, Layer] = {}
     raw = where.get(doc, "layers", "case.toml", dict, default={})
     for name, t in raw.items():
@@ -502,6 +517,9 @@ def _load_layers(doc: Mapping[str, Any], where: _Where, root: Path, codes: set[s
         read_kwargs: dict[str, Any] = {"crs": crs, "operation": t.get("operation"), "layer": t.get("layer")}
         if columns is not None:
             read_kwargs["columns"] = columns
+        layer_bounds = _bounds(where.get(t, "expect_bounds", key, list, default=None), where, f"{key}.expect_bounds")
+        if layer_bounds or bounds:
+            read_kwargs["expect_bounds"] = layer_bounds or bounds
         try:
             frame, tr = read_layer(path, **read_kwargs)
         except BorderkitError as err:

@@ -3,22 +3,157 @@
 Every layer borderkit reads is brought to WGS 84 longitude/latitude (EPSG:4326,
 ``always_xy``). The operation used is recorded in a :class:`Transformation` so that
 every output can say how its coordinates were obtained.
+
+How the datum operation is chosen
+---------------------------------
+PROJ's own default picks the most accurate operation whose area of use *intersects*
+the data's bounding box; an area of use is itself only a bounding box, so for
+Pulkovo 1942 it picks Russia's EPSG:5044 for points in Armenia or Azerbaijan up to
+41.19°N (PROJ issue #2423). borderkit decides instead:
+
+1. Candidates are all operations from the data's geodetic CRS to WGS 84 known to PROJ
+   (:class:`pyproj.transformer.TransformerGroup`) whose area-of-use bounding box
+   **contains every point** of the data, not just intersects it.
+2. If every point lies in one of the :data:`REGIONS` (a coarse, documented polygon and
+   the countries in it), an operation is kept only if its area-of-use name lists one
+   of those countries, and an operation of :data:`COUNTRY_SPECIFIC_OPERATIONS` only if
+   its country is one of them. Outside every region only rule 1 applies, and the
+   :class:`Transformation` says so in its ``note``.
+3. Among the kept operations with a stated accuracy, the most accurate wins.
+   Operations of unknown accuracy (EPSG's 999 m placeholder, ballpark offsets) are
+   listed as candidates but never chosen and never enter ``spread_m``.
+4. ``spread_m`` is the largest geodesic distance, over the data, between the results
+   of the kept operations of known accuracy: how much the choice matters.
+
+An explicit ``operation="EPSG:1808"`` is always honoured; it must convert the data's
+geodetic CRS to WGS 84. The candidates and ``spread_m`` are still reported.
+
+Soviet (Gauss–Krüger) grid convention
+-------------------------------------
+EPSG defines Gauss–Krüger CRSs such as EPSG:28408 with the **northing first**: the
+surveyor's ``x`` is the northing, ``y`` the easting, and in the zone CRSs the easting
+carries the zone number as a prefix (false easting 8 500 000 m in zone 8).
+:func:`check_coordinates` detects a missing or wrong prefix and swapped axes.
+Internally, all arrays are in ``always_xy`` order: (easting, northing) or (lon, lat).
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS, Geod, Transformer
+from pyproj.database import query_crs_info
+from pyproj.enums import PJType
 from pyproj.exceptions import CRSError as _PyprojCRSError
+from pyproj.transformer import TransformerGroup
 
-from borderkit.errors import CRSError
+from borderkit.errors import CoordinateError, CRSError
 
-__all__ = ["WGS84", "Transformation", "parse_crs", "to_wgs84_frame"]
+__all__ = [
+    "COUNTRY_SPECIFIC_OPERATIONS",
+    "REGIONS",
+    "WGS84",
+    "Region",
+    "Transformation",
+    "check_coordinates",
+    "choose_operation",
+    "is_northing_first",
+    "parse_crs",
+    "to_wgs84",
+    "to_wgs84_frame",
+    "zone_prefix",
+]
 
 WGS84 = "EPSG:4326"
+
+#: EPSG's placeholder for "accuracy unknown" (e.g. "Pulkovo 1942 to WGS 84 (1)").
+_UNKNOWN_ACCURACY_M = 999.0
+#: Points may lie this far outside a CRS's area of use (map sheets overlap zone edges).
+AREA_MARGIN_DEG = 0.5
+#: Points may lie this far outside ``expect_bounds`` before they are an error (~11 km).
+EXPECT_MARGIN_DEG = 0.1
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A coarse polygon whose countries decide which datum operations are admissible.
+
+    Attributes
+    ----------
+    name : str
+        Human-readable name.
+    countries : tuple of str
+        Country names as the EPSG area-of-use names spell them.
+    polygon : tuple of (lon, lat)
+        Vertices in degrees. Drawn generously towards countries that are not in a
+        country-specific operation's scope, and kept well inside the border that matters.
+    """
+
+    name: str
+    countries: tuple[str, ...]
+    polygon: tuple[tuple[float, float], ...]
+
+    def contains(self, lons: ArrayLike, lats: ArrayLike) -> bool:
+        """Return True if every point lies inside the region.
+
+        Examples
+        --------
+        >>> REGIONS[0].contains([45.06], [41.06])
+        True
+        >>> REGIONS[0].contains([45.06], [43.5])   # North Ossetia, Russia
+        False
+        """
+        poly = shapely.Polygon(self.polygon)
+        return bool(np.all(shapely.contains_xy(poly, np.asarray(lons), np.asarray(lats))))
+
+
+#: Regions where PROJ's bounding-box areas of use mislead. The South Caucasus polygon
+#: keeps at least ~15 km south of Russia's border along the Greater Caucasus (Roki,
+#: Upper Lars, Tusheti, Bazardüzü at 41.19°N); it spills into Turkey and Iran, where no
+#: Pulkovo 1942 operation applies anyway.
+REGIONS: tuple[Region, ...] = (
+    Region(
+        "South Caucasus",
+        ("Armenia", "Azerbaijan", "Georgia"),
+        (
+            (40.0, 41.0),
+            (40.0, 43.0),
+            (42.0, 42.8),
+            (44.0, 42.5),
+            (45.5, 42.0),
+            (46.5, 41.5),
+            (47.5, 41.0),
+            (48.0, 41.0),
+            (49.0, 41.2),
+            (50.6, 40.6),
+            (50.6, 38.3),
+            (43.2, 38.3),
+        ),
+    ),
+)
+
+#: Operations valid for one country only, whatever their bounding box says: inside a
+#: region they are admissible only if the region contains that country.
+COUNTRY_SPECIFIC_OPERATIONS: dict[str, str] = {
+    "EPSG:5044": "Russian Federation",  # Pulkovo 1942 to WGS 84 (20), 3 m
+    "EPSG:1254": "Russian Federation",  # Pulkovo 1942 to WGS 84 (1), accuracy unknown
+    "EPSG:1291": "Kazakhstan",  # Pulkovo 1942 to WGS 84 (7), 44 m
+    "EPSG:1303": "Kazakhstan",  # Pulkovo 1942 to WGS 84 (10), Caspian Sea
+    "EPSG:1290": "Latvia",  # Pulkovo 1942 to WGS 84 (6)
+    "EPSG:1679": "Lithuania",  # Pulkovo 1942 to WGS 84 (2)
+    "EPSG:6899": "Estonia",  # Pulkovo 1942 to WGS 84 (21)
+    "EPSG:1334": "Estonia",  # Pulkovo 1942 to WGS 84 (12)
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +176,20 @@ class Transformation:
         Largest distance in metres between the results of the candidate operations
         over this data: how much the choice of operation matters.
     candidates : tuple of str
-        Codes of the operations that were considered.
+        Codes of the admissible operations, most accurate first (unknown accuracy last).
+    excluded : tuple of str
+        Codes whose bounding box contains the data but which the regional rule rejects
+        (e.g. ``"EPSG:5044"``, Russia, for points in Armenia).
+    note : str
+        How the choice was made, in one or two sentences.
+
+    Examples
+    --------
+    >>> t = Transformation("EPSG:28408", "EPSG:15865", "Pulkovo 1942 to WGS 84 (16)", 4.5)
+    >>> t
+    <Transformation EPSG:28408 -> WGS 84 via EPSG:15865 (4.5 m)>
+    >>> t.to_dict()["accuracy_m"]
+    4.5
     """
 
     source_crs: str
@@ -50,6 +198,8 @@ class Transformation:
     accuracy_m: float | None
     spread_m: float = 0.0
     candidates: tuple[str, ...] = field(default_factory=tuple)
+    excluded: tuple[str, ...] = field(default_factory=tuple)
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping (``code``, ``name``, ``accuracy_m``, ...)."""
@@ -60,6 +210,8 @@ class Transformation:
             "accuracy_m": self.accuracy_m,
             "spread_m": round(self.spread_m, 3),
             "candidates": list(self.candidates),
+            "excluded": list(self.excluded),
+            "note": self.note,
         }
 
     def __repr__(self) -> str:
@@ -70,14 +222,36 @@ class Transformation:
 IDENTITY = Transformation(WGS84, None, "none (data already WGS 84)", 0.0)
 
 
-def parse_crs(value: str, *, where: str = "crs") -> CRS:
+def parse_crs(value: str | int | CRS, *, where: str = "crs") -> CRS:
     """Parse a CRS string, naming ``where`` it came from on failure.
+
+    Parameters
+    ----------
+    value : str, int or pyproj.CRS
+        ``"EPSG:28408"``, ``28408``, a WKT or PROJ string, or a CRS.
+    where : str
+        Where the value came from, for the error message (``"case.toml: crs"``).
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    CRSError
+        If PROJ does not know the CRS.
 
     Examples
     --------
     >>> parse_crs("EPSG:28408").name
     'Pulkovo 1942 / Gauss-Kruger zone 8'
+    >>> parse_crs("EPSG:999999", where="points.csv: crs")
+    Traceback (most recent call last):
+    ...
+    borderkit.errors.CRSError: points.csv: crs: unknown CRS 'EPSG:999999'. ...
     """
+    if isinstance(value, CRS):
+        return value
     try:
         return CRS.from_user_input(value)
     except _PyprojCRSError as err:
@@ -88,20 +262,604 @@ def parse_crs(value: str, *, where: str = "crs") -> CRS:
         raise CRSError(msg) from err
 
 
+def _label(crs: CRS) -> str:
+    auth = crs.to_authority(min_confidence=90)
+    return f"{auth[0]}:{auth[1]}" if auth else crs.name
+
+
+def _is_wgs84(crs: CRS) -> bool:
+    return crs.equals(CRS.from_epsg(4326), ignore_axis_order=True)
+
+
+def is_northing_first(crs: CRS | str) -> bool:
+    """Return True if the CRS's first axis is the northing (Gauss–Krüger, ``x`` = north).
+
+    Examples
+    --------
+    >>> is_northing_first("EPSG:28408"), is_northing_first("EPSG:32638")
+    (True, False)
+    """
+    crs = parse_crs(crs)
+    return bool(crs.is_projected and crs.axis_info and crs.axis_info[0].direction == "north")
+
+
+def _tm_params(crs: CRS) -> tuple[float, float] | None:
+    """(central meridian, false easting) of a Transverse Mercator CRS, else None."""
+    op = crs.coordinate_operation if crs.is_projected else None
+    if op is None or "transverse mercator" not in op.method_name.lower():
+        return None
+    params = {p.name.lower(): float(p.value) for p in op.params}
+    return params.get("longitude of natural origin", 0.0), params.get("false easting", 0.0)
+
+
+def zone_prefix(crs: CRS | str) -> int | None:
+    """Zone number the CRS prefixes to its eastings (false easting // 1e6), else None.
+
+    Examples
+    --------
+    >>> zone_prefix("EPSG:28408"), zone_prefix("EPSG:2531"), zone_prefix("EPSG:2498")
+    (8, 15, None)
+    """
+    tm = _tm_params(parse_crs(crs))
+    if tm is None or tm[1] < 1_000_000:
+        return None
+    return int(tm[1] // 1_000_000)
+
+
+@functools.cache
+def _projected_codes_by_name() -> dict[str, str]:
+    infos = query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS)
+    return {i.name: f"EPSG:{i.code}" for i in infos if not i.deprecated}
+
+
+def _gk_sibling(crs: CRS, prefix: int | None) -> str | None:
+    """EPSG code of the Gauss–Krüger CRS of ``crs``'s datum for zone ``prefix``.
+
+    ``prefix=None`` gives the same grid without the zone prefix ("CM 45E").
+    """
+    tm = _tm_params(crs)
+    if tm is None or " / " not in crs.name:
+        return None
+    datum = crs.name.split(" / ")[0]
+    three = "3-degree" in crs.name
+    family = f"{datum} / 3-degree Gauss-Kruger" if three else f"{datum} / Gauss-Kruger"
+    name = f"{family} CM {tm[0]:g}E" if prefix is None else f"{family} zone {prefix}"
+    return _projected_codes_by_name().get(name)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _in_bounds(
+    lons: NDArray[np.float64],
+    lats: NDArray[np.float64],
+    bounds: tuple[float, float, float, float],
+    margin: float = 0.0,
+) -> NDArray[np.bool_]:
+    """Point-in-bbox for (west, south, east, north); handles boxes across 180°."""
+    west, south, east, north = bounds
+    in_lat = (lats >= south - margin) & (lats <= north + margin)
+    if west <= east:
+        in_lon = (lons >= west - margin) & (lons <= east + margin)
+    else:  # the box crosses the antimeridian (former USSR: 19.57°E .. 168.97°W)
+        in_lon = (lons >= west - margin) | (lons <= east + margin)
+    return np.asarray(in_lat & in_lon & np.isfinite(lons) & np.isfinite(lats))
+
+
+class _Checker:
+    """Validity of (x, y) in one declared CRS: area of use and expected bounds."""
+
+    def __init__(self, crs: CRS, expect_bounds: tuple[float, float, float, float] | None):
+        self.crs = crs
+        self.label = _label(crs)
+        self.expect_bounds = expect_bounds
+        self.geographic = crs.is_geographic
+        area = crs.area_of_use
+        self.area = area.bounds if area is not None else (-180.0, -90.0, 180.0, 90.0)
+        self.area_name = area.name if area is not None else "the world"
+        geodetic = crs.geodetic_crs or crs
+        self._to_geog = None if crs.is_geographic else Transformer.from_crs(crs, geodetic, always_xy=True)
+
+    def lonlat(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if self._to_geog is None:
+            return xa, ya
+        with np.errstate(all="ignore"):
+            lon, lat = self._to_geog.transform(xa, ya, errcheck=False)
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+    def in_area(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
+        lon, lat = self.lonlat(x, y)
+        ok = _in_bounds(lon, lat, self.area, AREA_MARGIN_DEG)
+        if self.geographic:
+            ok &= (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+        return ok
+
+    def in_expected(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
+        if self.expect_bounds is None:
+            return np.ones(np.shape(x), dtype=bool)
+        lon, lat = self.lonlat(x, y)
+        return _in_bounds(lon, lat, self.expect_bounds, EXPECT_MARGIN_DEG)
+
+    def valid(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
+        return self.in_area(x, y) & self.in_expected(x, y)
+
+    def ok(self, x: float, y: float) -> bool:
+        return bool(self.valid(np.array([x]), np.array([y]))[0])
+
+
+def _guess_projected(x: float, y: float) -> str:
+    """A hint for metre values declared as degrees."""
+    for east, north in ((x, y), (y, x)):
+        prefix = int(east // 1_000_000) if east >= 1_000_000 else 0
+        # Pulkovo 1942 is used north of 35°N: northing >= 3.8e6 m
+        if 1 <= prefix <= 60 and 3_800_000 <= north < 10_000_000:
+            code = _projected_codes_by_name().get(f"Pulkovo 1942 / Gauss-Kruger zone {prefix}")
+            hint = f" such as {code}" if code else ""
+            return (
+                f"They look like Gauss–Krüger metres with zone prefix {prefix}: declare the "
+                f"zone's projected CRS{hint} (x = northing, y = easting with the prefix)"
+            )
+    return (
+        "They look like projected metres: declare the projected CRS, e.g. 'EPSG:32638' "
+        "(WGS 84 / UTM 38N) or 'EPSG:2498' (Pulkovo 1942 Gauss–Krüger CM 45E, no zone prefix)"
+    )
+
+
+def _num(value: float) -> str:
+    """A float as short text without floating-point noise (8504938.2307)."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _diagnose(chk: _Checker, x: float, y: float, names: tuple[str, str]) -> str:
+    """Explain why (x, y) is not valid in ``chk.crs``: the likely mis-declaration."""
+    nx, ny = names
+    shown = f"{nx}={x!r}, {ny}={y!r}"
+    crs = chk.crs
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return f"{shown}: a coordinate is empty or not a number."
+    w, s, e, n = chk.area
+    where = f"the area of use of {chk.label} (lon {w:g}..{e:g}, lat {s:g}..{n:g})"
+    if chk.expect_bounds is not None:
+        where += f" or the expected bounds {chk.expect_bounds!r}"
+
+    if chk.geographic:
+        if abs(x) > 360 or abs(y) > 360:
+            return (
+                f"{shown} are not degrees, but {chk.label} is geographic (degrees): "
+                f"metres declared as degrees? {_guess_projected(x, y)}."
+            )
+        if abs(y) > 90 and abs(x) <= 90:
+            return (
+                f"{shown}: latitude {y!r} is beyond ±90° while longitude {x!r} would be a "
+                f"valid latitude: lat/lon swapped? Check which column holds the latitude."
+            )
+        if abs(x) > 180:
+            return f"{shown}: longitude beyond ±180°. Check the value."
+        if chk.ok(y, x):
+            return (
+                f"{shown} lies outside {where}, but ({ny}, {nx}) read the other way round "
+                f"lies inside: lat/lon swapped? Check which column holds the latitude."
+            )
+        return f"{shown} lies outside {where}. Check the value and the declared crs."
+
+    # projected CRS, metres
+    northing_first = is_northing_first(crs)
+    easting = x
+    if abs(x) <= 180 and abs(y) <= 180:
+        return (
+            f"{shown} look like degrees, but {chk.label} is projected (metres): degrees "
+            f"declared as metres? Declare crs='EPSG:4326' (WGS 84 degrees) or "
+            f"'EPSG:4284' (Pulkovo 1942 degrees)."
+        )
+    if chk.ok(y, x):
+        if northing_first:
+            return (
+                f"{shown} lies outside {where}, but with the two values exchanged it lies "
+                f"inside: x and y swapped? In {chk.label} (Soviet convention) x is the "
+                f"northing and y the easting with the zone prefix."
+            )
+        return (
+            f"{shown} lies outside {where}, but with the two values exchanged it lies "
+            f"inside: easting and northing swapped? In {chk.label} x/easting comes first."
+        )
+    tm = _tm_params(crs)
+    prefix = zone_prefix(crs)
+    if tm is not None and prefix is not None:
+        shown_e = f"easting ({nx}) {easting!r}"
+        if 0 <= easting < 1_000_000:
+            bare = _gk_sibling(crs, None)
+            alt = f", or declare {bare} (the same grid without the prefix)" if bare else ""
+            return (
+                f"{shown}: the {shown_e} has no zone prefix, but {chk.label} expects "
+                f"{prefix}xxxxxx.x (false easting {tm[1]:.0f}): zone prefix missing? "
+                f"Write {_num(easting + prefix * 1_000_000)}{alt}."
+            )
+        got = int(easting // 1_000_000)
+        if got != prefix and 1 <= got <= 60:
+            sib = _gk_sibling(crs, got)
+            alt = f"declare {sib} (zone {got}) if that is the zone" if sib else "fix the zone"
+            return (
+                f"{shown}: the {shown_e} carries zone prefix {got}, but {chk.label} is "
+                f"zone {prefix} (false easting {tm[1]:.0f}): wrong zone prefix? Either "
+                f"{alt}, or correct the prefix to {prefix}."
+            )
+    elif tm is not None and easting >= 1_000_000:
+        got = int(easting // 1_000_000)
+        sib = _gk_sibling(crs, got) if 1 <= got <= 60 else None
+        if sib is not None:
+            return (
+                f"{shown}: the easting {easting!r} looks like it carries zone prefix {got}, "
+                f"but {chk.label} takes eastings without a prefix (false easting "
+                f"{tm[1]:.0f}): declare {sib} instead."
+            )
+    return f"{shown} lies outside {where}. Check the values and the declared crs."
+
+
+def check_coordinates(
+    x: ArrayLike,
+    y: ArrayLike,
+    crs: CRS | str,
+    *,
+    expect_bounds: tuple[float, float, float, float] | None = None,
+    source: str = "input",
+    rows: Sequence[int] | None = None,
+    names: tuple[str, str] | None = None,
+) -> None:
+    """Check coordinates against their declared CRS; explain the first bad row.
+
+    A point must lie in the CRS's area of use (within :data:`AREA_MARGIN_DEG`) and, if
+    given, within ``expect_bounds`` (within :data:`EXPECT_MARGIN_DEG`). A bad point is
+    diagnosed: lat/lon or x/y swapped, Gauss–Krüger zone prefix missing or wrong,
+    degrees declared as metres or metres as degrees.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Coordinates in ``always_xy`` order: (lon, lat) or (easting, northing).
+    crs : pyproj.CRS or str
+        The declared CRS.
+    expect_bounds : (min_lon, min_lat, max_lon, max_lat), optional
+        Where the data should be, in degrees.
+    source : str
+        The file name, for messages.
+    rows : sequence of int, optional
+        1-based row numbers of the points (default 1, 2, ...).
+    names : (str, str), optional
+        Names of the columns holding x and y, for messages.
+
+    Raises
+    ------
+    CoordinateError
+        Naming the file, the 1-based row, the values and the likely cause.
+
+    Examples
+    --------
+    >>> check_coordinates([8504938.2], [4547853.2], "EPSG:28408")   # easting, northing
+    >>> check_coordinates([504938.2], [4547853.2], "EPSG:28408", source="tp.csv",
+    ...                   names=("y", "x"))
+    Traceback (most recent call last):
+    ...
+    borderkit.errors.CoordinateError: tp.csv: row 1: y=504938.2, x=4547853.2: ... zone prefix missing? ...
+    """
+    crs = parse_crs(crs)
+    xa = np.atleast_1d(np.asarray(x, dtype=float))
+    ya = np.atleast_1d(np.asarray(y, dtype=float))
+    if names is None:
+        names = ("lon", "lat") if crs.is_geographic else ("easting", "northing")
+    chk = _Checker(crs, expect_bounds)
+    bad = np.flatnonzero(~chk.valid(xa, ya))
+    if bad.size == 0:
+        return
+    labels = list(rows) if rows is not None else list(range(1, xa.size + 1))
+    i = int(bad[0])
+    detail = _diagnose(chk, float(xa[i]), float(ya[i]), names)
+    more = ""
+    if bad.size > 1:
+        others = ", ".join(str(labels[j]) for j in bad[1:6])
+        more = f" ({bad.size - 1} more bad row(s): {others}{', ...' if bad.size > 6 else ''})"
+    msg = f"{source}: row {labels[i]}: {detail}{more}"
+    raise CoordinateError(msg)
+
+
+# --------------------------------------------------------------- operation choice
+
+
+@dataclass(frozen=True)
+class _Op:
+    code: str | None
+    name: str
+    accuracy_m: float | None
+    area_name: str
+    bounds: tuple[float, float, float, float]
+    transformer: Transformer
+
+
+def _op_code(transformer: Transformer) -> str | None:
+    info = transformer.to_json_dict()
+    steps = info.get("steps") or [info]
+    for step in steps:
+        ident = step.get("id")
+        if ident and "axis order" not in step.get("name", "").lower():
+            return f"{ident['authority']}:{ident['code']}"
+    return None
+
+
+def _op_name(transformer: Transformer) -> str:
+    info = transformer.to_json_dict()
+    steps = [s for s in info.get("steps") or [info] if "axis order" not in s.get("name", "")]
+    return " + ".join(s.get("name", "?") for s in steps) or transformer.name
+
+
+@functools.cache
+def _operations(geodetic_wkt: str) -> tuple[tuple[_Op, ...], tuple[str, ...]]:
+    group = TransformerGroup(CRS.from_wkt(geodetic_wkt), WGS84, always_xy=True)
+    ops = []
+    for t in group.transformers:
+        acc = t.accuracy
+        name = _op_name(t)
+        unknown = acc is None or acc < 0 or acc >= _UNKNOWN_ACCURACY_M or "ballpark" in name.lower()
+        area = t.area_of_use
+        ops.append(
+            _Op(
+                code=_op_code(t),
+                name=name,
+                accuracy_m=None if unknown else float(acc),
+                area_name=area.name if area else "",
+                bounds=area.bounds if area else (-180.0, -90.0, 180.0, 90.0),
+                transformer=t,
+            )
+        )
+    unavailable = tuple(o.name for o in group.unavailable_operations)
+    return tuple(ops), unavailable
+
+
+def _region_of(lons: NDArray[np.float64], lats: NDArray[np.float64]) -> Region | None:
+    for region in REGIONS:
+        if region.contains(lons, lats):
+            return region
+    return None
+
+
+def _admissible(op: _Op, region: Region) -> bool:
+    country = COUNTRY_SPECIFIC_OPERATIONS.get(op.code or "")
+    if country is not None and country not in region.countries:
+        return False
+    return any(c.lower() in op.area_name.lower() for c in region.countries)
+
+
+def _spread_m(ops: Sequence[_Op], lons: NDArray[np.float64], lats: NDArray[np.float64]) -> float:
+    results = [op.transformer.transform(lons, lats) for op in ops]
+    spread = 0.0
+    for i in range(len(results)):
+        for j in range(i + 1, len(results)):
+            _, _, dist = _GEOD.inv(results[i][0], results[i][1], results[j][0], results[j][1])
+            spread = max(spread, float(np.nanmax(np.atleast_1d(dist))))
+    return spread
+
+
+def _choose(
+    source: CRS, lons: NDArray[np.float64], lats: NDArray[np.float64], operation: str | int | None
+) -> tuple[Transformer | None, Transformation]:
+    """Choose the datum operation for lon/lat on ``source``'s geodetic CRS."""
+    label = _label(source)
+    geodetic = source.geodetic_crs or source
+    if _is_wgs84(geodetic):
+        if operation is not None:
+            msg = f"operation={operation!r}: {label} is already on WGS 84; no datum operation applies."
+            raise CRSError(msg)
+        name = "none (data already WGS 84)" if source.is_geographic else "none (map projection on WGS 84)"
+        return None, Transformation(label, None, name, 0.0, note="no datum change")
+    ops, unavailable = _operations(geodetic.to_wkt())
+    contained = list(ops) if lons.size == 0 else [op for op in ops if bool(np.all(_in_bounds(lons, lats, op.bounds)))]
+    region = _region_of(lons, lats) if lons.size else None
+    if region is not None:
+        kept = [op for op in contained if _admissible(op, region)]
+        excluded = [op for op in contained if not _admissible(op, region)]
+        note = f"data in region {region.name}: kept operations whose area of use names {', '.join(region.countries)}"
+    else:
+        kept, excluded = contained, []
+        note = (
+            "no regional rule for this area: operations chosen by bounding-box area of use "
+            "only; check that the chosen one names the data's country"
+        )
+    if unavailable:
+        note += f"; not installed (grids missing): {', '.join(unavailable)}"
+    known = sorted((op for op in kept if op.accuracy_m is not None), key=lambda o: o.accuracy_m or 0)
+    unknown = [op for op in kept if op.accuracy_m is None]
+    candidates = tuple(op.code or op.name for op in known + unknown)
+    spread = _spread_m(known, lons, lats) if len(known) > 1 and lons.size else 0.0
+
+    if operation is not None:
+        wanted = str(operation).upper()
+        if wanted.isdigit():
+            wanted = f"EPSG:{wanted}"
+        match = [op for op in ops if (op.code or "").upper() == wanted]
+        if not match:
+            codes = ", ".join(op.code or op.name for op in ops)
+            msg = (
+                f"operation={operation!r} does not convert {geodetic.name} to WGS 84. "
+                f"Operations PROJ knows for it: {codes}."
+            )
+            raise CRSError(msg)
+        chosen = match[0]
+        inside = lons.size == 0 or bool(np.all(_in_bounds(lons, lats, chosen.bounds)))
+        note = "operation named by the caller" + (
+            "" if inside else f"; WARNING: data lie outside its area of use ({chosen.area_name})"
+        )
+        if chosen not in known and chosen.accuracy_m is not None and lons.size:
+            spread = _spread_m([chosen, *known], lons, lats)
+    else:
+        if not known:
+            names = ", ".join(f"{op.code} ({op.area_name})" for op in unknown) or "none"
+            msg = (
+                f"no datum operation of known accuracy converts {geodetic.name} to WGS 84 "
+                f"over this data (candidates of unknown accuracy: {names}). Name one with "
+                f"operation='EPSG:....' if you accept it."
+            )
+            raise CRSError(msg)
+        chosen = known[0]
+    transformation = Transformation(
+        source_crs=label,
+        code=chosen.code,
+        name=chosen.name,
+        accuracy_m=chosen.accuracy_m,
+        spread_m=spread,
+        candidates=candidates,
+        excluded=tuple(op.code or op.name for op in excluded),
+        note=note,
+    )
+    return chosen.transformer, transformation
+
+
+def choose_operation(
+    crs: CRS | str,
+    lons: ArrayLike,
+    lats: ArrayLike,
+    *,
+    operation: str | int | None = None,
+) -> Transformation:
+    """Choose the datum operation from ``crs``'s datum to WGS 84 for these points.
+
+    See the module docstring for the rule.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS or str
+        The data's CRS (geographic or projected).
+    lons, lats : array_like
+        The points in degrees **on the data's own datum** (e.g. Pulkovo 1942).
+    operation : str, optional
+        An EPSG operation to use instead (``"EPSG:1808"``).
+
+    Returns
+    -------
+    Transformation
+
+    Raises
+    ------
+    CRSError
+        If the named operation does not apply to this datum, or no operation of known
+        accuracy covers the data.
+
+    Examples
+    --------
+    >>> t = choose_operation("EPSG:4284", [45.06], [41.06])
+    >>> t.code, t.accuracy_m, t.candidates
+    ('EPSG:15865', 4.5, ('EPSG:15865', 'EPSG:1808'))
+    >>> choose_operation("EPSG:4284", [45.06], [41.25]).excluded   # Russia's, not here
+    ('EPSG:5044', 'EPSG:1254')
+    >>> f"{choose_operation('EPSG:4284', [45.06], [41.06]).spread_m:.1f} m"
+    '5.6 m'
+    """
+    source = parse_crs(crs)
+    lo = np.atleast_1d(np.asarray(lons, dtype=float))
+    la = np.atleast_1d(np.asarray(lats, dtype=float))
+    return _choose(source, lo, la, operation)[1]
+
+
+def to_wgs84(
+    x: ArrayLike,
+    y: ArrayLike,
+    crs: CRS | str,
+    *,
+    operation: str | int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Transformation]:
+    """Transform coordinates to WGS 84 lon/lat with a recorded datum operation.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Coordinates in ``always_xy`` order: (lon, lat) or (easting, northing); for a
+        Gauss–Krüger CRS x is the **easting** here (the surveyor's y).
+    crs : pyproj.CRS or str
+        Their CRS.
+    operation : str, optional
+        EPSG datum operation to use (``"EPSG:1808"``); chosen by the rule if omitted.
+
+    Returns
+    -------
+    (lons, lats, Transformation)
+
+    Examples
+    --------
+    >>> lon, lat, t = to_wgs84([8504938.2307], [4547853.2139], "EPSG:28408")
+    >>> f"{lon[0]:.7f} {lat[0]:.7f}", t.code
+    ('45.0575000 41.0647222', 'EPSG:15865')
+    >>> lon, lat, t = to_wgs84([504831.1046], [4545943.4755], "EPSG:32638")
+    >>> f"{lon[0]:.7f} {lat[0]:.7f}", t.code
+    ('45.0575000 41.0647222', None)
+    """
+    source = parse_crs(crs)
+    xa = np.atleast_1d(np.asarray(x, dtype=float))
+    ya = np.atleast_1d(np.asarray(y, dtype=float))
+    geodetic = source.geodetic_crs or source
+    if source.is_geographic:
+        lon, lat = xa, ya
+    else:
+        to_geog = Transformer.from_crs(source, geodetic, always_xy=True)
+        lon, lat = (np.asarray(v, dtype=float) for v in to_geog.transform(xa, ya))
+    transformer, transformation = _choose(source, lon, lat, operation)
+    if transformer is not None:
+        lon, lat = (np.asarray(v, dtype=float) for v in transformer.transform(lon, lat))
+    return lon, lat, transformation
+
+
 def to_wgs84_frame(
-    frame: gpd.GeoDataFrame, *, operation: str | None = None
+    frame: gpd.GeoDataFrame, *, operation: str | int | None = None
 ) -> tuple[gpd.GeoDataFrame, Transformation]:
     """Bring a GeoDataFrame with a set CRS to WGS 84 and say how.
 
-    A minimal version: data already on WGS 84 passes through; anything else goes through
-    PROJ's default choice.  Explicit operations and the regional choice are added by
-    :func:`choose_operation`.
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Any geometries; its ``crs`` must be set.
+    operation : str, optional
+        EPSG datum operation to use; chosen by the rule of this module if omitted.
+
+    Returns
+    -------
+    (GeoDataFrame in EPSG:4326, Transformation)
+
+    Raises
+    ------
+    CRSError
+        If the frame has no CRS or the operation does not apply.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> gk = gpd.GeoDataFrame(geometry=[Point(8504938.2307, 4547853.2139)], crs="EPSG:28408")
+    >>> out, t = to_wgs84_frame(gk, operation="EPSG:1808")
+    >>> t
+    <Transformation EPSG:28408 -> WGS 84 via EPSG:1808 (5 m)>
+    >>> f"{out.geometry[0].x:.5f} {out.geometry[0].y:.5f}"
+    '45.05754 41.06476'
     """
     if frame.crs is None:
         msg = "layer has no CRS: declare one (crs = 'EPSG:4326' in case.toml)"
         raise CRSError(msg)
-    if CRS.from_user_input(frame.crs).equals(CRS.from_epsg(4326), ignore_axis_order=True):
-        return frame.set_crs(WGS84, allow_override=True), IDENTITY
-    src = CRS.from_user_input(frame.crs).to_string()
-    out = frame.to_crs(WGS84)
-    return out, Transformation(src, None, "PROJ default", None)
+    source = CRS.from_user_input(frame.crs)
+    geoms = np.asarray(frame.geometry.values)
+    coords = shapely.get_coordinates(geoms)
+    geodetic = source.geodetic_crs or source
+    to_geog = None if source.is_geographic else Transformer.from_crs(source, geodetic, always_xy=True)
+
+    def geographic(xy: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if to_geog is None:
+            return xy[:, 0], xy[:, 1]
+        lon, lat = to_geog.transform(xy[:, 0], xy[:, 1])
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+    lon, lat = geographic(coords)
+    transformer, transformation = _choose(source, lon, lat, operation)
+
+    def apply(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        lo, la = geographic(xy)
+        if transformer is not None:
+            lo, la = transformer.transform(lo, la)
+        return np.column_stack([lo, la])
+
+    out = frame.copy()
+    out = out.set_geometry(shapely.transform(geoms, apply), crs=WGS84)
+    return out, transformation

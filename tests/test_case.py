@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from borderkit import CaseError, CaseNotFoundError, InputError, list_cases, load_case
+from borderkit import CaseError, CaseNotFoundError, CoordinateError, InputError, list_cases, load_case
 from borderkit.case import _precision_from_value
 
 
@@ -147,4 +147,24 @@ def test_load_case__unknown_settlement_in_accuracy_table(synthetic_case) -> None
     text = text.replace(block, "").replace('licence = "CC0"\n', 'licence = "CC0"\n' + block, 1)
     (root / "case.toml").write_text(text)
     with pytest.raises(CaseError, match="no settlement 'Atlantis'"):
+        load_case(root)
+
+
+def test_load_case__bounds_catch_swapped_lat_lon_with_row(synthetic_case) -> None:
+    root = synthetic_case()
+    text = (root / "case.toml").read_text()
+    (root / "case.toml").write_text(text.replace('title = "Synthetic', 'bounds = [9.9, -0.1, 10.1, 0.2]\ntitle = "Synthetic', 1))
+    assert load_case(root).id == "synthetic-case"  # the synthetic data lies inside
+    settlements = (root / "settlements.geojson").read_text()
+    # Row 2 (B-north, 10.005E 0.05N) written lat, lon: (0.05, 10.005).
+    (root / "settlements.geojson").write_text(settlements.replace("[10.005, 0.05]", "[0.05, 10.005]"))
+    with pytest.raises(CoordinateError, match=r"(?s)layers\.settlements.*row 2.*swapped"):
+        load_case(root)
+
+
+def test_load_case__bad_bounds_value(synthetic_case) -> None:
+    root = synthetic_case()
+    text = (root / "case.toml").read_text()
+    (root / "case.toml").write_text(text.replace('title = "Synthetic', 'bounds = [10.1, 0, 9.9, 0.2]\ntitle = "Synthetic', 1))
+    with pytest.raises(CaseError, match=re.escape("bad bounds [10.1, 0, 9.9, 0.2]")):
         load_case(root)
