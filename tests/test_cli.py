@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -60,3 +61,19 @@ def test_errors__bad_case_toml_is_one_line(synthetic_case) -> None:
     result = runner.invoke(app, ["verify", str(root)])
     assert result.exit_code == 2
     assert "unknown country 'XXX'" in result.stderr
+
+
+def test_convert__sk42_csv_to_geojson_prints_the_operation(tmp_path) -> None:
+    src = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+    out = tmp_path / "tp.geojson"
+    result = runner.invoke(app, ["convert", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "EPSG:15865" in result.stderr
+    doc = json.loads(out.read_text())
+    assert "crs" not in doc
+    assert doc["features"][0]["properties"]["transformation"]["code"] == "EPSG:15865"
+    # Second run refuses to replace the file, then --overwrite does.
+    again = runner.invoke(app, ["convert", str(src), "-o", str(out)])
+    assert again.exit_code == 2
+    assert "--overwrite" in again.stderr
+    assert runner.invoke(app, ["convert", str(src), "-o", str(out), "--overwrite"]).exit_code == 0

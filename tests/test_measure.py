@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from borderkit import load_case, measure
@@ -69,3 +74,37 @@ def test_measure__tavush_reports_alt_rendering_and_planar_difference() -> None:
     assert m.planar_crs == "EPSG:32638"
     d = m.to_dict()
     assert d["line_basis"] == m.line_basis and d["areas"]
+
+
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+# The WGS 84 points the synthetic SK-42 file was made from (its header comments).
+SK42_WGS84 = [(45.0575, 41.06472222), (45.07, 41.07), (45.082, 41.078), (45.09, 41.085), (45.098, 41.095)]
+
+TURNING_POINTS_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "{line_type}"
+"""
+
+
+@pytest.mark.parametrize("line_type", ["geodesic", "rhumb"])
+def test_measure__turning_points_in_sk42_grid_give_geodesic_lengths(synthetic_case, geodsolve, line_type) -> None:
+    root = synthetic_case(extra_toml=TURNING_POINTS_TOML.format(line_type=line_type))
+    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    case = load_case(root)
+    assert case.layer("turning_points").transformation.code == "EPSG:15865"
+    m = measure(case)
+    assert m.line_basis == "turning_points"
+    # All five points in one line, across the file's two sections: four segments.
+    assert len(m.segments) == 4
+    ref = [geodsolve(a[1], a[0], b[1], b[0]) for a, b in itertools.pairwise(SK42_WGS84)]
+    # Points reproduce to ~1 cm, so each segment to a few cm; over ~1-1.5 km segments a
+    # rhumb line is longer than the geodesic by well under a millimetre.
+    assert m.segments["length_m"].to_numpy() == pytest.approx(ref, abs=0.05)
+    if line_type == "rhumb":
+        assert (m.segments["length_m"].to_numpy() >= np.array(ref) - 0.05).all()
+    # The drawn line is densified (every 100 m) along the measured line.
+    assert all(len(g.coords) > 2 for g in m.segments.geometry)
