@@ -17,7 +17,7 @@ def check_writable(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
     """Refuse to replace an existing file unless ``overwrite``; make sure the folder exists."""
     out = Path(path)
     if out.exists() and not overwrite:
-        msg = f"{out}: exists already. Pass overwrite=True (CLI: --overwrite) to replace it, or choose another path."
+        msg = f"{out}: already exists. To replace it, pass overwrite=True / --overwrite, or choose another path."
         raise ExportError(msg)
     if not out.parent.is_dir():
         msg = f"{out}: folder {str(out.parent)!r} does not exist. Create it first."
@@ -62,8 +62,10 @@ def atomic_output(path: str | os.PathLike[str], *, overwrite: bool = False) -> I
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, overwrite: bool = False) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_output(path, overwrite=overwrite) as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
     return Path(path)
 
 

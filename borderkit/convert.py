@@ -6,11 +6,8 @@ The library side of ``borderkit convert``: the CLI prints the returned
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from borderkit._io import check_writable, write_text_atomic
 from borderkit.crs import Transformation
 from borderkit.errors import ExportError, InputError
 from borderkit.readers import read_layer
@@ -59,21 +57,6 @@ def _csv(frame: gpd.GeoDataFrame, record: dict[str, Any]) -> str:
     table.insert(1, "lat", [f"{g.y:.7f}" for g in frame.geometry])
     table["transformation"] = json.dumps(record, ensure_ascii=False)
     return str(table.to_csv(index=False, lineterminator="\n"))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, then rename it over."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def convert_points(
@@ -140,12 +123,7 @@ def convert_points(
     if source.exists() and target.exists() and source.resolve() == target.resolve():
         msg = f"{target}: is the input file; borderkit never modifies its inputs. Choose another output."
         raise ExportError(msg)
-    if target.exists() and not overwrite:
-        msg = f"{target}: already exists. To replace it, pass overwrite=True / --overwrite."
-        raise ExportError(msg)
-    if not target.parent.is_dir():
-        msg = f"{target}: the folder {str(target.parent)!r} does not exist. Create it first."
-        raise ExportError(msg)
+    check_writable(target, overwrite=overwrite)
     frame, transformation = read_layer(source, crs=crs, operation=operation, columns=columns)
     kinds = set(shapely.get_type_id(np.asarray(frame.geometry.values)).tolist())
     if kinds - {0}:  # 0 = Point
@@ -161,7 +139,7 @@ def convert_points(
     }
     text = _geojson(frame, record) if fmt == "GeoJSON" else _csv(frame, record)
     try:
-        _write_atomic(target, text)
+        write_text_atomic(target, text, overwrite=overwrite)
     except OSError as err:
         msg = f"{target}: cannot be written ({err})."
         raise ExportError(msg) from err

@@ -16,7 +16,7 @@ import pytest
 from pyproj import Geod
 from shapely import LineString
 
-from borderkit import convert as convert_module
+from borderkit import _io as io_module
 from borderkit.convert import convert_points
 from borderkit.errors import ExportError, InputError
 
@@ -102,7 +102,7 @@ def test_convert_points__failed_write_leaves_old_output_and_no_temp_file(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(convert_module.os, "replace", broken_replace)
+    monkeypatch.setattr(io_module.os, "replace", broken_replace)
     with pytest.raises(ExportError, match="cannot be written"):
         convert_points(source, out, overwrite=True)
     monkeypatch.undo()
