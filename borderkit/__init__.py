@@ -23,10 +23,14 @@ from borderkit.errors import (
     GeometryError,
     InputError,
 )
+from borderkit.export import export
 from borderkit.geodesy import geodesic_area_m2, geodesic_length_m
 from borderkit.measure import Measurements, measure
-from borderkit.readers import read_layer
+from borderkit.plot import plot_case, save_map, save_maps
+from borderkit.readers import read_layer, read_points_csv
+from borderkit.report import write_report
 from borderkit.verify import Report, Verdict, verify
+from borderkit.webmap import save_web_map, web_map
 
 __version__ = "0.1.0"
 
@@ -48,11 +52,19 @@ __all__ = [
     "Transformation",
     "Verdict",
     "__version__",
+    "export",
     "geodesic_area_m2",
     "geodesic_length_m",
     "list_cases",
     "load_case",
     "measure",
+    "plot_case",
     "read_layer",
+    "read_points_csv",
+    "save_map",
+    "save_maps",
+    "save_web_map",
     "verify",
+    "web_map",
+    "write_report",
 ]

@@ -163,6 +163,8 @@ def map_(
     try:
         loaded = load_case(case)
         if output.suffix.lower() in (".html", ".htm"):
+            if pair is not None:
+                _fail(ValueError(f"--pair {pair!r}: the HTML map shows every pair; give --pair with .png/.svg/.pdf"))
             from borderkit.webmap import save_web_map
 
             path = save_web_map(loaded, output, tiles=tiles, overwrite=overwrite)
@@ -173,6 +175,24 @@ def map_(
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def maps(
+    case: CaseArg = DEFAULT_CASE,
+    folder: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the maps into.")] = Path("."),
+    suffix: Annotated[str, typer.Option(help="Map format: .png, .svg or .pdf.")] = ".png",
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Write the overview map and one detail map per settlement pair of CASE."""
+    from borderkit.plot import save_maps
+
+    try:
+        paths = save_maps(load_case(case), folder, suffix=suffix, overwrite=overwrite)
+    except BorderkitError as err:
+        _fail(err)
+    for p in paths:
+        typer.echo(f"wrote {p}")
 
 
 @app.command()

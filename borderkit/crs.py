@@ -555,9 +555,11 @@ def check_coordinates(
     i = int(bad[0])
     detail = _diagnose(chk, float(xa[i]), float(ya[i]), names)
     more = ""
-    if bad.size > 1:
-        others = ", ".join(str(labels[j]) for j in bad[1:6])
-        more = f" ({bad.size - 1} more bad row(s): {others}{', ...' if bad.size > 6 else ''})"
+    # Vertices of one feature share its row label: count rows, not vertices.
+    other_rows = list(dict.fromkeys(labels[j] for j in bad if labels[j] != labels[i]))
+    if other_rows:
+        others = ", ".join(str(r) for r in other_rows[:5])
+        more = f" ({len(other_rows)} more bad row(s): {others}{', ...' if len(other_rows) > 5 else ''})"
     msg = f"{source}: row {labels[i]}: {detail}{more}"
     raise CoordinateError(msg)
 

@@ -163,3 +163,68 @@ def synthetic_case(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return build
+
+
+MINIMAL_TOML = """\
+format = 1
+id = "synthetic-no-old-line"
+title = "SYNTHETIC case with no old line (test data, not a real border)"
+
+[[countries]]
+code = "AAA"
+name = "Synthland"
+
+[[countries]]
+code = "BBB"
+name = "Testonia"
+
+[[pairs]]
+id = "p1"
+AAA = "Synthetic North A"
+BBB = "Synthetic South B"
+
+[layers.settlements]
+role = "settlements"
+path = "settlements.geojson"
+crs = "EPSG:4326"
+accuracy_m = 10
+source = "synthetic test data"
+licence = "CC0 1.0"
+
+[layers.new_line]
+role = "new_line"
+path = "new_line.geojson"
+crs = "EPSG:4326"
+accuracy_m = 5
+left = "AAA"
+source = "synthetic test data"
+licence = "CC0 1.0"
+
+[[claims]]
+id = "length-total"
+quantity = "length"
+scope = "total"
+value = 3
+unit = "km"
+"""
+
+
+def write_synthetic_case(folder: Path) -> Path:
+    """A SYNTHETIC case folder: two settlements and a new line, no old line, no extent."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "case.toml").write_text(MINIMAL_TOML, encoding="utf-8")
+    points = [("Synthetic North A", "AAA", [10.01, 50.02]), ("Synthetic South B", "BBB", [10.03, 49.98])]
+    (folder / "settlements.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": n, "country": c},
+         "geometry": {"type": "Point", "coordinates": xy}} for n, c, xy in points]}), encoding="utf-8")
+    line = [[9.95, 50.0], [10.0, 50.001], [10.05, 49.999], [10.1, 50.0]]
+    (folder / "new_line.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": line}}]}),
+        encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def minimal_case(tmp_path: Path) -> Callable[[], Path]:
+    """A synthetic case folder with settlements and a new line only (no old line, no extent)."""
+    return lambda: write_synthetic_case(tmp_path / "minimal-synthetic")

@@ -1,0 +1,659 @@
+"""Export a case and its measurements: GeoJSON (RFC 7946), GeoPackage, KML, Shapefile, CSV.
+
+:func:`export` picks the format from the suffix of the path:
+
+===================  ==========================================================
+suffix               what is written
+===================  ==========================================================
+``.geojson``         one RFC 7946 FeatureCollection, every layer, ``layer``
+                     property per feature
+``.gpkg``            GeoPackage, one table per layer (:data:`LAYER_ORDER`)
+``.kml``             KML (GDAL LIBKML driver, else KML), one folder per layer
+``.shp.zip``         zip of Shapefiles, one per layer (``<layer>.shp`` ...), and
+                     ``fields.txt`` with the field-name map
+``.shp``             Shapefile sets beside each other: ``<stem>_<layer>.shp``
+``.csv``             the measured segments of the new line, one row each, with
+                     start and end points, geodesic and planar length, and a
+                     ``WKT`` column GDAL reads as geometry
+===================  ==========================================================
+
+Every output follows the same rules:
+
+- coordinates are WGS 84 longitude, latitude, rounded to 7 decimals (about 1 cm);
+  polygon exteriors run counter-clockwise and holes clockwise (RFC 7946 §3.1.6; GDAL
+  writes Shapefile rings the other way round, as that format's specification asks);
+- ``length_m`` and ``area_m2`` are geodesic (:mod:`borderkit.geodesy`) and measured on
+  exactly the rounded geometry written, so re-measuring the file gives the same number;
+- every feature carries ``layer``, ``pair``, the provenance of its layer (``source``,
+  ``licence``, ``date``, ``accuracy_m``) and the datum operation that brought it to
+  WGS 84 (``transformation``: the record of :meth:`borderkit.crs.Transformation.to_dict`;
+  flat formats spell it out in ``transformation_*`` fields). Derived layers
+  (``segments``, ``sections``, ``handed_over``) carry the provenance of the layers they
+  come from, joined with ``"; "``, and the transformation of the new line;
+- an existing file is replaced only with ``overwrite=True``; a file is written under a
+  temporary name and renamed into place, so an error never leaves half a file;
+- the same case exported twice gives byte-identical files (GeoPackage too: GDAL's
+  timestamps are pinned with ``OGR_CURRENT_DATE``).
+
+Settlements with no published coordinate are not exported (they have no geometry); the
+report (:mod:`borderkit.report`) lists them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from borderkit._io import atomic_output, check_writable
+from borderkit.case import Case, Layer
+from borderkit.errors import ExportError
+from borderkit.geodesy import geodesic_area_m2, geodesic_length_m, local_projected_crs, planar_length_m
+
+if TYPE_CHECKING:
+    from borderkit.measure import Measurements
+    from borderkit.verify import Report
+
+__all__ = [
+    "COORDINATE_DECIMALS",
+    "FORMATS",
+    "LAYER_ORDER",
+    "SHAPEFILE_FIELDS",
+    "ExportLayer",
+    "export",
+    "export_layers",
+    "geojson_features",
+    "geojson_text",
+    "round_geometry",
+]
+
+#: Decimals of longitude and latitude written: 1e-7° is 1.1 cm of latitude.
+COORDINATE_DECIMALS = 7
+
+#: Suffix -> format name. ``.shp.zip`` is matched before ``.zip``.
+FORMATS: Mapping[str, str] = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GeoPackage",
+    ".kml": "KML",
+    ".shp.zip": "Shapefile (zip)",
+    ".zip": "Shapefile (zip)",
+    ".shp": "Shapefile",
+    ".csv": "CSV",
+}
+
+#: Order of the exported layers; case layers of other roles (buildings, plots, roads,
+#: features) follow under their own name. ``context`` layers are for maps only.
+LAYER_ORDER = (
+    "settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent",
+    "segments", "sections", "handed_over",
+)
+
+#: Shapefile field names are at most 10 characters: the rename applied on export.
+SHAPEFILE_FIELDS: Mapping[str, str] = {
+    "layer": "layer",
+    "name": "name",
+    "pair": "pair",
+    "country": "country",
+    "from_country": "from_cntry",
+    "to_country": "to_cntry",
+    "direction": "direction",
+    "length_m": "length_m",
+    "planar_length_m": "plan_len_m",
+    "area_m2": "area_m2",
+    "segment": "segment",
+    "settlements": "settlemnts",
+    "side_new": "side_new",
+    "side_old": "side_old",
+    "distance_to_new_m": "dist_new_m",
+    "feature_source": "feat_src",
+    "claims": "claims",
+    "source": "source",
+    "licence": "licence",
+    "date": "date",
+    "accuracy_m": "accuracy_m",
+    "source_crs": "src_crs",
+    "transformation_code": "trans_code",
+    "transformation_name": "trans_name",
+    "transformation_accuracy_m": "trans_acc",
+    "transformation_spread_m": "trans_sprd",
+    "transformation_candidates": "trans_cand",
+}
+
+_CORE = ["layer", "name", "pair"]
+_PROVENANCE = ["source", "licence", "date", "accuracy_m"]
+_TRANSFORMATION = [
+    "source_crs", "transformation_code", "transformation_name", "transformation_accuracy_m",
+    "transformation_spread_m", "transformation_candidates",
+]
+#: Pinned GDAL timestamp (GeoPackage ``gpkg_contents.last_change``) for byte-stable files.
+_GDAL_DATE = "2000-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True, eq=False)
+class ExportLayer:
+    """One exported layer: its features (rounded, oriented, measured) and provenance.
+
+    ``frame`` holds flat columns only (text, numbers, booleans) so every GDAL driver
+    can write it; ``transformation`` is the nested record GeoJSON writes.
+    """
+
+    name: str
+    frame: gpd.GeoDataFrame
+    transformation: Mapping[str, Any]
+
+    def __repr__(self) -> str:
+        return f"<ExportLayer {self.name!r}: {len(self.frame)} features>"
+
+
+# ---------------------------------------------------------------------- geometry
+def _round_coord(v: float) -> float:
+    # Formatting gives the correctly rounded decimal; parsing it gives the double nearest
+    # to that decimal, which prints back as at most 7 decimals. + 0.0 turns -0.0 into 0.0.
+    return float(f"{v:.{COORDINATE_DECIMALS}f}") + 0.0
+
+
+def round_geometry(geometry: BaseGeometry) -> BaseGeometry:
+    """Round coordinates to 7 decimals and orient polygons as RFC 7946 asks.
+
+    Exterior rings come out counter-clockwise, holes clockwise. Z is dropped.
+
+    Examples
+    --------
+    >>> from shapely import Polygon
+    >>> g = round_geometry(Polygon([(0, 0), (0, 1.123456789), (1, 0)]))
+    >>> g.wkt
+    'POLYGON ((0 0, 1 0, 0 1.1234568, 0 0))'
+    >>> import shapely
+    >>> bool(shapely.is_ccw(g.exterior))
+    True
+    """
+    rounded = shapely.transform(
+        geometry, lambda xy: np.vectorize(_round_coord, otypes=[float])(xy) if xy.size else xy
+    )
+    if rounded.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
+        rounded = shapely.orient_polygons(rounded, exterior_cw=False)
+    return rounded
+
+
+def _measure_into(frame: gpd.GeoDataFrame, *, planar: bool = False) -> gpd.GeoDataFrame:
+    """Round, orient and measure every geometry of ``frame`` in place of the old values."""
+    geoms = [None if g is None or g.is_empty else round_geometry(g) for g in frame.geometry]
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs="EPSG:4326"))
+    kinds = {g.geom_type for g in geoms if g is not None}
+    if kinds & {"LineString", "MultiLineString"}:
+        frame["length_m"] = [None if g is None else round(geodesic_length_m(g), 3) for g in geoms]
+        if planar and len(frame):
+            c = shapely.union_all([g for g in geoms if g is not None]).centroid
+            utm = local_projected_crs(c.x, c.y)
+            frame["planar_length_m"] = [None if g is None else round(planar_length_m(g, utm), 3)
+                                        for g in geoms]
+    if kinds & {"Polygon", "MultiPolygon"}:
+        frame["area_m2"] = [None if g is None else round(geodesic_area_m2(g), 2) for g in geoms]
+    return frame
+
+
+# ---------------------------------------------------------------------- building layers
+def _transformation_columns(record: Mapping[str, Any]) -> dict[str, Any]:
+    acc = record.get("accuracy_m")
+    return {
+        "source_crs": str(record.get("source_crs", "")),
+        "transformation_code": record.get("code") or "",
+        "transformation_name": str(record.get("name", "")),
+        "transformation_accuracy_m": math.nan if acc is None else float(acc),
+        "transformation_spread_m": float(record.get("spread_m") or 0.0),
+        "transformation_candidates": ",".join(record.get("candidates") or ()),
+    }
+
+
+def _joined(values: list[str]) -> str:
+    return "; ".join(dict.fromkeys(v for v in values if v))
+
+
+def _provenance(layers: list[Layer]) -> dict[str, Any]:
+    return {
+        "source": _joined([lay.source for lay in layers]),
+        "licence": _joined([lay.licence for lay in layers]),
+        "date": _joined([lay.date for lay in layers]),
+        "accuracy_m": max(lay.accuracy_m for lay in layers),
+    }
+
+
+def _finish(name: str, frame: gpd.GeoDataFrame, layers: list[Layer], *,
+            planar: bool = False) -> ExportLayer:
+    """Add provenance and measurements; order columns: core, specific, provenance."""
+    frame = frame.reset_index(drop=True)
+    frame.insert(0, "layer", name)
+    for col in ("name", "pair"):
+        if col not in frame.columns:
+            frame[col] = ""
+    frame = _measure_into(frame, planar=planar)
+    record = layers[0].transformation.to_dict()
+    for key, value in {**_provenance(layers), **_transformation_columns(record)}.items():
+        frame[key] = value
+    specific = [c for c in frame.columns
+                if c not in {*_CORE, *_PROVENANCE, *_TRANSFORMATION, "geometry"}]
+    cols = _CORE + specific + _PROVENANCE + _TRANSFORMATION + ["geometry"]
+    frame = gpd.GeoDataFrame(frame[cols], geometry="geometry", crs="EPSG:4326")
+    return ExportLayer(name, frame, record)
+
+
+def _str(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _claims_text(report: Report | None, *, pair: str | None = None,
+                 to_country: str | None = None) -> str:
+    if report is None:
+        return ""
+    out = []
+    for v in report.verdicts:
+        c = v.claim
+        if pair is not None and (c.quantity != "length" or c.subject or pair not in c.scope):
+            continue
+        if to_country is not None and (c.quantity != "area" or c.direction != to_country):
+            continue
+        out.append(f"{c.id}: {v.verdict}")
+    return "; ".join(out)
+
+
+def _settlements_layer(case: Case, m: Measurements) -> ExportLayer | None:
+    lay = case.layer("settlements")
+    if lay is None:
+        return None
+    s = m.settlements
+    s = s[s.geometry.notna()]
+    nf = lay.options.get("name_field", "name")
+    feature_source: dict[str, str] = {}
+    if "source" in lay.frame.columns and nf in lay.frame.columns:
+        feature_source = {str(n): _str(v) for n, v in zip(lay.frame[nf], lay.frame["source"], strict=True)}
+    frame = gpd.GeoDataFrame({
+        "name": [str(v) for v in s["name"]],
+        "pair": [_str(v) for v in s["pair"]],
+        "country": [_str(v) for v in s["country"]],
+        "side_new": [_str(v) for v in s.get("side_new", pd.Series([""] * len(s)))],
+        "side_old": [_str(v) for v in s.get("side_old", pd.Series([""] * len(s)))],
+        "distance_to_new_m": [None if pd.isna(v) else round(float(v), 1)
+                              for v in s.get("distance_to_new_m", pd.Series([math.nan] * len(s)))],
+        "feature_source": [feature_source.get(str(n), "") for n in s["name"]],
+    }, geometry=list(s.geometry), crs="EPSG:4326")
+    frame["distance_to_new_m"] = frame["distance_to_new_m"].astype(float)
+    out = _finish("settlements", frame, [lay])
+    # The pair members' accuracy differs per settlement (accuracy_m_by_name).
+    out.frame["accuracy_m"] = [float(a) for a in s["accuracy_m"]]
+    return out
+
+
+def _case_layer(name: str, lay: Layer) -> ExportLayer:
+    f = lay.frame
+    geoms = [g for g in f.geometry]
+    data: dict[str, Any] = {"name": [""] * len(f)}
+    for col in ("name", "pair"):
+        if col in f.columns:
+            data[col] = [_str(v) for v in f[col]]
+    for col in ("order", "section"):
+        if col in f.columns and lay.role == "turning_points":
+            data[col] = [_str(v) for v in f[col]]
+    frame = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
+    frame = frame[frame.geometry.notna()]
+    return _finish(name, frame, [lay])
+
+
+def _segments_layers(case: Case, m: Measurements, report: Report | None) -> list[ExportLayer]:
+    if len(m.segments) == 0:
+        return []
+    src = case.layer("turning_points") if m.line_basis == "turning_points" else case.layer("new_line")
+    layers = [src] if src is not None else []
+    if not layers:
+        return []
+    seg = m.segments
+    frame = gpd.GeoDataFrame({
+        "name": [""] * len(seg),
+        "pair": [_str(p) for p in seg["pair"]],
+        "segment": np.arange(1, len(seg) + 1, dtype=np.int64),
+    }, geometry=list(seg.geometry), crs="EPSG:4326")
+    segments = _finish("segments", frame, layers, planar=True)
+    labels = {p.id: p.label for p in case.pairs}
+    rows = []
+    for pair in dict.fromkeys(segments.frame["pair"]):
+        parts = segments.frame.loc[segments.frame["pair"] == pair, "geometry"].to_numpy()
+        merged = shapely.line_merge(shapely.union_all(parts)) if len(parts) > 1 else parts[0]
+        rows.append({"name": labels.get(pair, ""), "pair": pair,
+                     "claims": _claims_text(report, pair=pair) if pair else "", "geometry": merged})
+    sections = _finish("sections", gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"),
+                       layers, planar=True)
+    return [segments, sections]
+
+
+def _handed_over_layer(case: Case, m: Measurements, report: Report | None) -> ExportLayer | None:
+    new, old = case.layer("new_line"), case.layer("old_line")
+    if m.areas is None or len(m.areas) == 0 or new is None or old is None:
+        return None
+    a = m.areas
+    names = {c.code: c.name for c in case.countries}
+    frame = gpd.GeoDataFrame({
+        "name": [f"to {names.get(str(t), str(t))}" for t in a["to_country"]],
+        "pair": [_str(p) for p in a["pairs"]],
+        "from_country": [_str(v) for v in a["from_country"]],
+        "to_country": [_str(v) for v in a["to_country"]],
+        "settlements": [_str(v) for v in a.get("settlements", pd.Series([""] * len(a)))],
+        "claims": [_claims_text(report, to_country=str(t)) for t in a["to_country"]],
+    }, geometry=list(a.geometry), crs="EPSG:4326")
+    return _finish("handed_over", frame, [new, old])
+
+
+def export_layers(case: Case, *, measurements: Measurements | None = None,
+                  report: Report | None = None) -> list[ExportLayer]:
+    """Every layer :func:`export` writes, in :data:`LAYER_ORDER`, as GeoDataFrames.
+
+    The maps (:mod:`borderkit.plot`, :mod:`borderkit.webmap`) draw these same layers.
+    Empty layers are left out (a case with no old line has no ``handed_over``).
+
+    Examples
+    --------
+    >>> from borderkit import load_case
+    >>> [lay.name for lay in export_layers(load_case("tavush-2024"))]
+    ['settlements', 'new_line', 'new_line_alt', 'old_line', 'extent', 'segments', 'sections', 'handed_over']
+    """
+    if measurements is None:
+        from borderkit.measure import measure
+
+        measurements = report.measurements if report is not None else measure(case)
+    if report is None:
+        from borderkit.verify import verify
+
+        report = verify(case, measurements=measurements)
+    out: list[ExportLayer] = []
+    settlements = _settlements_layer(case, measurements)
+    if settlements is not None:
+        out.append(settlements)
+    for role in ("turning_points", "new_line", "new_line_alt", "old_line", "extent"):
+        lay = case.layer(role)
+        if lay is not None:
+            out.append(_case_layer(role, lay))
+    out += _segments_layers(case, measurements, report)
+    handed = _handed_over_layer(case, measurements, report)
+    if handed is not None:
+        out.append(handed)
+    taken = {x.name for x in out}
+    for lay in case.layers.values():
+        if lay.role in ("buildings", "plots", "roads", "features"):
+            name = lay.name if lay.name not in taken else f"{lay.role}_{lay.name}"
+            taken.add(name)
+            out.append(_case_layer(name, lay))
+    return [x for x in out if len(x.frame)]
+
+
+# ---------------------------------------------------------------------- writers
+def _json_value(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if math.isnan(v) else float(v)
+    return v if isinstance(v, str) else str(v)
+
+
+def geojson_features(layers: list[ExportLayer]) -> list[dict[str, Any]]:
+    """RFC 7946 Feature dicts of ``layers`` (used by the GeoJSON file and the web map)."""
+    features = []
+    for lay in layers:
+        props_cols = [c for c in lay.frame.columns if c != "geometry" and c not in _TRANSFORMATION]
+        for row in lay.frame.itertuples(index=False):
+            rec = row._asdict()
+            props = {c: _json_value(rec[c]) for c in props_cols}
+            props["transformation"] = dict(lay.transformation)
+            geom = rec["geometry"]
+            features.append({
+                "type": "Feature",
+                "properties": props,
+                "geometry": None if geom is None else shapely.geometry.mapping(geom),
+            })
+    return features
+
+
+def _coords_to_lists(obj: Any) -> Any:
+    if isinstance(obj, (tuple, list)):
+        return [_coords_to_lists(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _coords_to_lists(v) for k, v in obj.items()}
+    return obj
+
+
+def geojson_text(case: Case, layers: list[ExportLayer]) -> str:
+    """The RFC 7946 document, one feature per line, deterministic."""
+    lines = [
+        json.dumps(_coords_to_lists(f), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        for f in geojson_features(layers)
+    ]
+    head = json.dumps({"type": "FeatureCollection", "name": case.id}, ensure_ascii=False)[:-1]
+    return head + ', "features": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def _write_geojson(case: Case, layers: list[ExportLayer], tmp: Path) -> None:
+    tmp.write_text(geojson_text(case, layers), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def _pinned_gdal_date() -> Iterator[None]:
+    import pyogrio
+
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GDAL_DATE})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
+def _flat_frame(lay: ExportLayer, *, rename: Mapping[str, str] | None = None) -> gpd.GeoDataFrame:
+    """The layer as GDAL writes it: no all-empty text columns, text as plain ``object``."""
+    f = lay.frame.copy()
+    for col in list(f.columns):
+        if col == "geometry":
+            continue
+        if f[col].dtype.kind in "OSU" or isinstance(f[col].dtype, pd.StringDtype):
+            f[col] = f[col].astype(object).where(f[col].notna(), "")
+    if rename:
+        f = f.rename(columns=dict(rename))
+    return f
+
+
+def _write_gdal(layers: list[ExportLayer], tmp: Path, driver: str, *,
+                rename: Mapping[str, str] | None = None) -> None:
+    import pyogrio
+
+    with _pinned_gdal_date():
+        for i, lay in enumerate(layers):
+            f = _flat_frame(lay, rename=rename)
+            kw: dict[str, Any] = {}
+            if driver == "GPKG":
+                kw["layer_options"] = {"DESCRIPTION": f"borderkit layer {lay.name}"}
+                if i == 0:
+                    # GeoPackage 1.2: what GDAL < 3.9 and QGIS 3.x read without warnings.
+                    kw["dataset_options"] = {"VERSION": "1.2"}
+            pyogrio.write_dataframe(f, tmp, layer=lay.name, driver=driver, append=i > 0, **kw)
+
+
+def _kml_driver() -> str:
+    import pyogrio
+
+    drivers = pyogrio.list_drivers(write=True)
+    return "LIBKML" if "LIBKML" in drivers else "KML"
+
+
+def _write_shapefiles(layers: list[ExportLayer], folder: Path, stem: str) -> list[Path]:
+    import pyogrio
+
+    written = []
+    for lay in layers:
+        target = folder / f"{stem}{lay.name}.shp"
+        f = _flat_frame(lay, rename=SHAPEFILE_FIELDS)
+        for col in f.columns:
+            if f[col].dtype == object:
+                f[col] = [_dbf_text(v) for v in f[col]]
+        pyogrio.write_dataframe(f, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
+        written += sorted(folder.glob(f"{stem}{lay.name}.*"))
+    return written
+
+
+def _dbf_text(value: Any) -> Any:
+    """A DBF text field holds 254 bytes: cut longer UTF-8 text at a character boundary."""
+    if not isinstance(value, str) or len(value.encode("utf-8")) <= 254:
+        return value
+    return value.encode("utf-8")[:251].decode("utf-8", errors="ignore") + "..."
+
+
+def _fields_text() -> str:
+    width = max(len(k) for k in SHAPEFILE_FIELDS)
+    rows = [f"{k:<{width}}  {v}" for k, v in SHAPEFILE_FIELDS.items()]
+    return ("borderkit Shapefile export: field names are cut to 10 characters.\n"
+            "Full name (GeoJSON, GeoPackage)  ->  Shapefile field\n\n" + "\n".join(rows) + "\n")
+
+
+def _write_shapefile_zip(layers: list[ExportLayer], tmp: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=tmp.parent, prefix=".borderkit-shp-") as d:
+        files = _write_shapefiles(layers, Path(d), "")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            # A fixed timestamp keeps the archive byte-stable.
+            info = zipfile.ZipInfo("fields.txt", date_time=(2000, 1, 1, 0, 0, 0))
+            z.writestr(info, _fields_text(), compress_type=zipfile.ZIP_DEFLATED)
+            for f in files:
+                info = zipfile.ZipInfo(f.name, date_time=(2000, 1, 1, 0, 0, 0))
+                z.writestr(info, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _write_shapefile_set(layers: list[ExportLayer], path: Path, overwrite: bool) -> Path:
+    """Write ``<stem>_<layer>.shp`` sets: all into a temporary folder first, then moved."""
+    stem = path.name[: -len(".shp")] + "_"
+    targets = [path.parent / f"{stem}{lay.name}{ext}" for lay in layers
+               for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
+    for t in targets:
+        check_writable(t, overwrite=overwrite)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".borderkit-shp-") as d:
+        files = _write_shapefiles(layers, Path(d), stem)
+        for f in files:
+            os.replace(f, path.parent / f.name)
+    return path.parent
+
+
+def _segments_csv(layers: list[ExportLayer]) -> str:
+    seg = next((lay.frame for lay in layers if lay.name == "segments"), None)
+    cols = ["segment", "pair", "lon_start", "lat_start", "lon_end", "lat_end", "length_m",
+            "planar_length_m", "cumulative_length_m", "source", "licence", "transformation_code",
+            "WKT"]
+    buf = io.StringIO()
+    buf.write(",".join(cols) + "\n")
+    if seg is None:
+        return buf.getvalue()
+    cumulative = 0.0
+    import csv
+
+    w = csv.writer(buf, lineterminator="\n")
+    for r in seg.itertuples(index=False):
+        xy = shapely.get_coordinates(r.geometry)
+        cumulative += float(r.length_m)
+        w.writerow([
+            int(r.segment), r.pair, *(repr(float(v)) for v in (xy[0, 0], xy[0, 1], xy[-1, 0], xy[-1, 1])),
+            f"{r.length_m:.3f}", f"{r.planar_length_m:.3f}", f"{cumulative:.3f}", r.source,
+            r.licence, r.transformation_code, r.geometry.wkt,
+        ])
+    return buf.getvalue()
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    bad = "".join(path.suffixes[-1:]) or "(none)"
+    msg = (f"{path}: cannot export to suffix {bad!r}. Allowed suffixes: "
+           f"{', '.join(FORMATS)} (" + ", ".join(f"{k} {v}" for k, v in FORMATS.items()) + ").")
+    raise ExportError(msg)
+
+
+def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
+           measurements: Measurements | None = None, report: Report | None = None) -> Path:
+    """Write the case's layers and measurements to a GIS file; the format is the suffix.
+
+    Parameters
+    ----------
+    case : Case
+        As :func:`borderkit.load_case` returns it.
+    path : str or path
+        ``.geojson`` (or ``.json``), ``.gpkg``, ``.kml``, ``.shp.zip`` (or ``.zip``),
+        ``.shp`` or ``.csv``; see :data:`FORMATS` and the module docstring.
+    overwrite : bool
+        Replace an existing file. Without it an existing file is an error.
+    measurements : Measurements, optional
+        Reuse measurements already taken (:func:`borderkit.measure`).
+    report : Report, optional
+        Reuse a verification (:func:`borderkit.verify`); its verdicts fill the
+        ``claims`` field of ``sections`` and ``handed_over``.
+
+    Returns
+    -------
+    Path
+        The file written; for ``.shp``, the folder holding the ``<stem>_<layer>.shp`` sets.
+
+    Raises
+    ------
+    ExportError
+        The suffix is not one of :data:`FORMATS`, the file exists and ``overwrite`` is
+        false, the folder does not exist, or the writer failed (nothing is left behind).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from borderkit import load_case
+    >>> out = export(load_case("tavush-2024"), pathlib.Path(tempfile.mkdtemp()) / "t.geojson")
+    >>> doc = json.loads(out.read_text())
+    >>> sorted({f["properties"]["layer"] for f in doc["features"]})[:3]
+    ['extent', 'handed_over', 'new_line']
+    """
+    out = Path(path)
+    suffix = _format_of(out)
+    check_writable(out if suffix != ".shp" else out.parent / ".", overwrite=True)
+    if report is not None and measurements is None:
+        measurements = report.measurements
+    layers = export_layers(case, measurements=measurements, report=report)
+    if suffix == ".shp":
+        return _write_shapefile_set(layers, out, overwrite)
+    try:
+        with atomic_output(out, overwrite=overwrite) as tmp:
+            if suffix in (".geojson", ".json"):
+                _write_geojson(case, layers, tmp)
+            elif suffix == ".gpkg":
+                _write_gdal(layers, tmp, "GPKG")
+            elif suffix == ".kml":
+                _write_gdal(layers, tmp, _kml_driver())
+            elif suffix in (".shp.zip", ".zip"):
+                _write_shapefile_zip(layers, tmp)
+            else:
+                tmp.write_text(_segments_csv(layers), encoding="utf-8")
+    except ExportError:
+        raise
+    except Exception as err:
+        msg = f"{out}: writing {FORMATS[suffix]} failed ({type(err).__name__}: {err}); nothing was written."
+        raise ExportError(msg) from err
+    return out
+

@@ -1,0 +1,624 @@
+"""Static maps of a case with matplotlib: an overview and one detail map per settlement pair.
+
+Maps are drawn in the case's local UTM zone (WGS 84 / UTM, :func:`borderkit.geodesy.
+local_projected_crs` at the centre of the case), with equal x and y scales, so shapes and
+distances look as they are on the ground (UTM's scale error is under 0.1 % within the
+zone). The scale bar is measured geodesically: it is drawn level, and its map length is
+the stated number of kilometres divided by the ground distance per map metre at its
+latitude (a geodesic across the map), so it is true on the ellipsoid. The north arrow points to true north
+(it differs from grid north by the meridian convergence).
+
+A map shows the new line, its alternative rendering and the old line, the faces handed
+over by direction (colour and hatch of the receiving country), the measured stretch, the
+case's extent, the settlements labelled with their pair, a locator inset of the two
+countries (from a ``context`` layer), scale bar, north arrow, legend, title and the
+sources and licences of every layer drawn.
+
+matplotlib is imported only when a map is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from borderkit._io import atomic_output
+from borderkit.case import Case, Layer, Pair
+from borderkit.errors import ExportError
+from borderkit.export import ExportLayer, export_layers
+from borderkit.geodesy import GEOD, local_projected_crs
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from borderkit.measure import Measurements
+    from borderkit.verify import Report
+
+__all__ = ["COUNTRY_COLOURS", "MAP_FORMATS", "map_crs", "plot_case", "render_map", "save_map", "save_maps"]
+
+#: Suffixes :func:`save_map` writes.
+MAP_FORMATS = (".png", ".svg", ".pdf")
+
+#: Colours of the first and second country of a case (ColorBrewer Dark2, colour-blind safe).
+COUNTRY_COLOURS = ("#d95f02", "#1b9e77")
+_HATCHES = ("////", "\\\\\\\\")
+_OSM = "© OpenStreetMap contributors"
+_NICE_KM = (0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 500)
+#: Figure size in inches; at the default 150 dpi the overview is about 1600 px wide.
+_FIGSIZE = (10.7, 7.6)
+
+
+# ---------------------------------------------------------------------- frames
+def map_crs(case: Case) -> CRS:
+    """The projected CRS maps of ``case`` are drawn in: the UTM zone of its centre.
+
+    Examples
+    --------
+    >>> from borderkit import load_case
+    >>> map_crs(load_case("tavush-2024")).to_string()
+    'EPSG:32638'
+    """
+    ext = case.layer("extent")
+    if ext is not None:
+        c = ext.union().centroid
+    else:
+        geoms = [lay.union() for lay in case.layers.values() if lay.role != "context"]
+        c = shapely.union_all([g for g in geoms if g is not None and not g.is_empty]).centroid
+    return local_projected_crs(c.x, c.y)
+
+
+def _country_colour(case: Case, code: str) -> str:
+    codes = [c.code for c in case.countries]
+    return COUNTRY_COLOURS[codes.index(code) % 2] if code in codes else "#666666"
+
+
+def _country_hatch(case: Case, code: str) -> str:
+    codes = [c.code for c in case.countries]
+    return _HATCHES[codes.index(code) % 2] if code in codes else "xx"
+
+
+def _country_of_feature(case: Case, row: Any) -> str | None:
+    """Which party a context feature is: by ``name`` starting with the country's name or code."""
+    name = str(getattr(row, "name", "") or "")
+    for c in case.countries:
+        if name.startswith(c.name) or name == c.code:
+            return c.code
+    path = str(getattr(row, "source_path", "") or "")
+    for c in case.countries:
+        if f"/{c.code}." in path:
+            return c.code
+    return None
+
+
+def _view_bounds(case: Case, layers: dict[str, gpd.GeoDataFrame],
+                 pair: Pair | None) -> tuple[float, float, float, float]:
+    geoms = []
+    if pair is None:
+        if "extent" in layers:
+            geoms += list(layers["extent"].geometry)
+        else:
+            for name in ("sections", "settlements", "handed_over"):
+                if name in layers:
+                    geoms += list(layers[name].geometry)
+        pad, min_m = 0.06, 1000.0
+    else:
+        for name in ("sections", "settlements"):
+            if name in layers:
+                f = layers[name]
+                geoms += list(f.loc[f["pair"] == pair.id].geometry)
+        if "handed_over" in layers:
+            f = layers["handed_over"]
+            geoms += [g for g, p in zip(f.geometry, f["pair"], strict=True) if pair.id in str(p).split(",")]
+        pad, min_m = 0.15, 2500.0
+    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    if not geoms:
+        geoms = [g for f in layers.values() for g in f.geometry if g is not None and not g.is_empty]
+    x0, y0, x1, y1 = shapely.union_all(geoms).bounds
+    w, h = max(x1 - x0, min_m), max(y1 - y0, min_m)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = w * (1 + 2 * pad), h * (1 + 2 * pad)
+    # Keep the map a landscape rectangle close to the figure's shape.
+    aspect = 1.25
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+# ---------------------------------------------------------------------- pieces
+def _nice_km(width_m: float) -> float:
+    target = width_m / 5.0 / 1000.0
+    return max([k for k in _NICE_KM if k <= target] or [_NICE_KM[0]])
+
+
+def _scale_bar(ax: Axes, to_ll: Transformer) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    km = _nice_km(x1 - x0)
+    sx, sy = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    # Metres on the ellipsoid per map unit along the bar, from a geodesic over the view's
+    # width: the bar is drawn level and its length is true on the ground.
+    lon0, lat0 = to_ll.transform(sx, sy)
+    lon1, lat1 = to_ll.transform(x1, sy)
+    _, _, ground_m = GEOD.inv(lon0, lat0, lon1, lat1)
+    metres_per_unit = ground_m / (x1 - sx)
+    ex, ey = sx + km * 1000.0 / metres_per_unit, sy
+    mx, my = (sx + ex) / 2, (sy + ey) / 2
+    kw: dict[str, Any] = {"solid_capstyle": "butt", "zorder": 20, "gid": "scale_bar"}
+    ax.plot([sx, ex], [sy, ey], color="black", lw=5, **kw)
+    ax.plot([sx, mx], [sy, my], color="white", lw=3, **kw)
+    label = f"{km:g} km" if km >= 1 else f"{km * 1000:g} m"
+    ax.text(mx, sy + 0.012 * (y1 - y0), label, ha="center", va="bottom", fontsize=8, zorder=20,
+            gid="scale_bar", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
+
+
+def _north_arrow(ax: Axes, to_ll: Transformer, to_xy: Transformer) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    bx, by = x0 + 0.05 * (x1 - x0), y1 - 0.17 * (y1 - y0)
+    lon, lat = to_ll.transform(bx, by)
+    nx, ny = to_xy.transform(lon, lat + 0.01)
+    d = np.array([nx - bx, ny - by])
+    d = d / np.hypot(*d) * 0.09 * (y1 - y0)
+    tip = (bx + d[0], by + d[1])
+    ax.annotate("", xy=tip, xytext=(bx, by), zorder=20, gid="north_arrow",
+                arrowprops={"arrowstyle": "-|>,head_width=0.35,head_length=0.7", "lw": 2, "color": "black"})
+    ax.text(tip[0] + 0.1 * d[0], tip[1] + 0.1 * d[1], "N", ha="center", va="bottom", fontsize=11,
+            fontweight="bold", zorder=20, gid="north_arrow")
+
+
+def _label_text(row: Any) -> str:
+    pair = str(row.pair or "")
+    return f"{row.name}\n[{pair}]" if pair else str(row.name)
+
+
+def _place_labels(ax: Axes, xy: np.ndarray, texts: Sequence[str], colours: Sequence[str]) -> None:
+    """Put each label at the first of a fixed ring of offsets where it overlaps nothing.
+
+    Deterministic: labels are placed north to south, candidates tried in a fixed order
+    (right, left, above, below, diagonals; then further out with a leader line).
+    Falls back to the least-overlapping candidate.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    inside = (xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)
+    pts_disp = ax.transData.transform(xy) if len(xy) else np.zeros((0, 2))
+    from matplotlib.transforms import Bbox
+
+    blocked = [Bbox.from_bounds(px - 5, py - 5, 10, 10) for (px, py), ok in zip(pts_disp, inside, strict=True) if ok]
+    ax_box = ax.get_window_extent(renderer) if renderer is not None else None
+    for art in ax.texts:  # scale bar, north arrow
+        if renderer is not None and art.get_gid() in ("scale_bar", "north_arrow"):
+            blocked.append(art.get_window_extent(renderer))
+    dirs = [(1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
+            (0, -1, "center", "top"), (1, 1, "left", "bottom"), (-1, 1, "right", "bottom"),
+            (1, -1, "left", "top"), (-1, -1, "right", "top")]
+    order = sorted((int(i) for i in np.flatnonzero(inside)), key=lambda i: (-xy[i, 1], xy[i, 0]))
+    for i in order:
+        best: tuple[float, Any] | None = None
+        for radius in (7, 18, 32, 48):
+            for dx, dy, ha, va in dirs:
+                off = (dx * radius, dy * radius)
+                arrow = {"arrowstyle": "-", "lw": 0.6, "color": "0.3"} if radius > 7 else None
+                ann = ax.annotate(texts[i], xy=tuple(xy[i]), xytext=off, textcoords="offset points",
+                                  ha=ha, va=va, fontsize=7.5, zorder=25, gid="settlement_label",
+                                  color="black", arrowprops=arrow,
+                                  bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colours[i],
+                                        "lw": 0.6, "alpha": 0.85})
+                if renderer is None:
+                    best = (0.0, ann)
+                    break
+                bb = ann.get_window_extent(renderer).expanded(1.05, 1.1)
+                overlap = sum(_overlap_area(bb, b) for b in blocked)
+                if ax_box is not None:
+                    overlap += bb.width * bb.height - _overlap_area(bb, ax_box)
+                if best is None or overlap < best[0]:
+                    if best is not None:
+                        best[1].remove()
+                    best = (overlap, ann)
+                else:
+                    ann.remove()
+                if overlap == 0:
+                    break
+            if best is not None and best[0] == 0:
+                break
+        if best is not None and renderer is not None:
+            blocked.append(best[1].get_window_extent(renderer))
+
+
+def _overlap_area(a: Any, b: Any) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return float(w * h) if w > 0 and h > 0 else 0.0
+
+
+def _attribution(case: Case, shown: Sequence[Layer], crs: CRS) -> str:
+    parts = []
+    for lay in shown:
+        bits = ", ".join(b for b in (lay.source, lay.licence) if b)
+        parts.append(f"{lay.name}: {bits}" if bits else lay.name)
+    text = "Sources: " + "; ".join(parts) + "."
+    if any("openstreetmap" in f"{lay.source} {lay.licence}".lower() for lay in shown):
+        text += f" {_OSM}."
+    text += (f" Map: {crs.name} ({crs.to_string()}); lengths and areas geodesic on WGS 84. "
+             f"Made with borderkit.")
+    return textwrap.fill(text, 190)
+
+
+def _inset(ax: Axes, case: Case, crs: CRS) -> None:
+    countries = [lay for lay in case.layers_with_role("context")
+                 if any(_country_of_feature(case, r) for r in lay.frame.itertuples())]
+    if not countries:
+        return
+    from matplotlib.patches import Rectangle
+
+    # Outside the map, under the legend, so that it hides no data.
+    iax = ax.inset_axes((1.02, 0.0, 0.3, 0.34))
+    iax.set_gid("inset")
+    frame = countries[0].frame.to_crs(crs)
+    for row in frame.itertuples():
+        code = _country_of_feature(case, row)
+        colour = _country_colour(case, code) if code else "#cccccc"
+        _draw_polygons(iax, [row.geometry], facecolor=_rgba(colour, 0.35), edgecolor=colour, lw=0.5)
+        if code is not None:
+            p = row.geometry.representative_point()
+            iax.text(p.x, p.y, case.country(code).name, fontsize=6.5, ha="center", va="center", color="0.15")
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    iax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="black", lw=1.2, zorder=5))
+    ix0, iy0, ix1, iy1 = frame.total_bounds
+    iax.set_xlim(ix0, ix1)
+    iax.set_ylim(iy0, iy1)
+    iax.set_aspect("equal")
+    iax.set_xticks([])
+    iax.set_yticks([])
+    iax.set_facecolor("white")
+    for s in iax.spines.values():
+        s.set_linewidth(0.6)
+
+
+def _draw_lines(ax: Axes, geoms: Any, **kw: Any) -> None:
+    from matplotlib.collections import LineCollection
+
+    segs = [shapely.get_coordinates(part) for g in geoms if g is not None
+            for part in shapely.get_parts(shapely.boundary(g) if g.geom_type.endswith("Polygon") else g)]
+    if segs:
+        ax.add_collection(LineCollection(segs, **kw), autolim=False)
+
+
+def _draw_polygons(ax: Axes, geoms: Any, **kw: Any) -> None:
+    from shapely.plotting import patch_from_polygon
+
+    for g in geoms:
+        if g is not None and not g.is_empty and g.geom_type.endswith("Polygon"):
+            ax.add_patch(patch_from_polygon(g, **kw))
+
+
+# ---------------------------------------------------------------------- the map
+def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements | None = None,
+              report: Report | None = None, pair: str | None = None, inset: bool = True) -> Axes:
+    """Draw a map of ``case``: the overview, or the detail of one settlement pair.
+
+    Parameters
+    ----------
+    case : Case
+    ax : matplotlib Axes, optional
+        Draw into these axes (their data coordinates become UTM metres); by default a
+        new figure is made with :func:`matplotlib.pyplot.subplots`.
+    measurements : Measurements, optional
+        Reuse measurements already taken.
+    report : Report, optional
+        Reuse a verification.
+    pair : str, optional
+        A pair id: zoom to that pair's settlements, stretch and handed-over faces.
+    inset : bool
+        Draw the locator inset of the two countries (needs a ``context`` layer holding
+        the countries).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    CaseError
+        ``pair`` is not a pair of the case.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from borderkit import load_case
+    >>> ax = plot_case(load_case("tavush-2024"), pair="kirants")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
+    ['New line (delimited), 2020-09-25', 'New line, alternative rendering, 2021-02-11']
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    the_pair = _find_pair(case, pair)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=_FIGSIZE)
+    crs = map_crs(case)
+    to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    exported = {lay.name: lay for lay in export_layers(case, measurements=measurements, report=report)}
+    layers = {name: lay.frame.to_crs(crs) for name, lay in exported.items()}
+    bx0, by0, bx1, by1 = _view_bounds(case, layers, the_pair)
+    handles: list[Any] = []
+    shown: list[Layer] = []
+
+    # Context first (background), then faces, extent, lines, settlements.
+    for lay in case.layers_with_role("context"):
+        frame = lay.frame.to_crs(crs)
+        frame = frame[frame.intersects(shapely.box(bx0, by0, bx1, by1))]
+        if not len(frame):
+            continue
+        shown.append(lay)
+        for row in frame.itertuples():
+            code = _country_of_feature(case, row)
+            if code is not None:
+                _draw_polygons(ax, [row.geometry], facecolor=_rgba(_country_colour(case, code), 0.07),
+                               edgecolor="none", zorder=1)
+            else:
+                _draw_polygons(ax, [row.geometry], facecolor=_rgba("0.85", 0.6), edgecolor="0.45",
+                               lw=0.6, hatch="..", zorder=2)
+        if not any(_country_of_feature(case, r) for r in frame.itertuples()):
+            handles.append(Patch(facecolor="0.85", edgecolor="0.45", hatch="..", label=f"{lay.name} (context)"))
+
+    if "handed_over" in layers:
+        f = layers["handed_over"]
+        for c in case.countries:
+            sel = f[f["to_country"] == c.code]
+            if not len(sel):
+                continue
+            colour = _country_colour(case, c.code)
+            _draw_polygons(ax, sel.geometry, facecolor=_rgba(colour, 0.35), edgecolor="none", zorder=3)
+            _draw_polygons(ax, sel.geometry, facecolor="none", edgecolor=colour,
+                           hatch=_country_hatch(case, c.code), lw=0.8, zorder=4)
+            handles.append(Patch(facecolor=_rgba(colour, 0.35), edgecolor=colour,
+                                 hatch=_country_hatch(case, c.code), label=f"Handed over to {c.name}"))
+
+    if "extent" in layers:
+        _draw_lines(ax, layers["extent"].geometry, color="0.25", lw=0.9, ls=(0, (6, 3)), zorder=5)
+        handles.append(Line2D([], [], color="0.25", lw=0.9, ls=(0, (6, 3)), label="Case extent"))
+
+    if "sections" in layers:
+        f = layers["sections"]
+        if the_pair is not None:
+            f = f[f["pair"] == the_pair.id]
+        if len(f):
+            _draw_lines(ax, f.geometry, color="#ffd92f", lw=7, alpha=0.8, zorder=6, capstyle="round")
+            label = "Measured stretch" + (f" ({the_pair.id})" if the_pair is not None else "")
+            handles.append(Line2D([], [], color="#ffd92f", lw=7, alpha=0.8, label=label))
+
+    styles: dict[str, tuple[dict[str, Any], str]] = {
+        "new_line": ({"color": "#7a0177", "lw": 2.0, "ls": "-"}, "New line (delimited)"),
+        "new_line_alt": ({"color": "#7a0177", "lw": 1.2, "ls": (0, (5, 2))}, "New line, alternative rendering"),
+        "old_line": ({"color": "0.2", "lw": 1.6, "ls": (0, (1, 1.5))}, "Old line (held before)"),
+        "turning_points": ({"color": "#7a0177"}, "Turning points"),
+    }
+    line_handles = []
+    for name, (style, label) in styles.items():
+        if name not in layers:
+            continue
+        src = case.layer(name)
+        if src is not None:
+            shown.append(src)
+            if src.date:
+                label = f"{label}, {src.date}"
+        if name == "turning_points":
+            xy = shapely.get_coordinates(layers[name].geometry.to_numpy())
+            ax.scatter(xy[:, 0], xy[:, 1], color=style["color"], marker="+", s=30, zorder=9)
+            line_handles.append(Line2D([], [], color=style["color"], marker="+", ls="none", label=label))
+            continue
+        _draw_lines(ax, layers[name].geometry, zorder=8 if name == "new_line" else 7, **style)
+        line_handles.append(Line2D([], [], label=label, **style))
+    handles = line_handles + handles
+
+    ax.set_xlim(bx0, bx1)
+    ax.set_ylim(by0, by1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+    if "settlements" in layers:
+        f = layers["settlements"]
+        src = case.layer("settlements")
+        if src is not None:
+            shown.append(src)
+        xy = shapely.get_coordinates(f.geometry.to_numpy())
+        colours = [_country_colour(case, str(c)) for c in f["country"]]
+        ax.scatter(xy[:, 0], xy[:, 1], s=28, c=colours, edgecolors="black", linewidths=0.6, zorder=10)
+        for c in case.countries:
+            handles.append(Line2D([], [], marker="o", ls="none", markerfacecolor=_country_colour(case, c.code),
+                                  markeredgecolor="black", label=f"Settlement in {c.name} [pair]"))
+    _scale_bar(ax, to_ll)
+    _north_arrow(ax, to_ll, to_xy)
+    if "settlements" in layers:
+        f = layers["settlements"]
+        xy = shapely.get_coordinates(f.geometry.to_numpy())
+        _place_labels(ax, xy, [_label_text(r) for r in f.itertuples()],
+                      [_country_colour(case, str(c)) for c in f["country"]])
+
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              frameon=False, title="Legend", title_fontsize=9, alignment="left")
+    ax.set_title(_title(case, the_pair, exported), fontsize=11, loc="left")
+    ax.text(0.0, -0.015, _attribution(case, _unique(shown), crs), transform=ax.transAxes,
+            ha="left", va="top", fontsize=6, color="0.25", gid="attribution")
+    if inset:
+        _inset(ax, case, crs)
+    return ax
+
+
+def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(colour, alpha)
+
+
+def _unique(layers: list[Layer]) -> list[Layer]:
+    seen: dict[str, Layer] = {}
+    for lay in layers:
+        seen.setdefault(lay.name, lay)
+    return list(seen.values())
+
+
+def _find_pair(case: Case, pair: str | None) -> Pair | None:
+    if pair is None:
+        return None
+    for p in case.pairs:
+        if p.id == pair:
+            return p
+    from borderkit.errors import CaseError
+
+    msg = f"case {case.id!r}: no pair {pair!r}. Pairs: {', '.join(p.id for p in case.pairs) or 'none'}."
+    raise CaseError(msg)
+
+
+def _title(case: Case, pair: Pair | None, exported: dict[str, ExportLayer]) -> str:
+    if pair is None:
+        return case.title
+    bits = [f"{pair.label}" + (f" (section {pair.section})" if pair.section is not None else "")]
+    if "sections" in exported:
+        f = exported["sections"].frame
+        length = f.loc[f["pair"] == pair.id, "length_m"].sum()
+        if length:
+            bits.append(f"measured stretch {length / 1000:.2f} km")
+    if "handed_over" in exported:
+        f = exported["handed_over"].frame
+        for c in case.countries:
+            sel = f[(f["to_country"] == c.code) & f["pair"].map(lambda p: pair.id in str(p).split(","))]
+            if len(sel):
+                bits.append(f"{_area_text(float(sel['area_m2'].sum()))} to {c.name}")
+    missing = [name for name in pair.settlements.values()
+               if "settlements" not in exported or name not in set(exported["settlements"].frame["name"])]
+    if missing:
+        bits.append(f"no published coordinate: {', '.join(missing)}")
+    return f"{case.id}: pair {pair.id}\n" + "; ".join(bits)
+
+
+def _area_text(area_m2: float) -> str:
+    """``"2.04 km²"``, or hectares below 0.1 km² so that small faces do not print as 0.
+
+    Examples
+    --------
+    >>> _area_text(2_041_016.0), _area_text(920.0)
+    ('2.04 km²', '0.09 ha')
+    """
+    return f"{area_m2 / 1e6:.2f} km²" if area_m2 >= 1e5 else f"{area_m2 / 1e4:.2f} ha"
+
+
+# ---------------------------------------------------------------------- files
+def _figure(case: Case, *, pair: str | None, measurements: Measurements | None,
+            report: Report | None, dpi: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=_FIGSIZE, dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.1, 0.72, 0.8))
+    plot_case(case, ax=ax, measurements=measurements, report=report, pair=pair)
+    return fig
+
+
+def _save_figure(fig: Figure, target: Any, fmt: str, dpi: float) -> None:
+    import matplotlib
+
+    # No dates or software versions in the files: the same map gives the same bytes.
+    metadata: dict[str, Any] = {"png": {"Software": None}, "svg": {"Date": None},
+                                "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
+    with matplotlib.rc_context({"svg.hashsalt": "borderkit", "svg.fonttype": "path"}):
+        fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, metadata=metadata)
+
+
+def render_map(case: Case, *, fmt: str = "png", pair: str | None = None, dpi: float = 150,
+               measurements: Measurements | None = None, report: Report | None = None) -> bytes:
+    """The map as bytes (``"png"``, ``"svg"`` or ``"pdf"``), e.g. to embed in a report."""
+    fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi)
+    buf = io.BytesIO()
+    _save_figure(fig, buf, fmt, dpi)
+    return buf.getvalue()
+
+
+def save_map(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
+             pair: str | None = None, dpi: float = 150, measurements: Measurements | None = None,
+             report: Report | None = None) -> Path:
+    """Write the overview map (or one pair's detail map) as PNG, SVG or PDF.
+
+    Parameters
+    ----------
+    case : Case
+    path : str or path
+        ``.png``, ``.svg`` or ``.pdf``; the format follows the suffix.
+    overwrite : bool
+        Replace an existing file.
+    pair : str, optional
+        A pair id for a detail map.
+    dpi : float
+        Resolution of PNG output (150 gives a map about 1600 px wide).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ExportError
+        Bad suffix, existing file without ``overwrite``, or missing folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from borderkit import load_case
+    >>> out = save_map(load_case("tavush-2024"), pathlib.Path(tempfile.mkdtemp()) / "map.svg")
+    >>> out.read_text()[:5]
+    '<?xml'
+    """
+    out = Path(path)
+    fmt = out.suffix.lower()
+    if fmt not in MAP_FORMATS:
+        msg = (f"{out}: cannot draw a map as {out.suffix or '(no suffix)'!r}. "
+               f"Allowed suffixes: {', '.join(MAP_FORMATS)}.")
+        raise ExportError(msg)
+    fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi)
+    with atomic_output(out, overwrite=overwrite) as tmp:
+        _save_figure(fig, tmp, fmt[1:], dpi)
+    return out
+
+
+def save_maps(case: Case, folder: str | os.PathLike[str], *, suffix: str = ".png",
+              overwrite: bool = False, dpi: float = 150) -> list[Path]:
+    """Write the overview (``<case>_overview<suffix>``) and one map per pair (``<case>_<pair>``).
+
+    Returns the paths written, overview first.
+    """
+    from borderkit.measure import measure
+    from borderkit.verify import verify
+
+    folder = Path(folder)
+    m = measure(case)
+    r = verify(case, measurements=m)
+    out = [save_map(case, folder / f"{case.id}_overview{suffix}", overwrite=overwrite, dpi=dpi,
+                    measurements=m, report=r)]
+    for p in case.pairs:
+        out.append(save_map(case, folder / f"{case.id}_{p.id}{suffix}", overwrite=overwrite, pair=p.id,
+                            dpi=dpi, measurements=m, report=r))
+    return out
+

@@ -1,0 +1,269 @@
+"""Interactive web map of a case (folium / Leaflet), one toggleable layer per kind.
+
+The map shows the layers :func:`borderkit.export.export_layers` builds (the same
+rounded, measured features the GIS exports hold), the case's context layers as a
+background, and a popup on every feature with its measured figures, the reported
+figures about it and their verdicts, and its source and licence.
+
+``tiles=False`` (the default) draws no tile layer: the map needs no network to show its
+data (the browser still loads Leaflet's own JavaScript and CSS from their CDN, as every
+folium map does). ``tiles=True`` adds OpenStreetMap tiles with their attribution.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import shapely
+
+from borderkit._io import write_text_atomic
+from borderkit.case import Case
+from borderkit.errors import ExportError
+from borderkit.export import ExportLayer, export_layers, geojson_features
+
+if TYPE_CHECKING:
+    import folium
+
+    from borderkit.measure import Measurements
+    from borderkit.verify import Report, Verdict
+
+__all__ = ["LAYER_TITLES", "save_web_map", "web_map"]
+
+#: Names of the toggleable layers, as the layer control lists them.
+LAYER_TITLES = {
+    "settlements": "Settlements",
+    "turning_points": "Turning points",
+    "new_line": "New line (delimited)",
+    "new_line_alt": "New line, alternative rendering",
+    "old_line": "Old line (held before)",
+    "extent": "Case extent",
+    "sections": "Measured stretch, per pair",
+    "handed_over": "Handed over",
+}
+_OSM_ATTR = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+_STYLE = {
+    "new_line": {"color": "#7a0177", "weight": 3},
+    "new_line_alt": {"color": "#7a0177", "weight": 2, "dashArray": "6 4"},
+    "old_line": {"color": "#333333", "weight": 2, "dashArray": "2 4"},
+    "extent": {"color": "#404040", "weight": 1, "dashArray": "8 4", "fill": False},
+    "sections": {"color": "#ffd92f", "weight": 9, "opacity": 0.8},
+}
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _verdict_rows(verdicts: Iterable[Verdict]) -> str:
+    rows = []
+    for v in verdicts:
+        c = v.claim
+        measured = "—" if v.measured is None else f"{v.measured:.3g} {c.unit}"
+        tol = "" if v.tolerance is None else f" ± {v.tolerance:.2g}"
+        rows.append(
+            f"<tr><td>{_e(c.id)}</td><td>{c.value:g} {_e(c.unit)}</td><td>{_e(measured)}{_e(tol)}</td>"
+            f"<td class='v-{_e(v.verdict.replace(' ', '-'))}'><b>{_e(v.verdict)}</b></td></tr>"
+        )
+    if not rows:
+        return ""
+    return ("<table class='bk'><tr><th>claim</th><th>reported</th><th>measured</th><th>verdict</th></tr>"
+            + "".join(rows) + "</table>")
+
+
+def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Report) -> str:
+    title = LAYER_TITLES.get(lay.name, lay.name)
+    lines = [f"<b>{_e(title)}</b>"]
+    if props.get("name"):
+        lines.append(_e(props["name"]))
+    if props.get("pair"):
+        lines.append(f"pair: {_e(props['pair'])}")
+    if props.get("length_m") is not None:
+        lines.append(f"measured length: {props['length_m'] / 1000:.3f} km (geodesic)")
+    if props.get("area_m2") is not None:
+        lines.append(f"measured area: {props['area_m2'] / 1e6:.3f} km² (geodesic)")
+    if lay.name == "settlements":
+        for key, label in (("country", "country"), ("side_new", "side of the new line"),
+                           ("side_old", "side of the old line")):
+            if props.get(key):
+                lines.append(f"{label}: {_e(props[key])}")
+        if props.get("distance_to_new_m") is not None:
+            lines.append(f"distance to the new line: {props['distance_to_new_m']:.0f} m")
+        if props.get("feature_source"):
+            lines.append(f"coordinate from: {_e(props['feature_source'])}")
+    verdicts: list[Verdict] = []
+    if lay.name == "sections" and props.get("pair"):
+        verdicts = [v for v in report.verdicts
+                    if v.claim.quantity == "length" and not v.claim.subject and props["pair"] in v.claim.scope]
+    elif lay.name == "new_line":
+        verdicts = [v for v in report.verdicts
+                    if v.claim.quantity == "length" and not v.claim.subject and v.claim.is_total]
+    elif lay.name == "handed_over":
+        verdicts = [v for v in report.verdicts
+                    if v.claim.quantity == "area" and v.claim.direction == props.get("to_country")]
+    table = _verdict_rows(verdicts)
+    src = f"<small>source: {_e(props.get('source'))}; licence: {_e(props.get('licence'))}</small>"
+    return "<br>".join(lines) + table + "<br>" + src
+
+
+def _bounds(layers: list[ExportLayer]) -> list[list[float]]:
+    pick = [lay for lay in layers if lay.name == "extent"] or layers
+    geoms = [g for lay in pick for g in lay.frame.geometry if g is not None]
+    x0, y0, x1, y1 = shapely.union_all(geoms).bounds
+    return [[y0, x0], [y1, x1]]
+
+
+def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | None = None,
+            report: Report | None = None) -> folium.Map:
+    """An interactive map of ``case`` with toggleable layers and popups.
+
+    Parameters
+    ----------
+    case : Case
+    tiles : bool
+        Add OpenStreetMap tiles (needs network when viewed). Without them the map
+        shows the case's own layers on the ``context`` layers only.
+    measurements, report : optional
+        Reuse measurements or a verification already made.
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> from borderkit import load_case
+    >>> m = web_map(load_case("tavush-2024"))
+    >>> "New line (delimited)" in m.get_root().render()
+    True
+    """
+    import folium
+
+    if report is None:
+        from borderkit.verify import verify
+
+        report = verify(case, measurements=measurements)
+    layers = export_layers(case, measurements=report.measurements, report=report)
+    colours = {c.code: col for c, col in zip(case.countries, ("#d95f02", "#1b9e77"), strict=True)}
+    names = {c.code: c.name for c in case.countries}
+
+    fmap = folium.Map(location=None, tiles=None, control_scale=True, prefer_canvas=False)
+    if tiles:
+        folium.TileLayer("OpenStreetMap", attr=_OSM_ATTR, name="OpenStreetMap tiles",
+                         overlay=False, control=True).add_to(fmap)
+
+    # Context layers: the background when there are no tiles.
+    for ctx in case.layers_with_role("context"):
+        fg = folium.FeatureGroup(name=f"Context: {ctx.name}", show=True)
+        data = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": str(getattr(r, "name", "") or "")},
+             "geometry": shapely.geometry.mapping(r.geometry)} for r in ctx.frame.itertuples()
+            if r.geometry is not None]}
+        folium.GeoJson(
+            data, style_function=lambda _f: {"color": "#999999", "weight": 1, "fillColor": "#eeeeee",
+                                             "fillOpacity": 0.35},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(fg)
+        fg.add_to(fmap)
+
+    for lay in layers:
+        if lay.name == "segments":
+            continue  # drawn as the per-pair sections; every segment is in the GIS exports
+        feats = geojson_features([lay])
+        groups: dict[str, folium.FeatureGroup] = {}
+        for feat in feats:
+            props = feat["properties"]
+            key = lay.name
+            title = LAYER_TITLES.get(lay.name, lay.name)
+            if lay.name == "handed_over":
+                key = f"handed_over_{props['to_country']}"
+                title = f"Handed over to {names.get(props['to_country'], props['to_country'])}"
+            if key not in groups:
+                groups[key] = folium.FeatureGroup(name=title, show=True)
+            popup = folium.Popup(_popup_html(case, lay, props, report), max_width=420)
+            tooltip = props.get("name") or props.get("pair") or title
+            if feat["geometry"] is None:
+                continue
+            if lay.name == "settlements":
+                lon, lat = feat["geometry"]["coordinates"][:2]
+                folium.CircleMarker(
+                    location=[lat, lon], radius=6, color="#000000", weight=1, fill=True,
+                    fill_color=colours.get(props.get("country"), "#777777"), fill_opacity=0.9,
+                    popup=popup, tooltip=f"{tooltip} [{props.get('pair')}]" if props.get("pair") else tooltip,
+                ).add_to(groups[key])
+                continue
+            style = dict(_STYLE.get(lay.name, {"color": "#555555", "weight": 2}))
+            if lay.name == "handed_over":
+                c = colours.get(props.get("to_country"), "#777777")
+                style = {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.45}
+            gj = folium.GeoJson(feat, style_function=lambda _f, s=style: s, tooltip=str(tooltip))
+            popup.add_to(gj)
+            gj.add_to(groups[key])
+        for g in groups.values():
+            g.add_to(fmap)
+
+    attribution = "; ".join(
+        dict.fromkeys(f"{_e(lay.name)}: {_e(lay.licence)}" for lay in case.layers.values() if lay.licence))
+    if any("openstreetmap" in f"{lay.source} {lay.licence}".lower() for lay in case.layers.values()):
+        attribution = _OSM_ATTR + " | " + attribution
+    _add_attribution(fmap, f"borderkit | {attribution}")
+    _add_title(fmap, case, report)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.fit_bounds(_bounds(layers))
+    return fmap
+
+
+def _add_attribution(fmap: folium.Map, text: str) -> None:
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    el = MacroElement()
+    el._name = "Attribution"
+    el._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});"
+        "{% endmacro %}"
+    )
+    el.text = text  # type: ignore[attr-defined]
+    fmap.add_child(el)
+
+
+def _add_title(fmap: folium.Map, case: Case, report: Report) -> None:
+    import folium
+
+    counts: dict[str, int] = {}
+    for v in report.verdicts:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    box = (
+        "<div style='position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:6px 10px;"
+        "border:1px solid #999;border-radius:4px;font:13px sans-serif;max-width:45%'>"
+        f"<b>{_e(case.title)}</b><br>{len(report.verdicts)} claims: {_e(summary)}. "
+        "Click a line, area or settlement for its figures.</div>"
+    )
+    fmap.get_root().html.add_child(folium.Element(box))  # type: ignore[attr-defined]
+    css = ("<style>table.bk{border-collapse:collapse;margin-top:4px;font-size:12px}"
+           "table.bk td,table.bk th{border:1px solid #ccc;padding:2px 4px}"
+           ".v-consistent{color:#1a7f37}.v-inconsistent{color:#b42318}.v-not-computable{color:#666}</style>")
+    fmap.get_root().header.add_child(folium.Element(css))  # type: ignore[attr-defined]
+
+
+def save_web_map(case: Case, path: str | os.PathLike[str], *, tiles: bool = False,
+                 overwrite: bool = False, measurements: Measurements | None = None,
+                 report: Report | None = None) -> Path:
+    """Write :func:`web_map` as a standalone HTML file (atomically).
+
+    Raises
+    ------
+    ExportError
+        The suffix is not ``.html``/``.htm``, or the file exists and ``overwrite`` is false.
+    """
+    out = Path(path)
+    if out.suffix.lower() not in (".html", ".htm"):
+        msg = f"{out}: a web map is HTML; got suffix {out.suffix or '(none)'!r}. Allowed suffixes: .html, .htm."
+        raise ExportError(msg)
+    fmap = web_map(case, tiles=tiles, measurements=measurements, report=report)
+    return write_text_atomic(out, fmap.get_root().render(), overwrite=overwrite)

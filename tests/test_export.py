@@ -1,0 +1,282 @@
+"""Tests for borderkit/export.py: every format opened again with GDAL, measured independently."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+import borderkit
+from borderkit.errors import ExportError
+from borderkit.geodesy import geodesic_area_m2, geodesic_length_m
+
+# The module, not the function `borderkit.export` that shadows it.
+ex = importlib.import_module("borderkit.export")
+
+FORMATS = ["t.geojson", "t.gpkg", "t.kml", "t.shp.zip", "t.csv"]
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name!r} is not installed: the export tests check files with it. "
+                    "Install it: apt-get install gdal-bin geographiclib-tools")
+    return path
+
+
+@pytest.fixture(scope="module")
+def case() -> borderkit.Case:
+    return borderkit.load_case("tavush-2024")
+
+
+@pytest.fixture(scope="module")
+def report(case: borderkit.Case) -> borderkit.Report:
+    return borderkit.verify(case)
+
+
+@pytest.fixture(scope="module")
+def layers(case: borderkit.Case, report: borderkit.Report) -> list[ex.ExportLayer]:
+    return ex.export_layers(case, report=report)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory, case: borderkit.Case,
+            report: borderkit.Report) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("export")
+    return {name: ex.export(case, d / name, report=report) for name in FORMATS}
+
+
+@pytest.fixture(scope="module")
+def geojson(outputs: dict[str, Path]) -> dict:
+    return json.loads(outputs["t.geojson"].read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------- GeoJSON (RFC 7946)
+def test_geojson__has_no_crs_member_and_every_layer(geojson: dict, layers: list[ex.ExportLayer]) -> None:
+    assert "crs" not in geojson
+    assert geojson["type"] == "FeatureCollection"
+    assert [f["properties"]["layer"] for f in geojson["features"]] == [
+        lay.name for lay in layers for _ in range(len(lay.frame))]
+    assert {"settlements", "new_line", "new_line_alt", "old_line", "extent", "segments", "sections",
+            "handed_over"} == {f["properties"]["layer"] for f in geojson["features"]}
+
+
+def test_geojson__every_feature_carries_pair_provenance_and_transformation(geojson: dict, case) -> None:
+    for f in geojson["features"]:
+        p = f["properties"]
+        assert {"layer", "pair", "source", "licence", "transformation"} <= set(p)
+        assert p["source"]
+        assert p["licence"]
+        assert set(p["transformation"]) >= {"source_crs", "code", "name", "accuracy_m"}
+    line = next(f for f in geojson["features"] if f["properties"]["layer"] == "new_line")
+    assert line["properties"]["transformation"] == case.layer("new_line").transformation.to_dict()
+    assert line["properties"]["licence"] == case.layer("new_line").licence
+
+
+def test_geojson__coordinates_are_lonlat_with_at_most_7_decimals(outputs: dict[str, Path], geojson: dict) -> None:
+    text = outputs["t.geojson"].read_text(encoding="utf-8")
+    for m in re.finditer(r'"coordinates":(\[[^"]*\])', text):
+        for num in re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", m.group(1)):
+            assert len(num.split(".")[1]) <= 7 if "." in num else True, num
+    xy = np.concatenate([shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
+                         for f in geojson["features"]])
+    # Tavush/Gazakh lies at 45°E, 41°N: lon first.
+    assert (xy[:, 0] > 44).all()
+    assert (xy[:, 0] < 46).all()
+    assert (xy[:, 1] > 40).all()
+    assert (xy[:, 1] < 42).all()
+
+
+def test_geojson__exteriors_counter_clockwise_holes_clockwise(geojson: dict) -> None:
+    polys = [shapely.geometry.shape(f["geometry"]) for f in geojson["features"]
+             if f["geometry"]["type"] in ("Polygon", "MultiPolygon")]
+    assert polys
+    for g in polys:
+        for part in shapely.get_parts(g):
+            assert shapely.is_ccw(part.exterior)
+            for hole in part.interiors:
+                assert not shapely.is_ccw(hole)
+
+
+def test_round_geometry__clockwise_input_comes_out_counter_clockwise() -> None:
+    cw = shapely.Polygon([(0, 0), (0, 1), (1, 1), (1, 0)], holes=[[(0.2, 0.2), (0.8, 0.2), (0.8, 0.8)]])
+    g = ex.round_geometry(cw)
+    assert shapely.is_ccw(g.exterior)
+    assert not shapely.is_ccw(g.interiors[0])
+
+
+def test_geojson__length_and_area_are_of_the_written_geometry(geojson: dict) -> None:
+    for f in geojson["features"]:
+        g = shapely.geometry.shape(f["geometry"])
+        p = f["properties"]
+        if g.geom_type.endswith("LineString"):
+            assert p["length_m"] == pytest.approx(geodesic_length_m(g), abs=1e-3)
+        if g.geom_type.endswith("Polygon"):
+            assert p["area_m2"] == pytest.approx(geodesic_area_m2(g), abs=1e-2)
+
+
+def test_geojson__segment_length_agrees_with_geodsolve(geojson: dict) -> None:
+    seg = next(f for f in geojson["features"] if f["properties"]["layer"] == "segments")
+    (lon1, lat1), (lon2, lat2) = seg["geometry"]["coordinates"]
+    out = subprocess.run([_tool("GeodSolve"), "-i", "-p", "9"], input=f"{lat1} {lon1} {lat2} {lon2}\n",
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert seg["properties"]["length_m"] == pytest.approx(float(out[2]), abs=1e-3)
+
+
+def test_geojson__handed_over_area_agrees_with_planimeter(geojson: dict) -> None:
+    face = max((f for f in geojson["features"] if f["properties"]["layer"] == "handed_over"),
+               key=lambda f: f["properties"]["area_m2"])
+    assert face["geometry"]["type"] == "Polygon"
+    ring = face["geometry"]["coordinates"][0][:-1]
+    holes = face["geometry"]["coordinates"][1:]
+    text = "".join(f"{lat} {lon}\n" for lon, lat in ring)
+    out = subprocess.run([_tool("Planimeter"), "-p", "6"], input=text, capture_output=True, text=True,
+                         check=True).stdout.split()
+    area = abs(float(out[2]))
+    for hole in holes:  # none expected here, but a hole's area comes off
+        t = "".join(f"{lat} {lon}\n" for lon, lat in hole[:-1])
+        area -= abs(float(subprocess.run([_tool("Planimeter")], input=t, capture_output=True, text=True,
+                                         check=True).stdout.split()[2]))
+    assert face["properties"]["area_m2"] == pytest.approx(area, abs=0.05)
+
+
+# ---------------------------------------------------------------------- every format through GDAL
+@pytest.mark.parametrize("name", ["t.geojson", "t.gpkg", "t.kml", "t.shp.zip"])
+def test_export__gdal_finds_same_features_geometries_and_values(outputs, layers, name: str) -> None:
+    path = outputs[name]
+    if name == "t.geojson":
+        frame = pyogrio.read_dataframe(path)
+        found = {lay.name: frame[frame["layer"] == lay.name] for lay in layers}
+    else:
+        assert [str(n) for n, _ in pyogrio.list_layers(path)] == [lay.name for lay in layers]
+        found = {lay.name: pyogrio.read_dataframe(path, layer=lay.name) for lay in layers}
+    for lay in layers:
+        got = found[lay.name].reset_index(drop=True)
+        assert len(got) == len(lay.frame), lay.name
+        for a, b in zip(got.geometry, lay.frame.geometry, strict=True):
+            # The Shapefile specification stores exterior rings clockwise; GDAL follows it.
+            a = shapely.orient_polygons(shapely.force_2d(a)) if name == "t.shp.zip" else shapely.force_2d(a)
+            assert shapely.equals_exact(a, b, tolerance=1e-9), lay.name
+        for col in ("length_m", "area_m2"):
+            if col in lay.frame.columns:
+                np.testing.assert_allclose(got[col].astype(float), lay.frame[col].astype(float), atol=1e-6)
+        assert list(got["pair"].fillna("")) == list(lay.frame["pair"])
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_export__ogrinfo_reads_every_layer(outputs, layers, name: str) -> None:
+    res = subprocess.run([_tool("ogrinfo"), "-al", "-so", str(outputs[name])], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    counts = [int(n) for n in re.findall(r"Feature Count: (\d+)", res.stdout)]
+    if name == "t.geojson":
+        assert counts == [sum(len(lay.frame) for lay in layers)]
+    elif name == "t.csv":
+        assert counts == [len(next(lay for lay in layers if lay.name == "segments").frame)]
+    else:
+        assert counts == [len(lay.frame) for lay in layers]
+        assert re.findall(r"Layer name: (\S+)", res.stdout) == [lay.name for lay in layers]
+
+
+def test_gpkg__field_types_are_plain(outputs) -> None:
+    info = pyogrio.read_info(outputs["t.gpkg"], layer="handed_over")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["area_m2"] == "float64"
+    assert types["to_country"] == "object"
+    assert info["crs"] == "EPSG:4326"
+
+
+def test_shapefile_zip__field_names_fit_and_map_is_shipped(outputs) -> None:
+    with zipfile.ZipFile(outputs["t.shp.zip"]) as z:
+        names = z.namelist()
+        assert "fields.txt" in names
+        assert "distance_to_new_m" in z.read("fields.txt").decode()
+    assert {"settlements.shp", "handed_over.dbf", "segments.prj"} <= set(names)
+    assert all(len(v) <= 10 for v in ex.SHAPEFILE_FIELDS.values())
+    frame = pyogrio.read_dataframe(outputs["t.shp.zip"], layer="settlements")
+    assert "dist_new_m" in frame.columns
+
+
+def test_shp__writes_one_set_per_layer(tmp_path, case, report, layers) -> None:
+    out = ex.export(case, tmp_path / "tav.shp", report=report)
+    assert out == tmp_path
+    for lay in layers:
+        assert (tmp_path / f"tav_{lay.name}.shp").is_file()
+    with pytest.raises(ExportError, match="exists"):
+        ex.export(case, tmp_path / "tav.shp", report=report)
+
+
+def test_csv__segments_sum_to_total_and_wkt_matches(outputs, layers, report) -> None:
+    import csv
+
+    with outputs["t.csv"].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    seg = next(lay for lay in layers if lay.name == "segments").frame
+    assert len(rows) == len(seg)
+    total = sum(float(r["length_m"]) for r in rows)
+    assert float(rows[-1]["cumulative_length_m"]) == pytest.approx(total, abs=0.01)
+    # Rounding to 7 decimals moves the total by well under a metre.
+    assert total == pytest.approx(report.measurements.total_length_m, abs=1.0)
+    first = shapely.from_wkt(rows[0]["WKT"])
+    assert first.coords[0] == (float(rows[0]["lon_start"]), float(rows[0]["lat_start"]))
+
+
+# ---------------------------------------------------------------------- file safety
+@pytest.mark.parametrize("name", FORMATS)
+def test_export__is_byte_stable(tmp_path, case, report, outputs, name: str) -> None:
+    again = ex.export(case, tmp_path / name, report=report)
+    assert again.read_bytes() == outputs[name].read_bytes()
+
+
+def test_export__refuses_to_overwrite(tmp_path, case, report) -> None:
+    out = tmp_path / "a.geojson"
+    out.write_text("old", encoding="utf-8")
+    with pytest.raises(ExportError, match="overwrite"):
+        ex.export(case, out, report=report)
+    assert out.read_text(encoding="utf-8") == "old"
+    ex.export(case, out, report=report, overwrite=True)
+    assert json.loads(out.read_text(encoding="utf-8"))["type"] == "FeatureCollection"
+
+
+def test_export__bad_suffix_names_it_and_the_allowed_ones(tmp_path, case) -> None:
+    with pytest.raises(ExportError, match=r"'\.xlsx'.*\.geojson.*\.gpkg.*\.kml"):
+        ex.export(case, tmp_path / "a.xlsx")
+
+
+@pytest.mark.parametrize("name", ["a.geojson", "a.gpkg"])
+def test_export__failing_writer_leaves_old_file_and_no_temp(tmp_path, case, report, monkeypatch,
+                                                            name: str) -> None:
+    out = tmp_path / name
+    out.write_bytes(b"old content")
+
+    def half_then_fail(*args, **kwargs):
+        tmp = next(a for a in args if isinstance(a, Path))
+        tmp.write_bytes(b"half")
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(ex, "_write_geojson", half_then_fail)
+    monkeypatch.setattr(ex, "_write_gdal", half_then_fail)
+    with pytest.raises(ExportError, match="disk full"):
+        ex.export(case, out, report=report, overwrite=True)
+    assert out.read_bytes() == b"old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+# ---------------------------------------------------------------------- a case with no old line
+def test_export__synthetic_case_without_old_line(minimal_case, tmp_path) -> None:
+    case = borderkit.load_case(minimal_case())
+    names = [lay.name for lay in ex.export_layers(case)]
+    assert "handed_over" not in names
+    assert "old_line" not in names
+    assert names[:2] == ["settlements", "new_line"]
+    out = ex.export(case, tmp_path / "s.gpkg")
+    assert "handed_over" not in [str(n) for n, _ in pyogrio.list_layers(out)]
+    doc = json.loads(ex.export(case, tmp_path / "s.geojson").read_text(encoding="utf-8"))
+    assert {f["properties"]["licence"] for f in doc["features"]} == {"CC0 1.0"}

@@ -1,0 +1,146 @@
+"""Tests for borderkit/plot.py: the map's artists under Agg, the files it writes."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+
+import borderkit
+from borderkit import plot
+from borderkit.errors import CaseError, ExportError
+from borderkit.geodesy import GEOD
+
+
+@pytest.fixture(scope="module")
+def case() -> borderkit.Case:
+    return borderkit.load_case("tavush-2024")
+
+
+@pytest.fixture(scope="module")
+def report(case):
+    return borderkit.verify(case)
+
+
+@pytest.fixture(scope="module")
+def overview(case, report):
+    ax = plot.plot_case(case, report=report)
+    yield ax
+    plt.close(ax.figure)
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_plot_case__legend_names_lines_and_directions_by_country(overview) -> None:
+    labels = [t.get_text() for t in overview.get_legend().get_texts()]
+    assert any(lab.startswith("New line (delimited)") for lab in labels)
+    assert any(lab.startswith("New line, alternative rendering") for lab in labels)
+    assert any(lab.startswith("Old line (held before)") for lab in labels)
+    assert "Handed over to Azerbaijan" in labels
+    assert "Handed over to Armenia" in labels
+    assert "Settlement in Armenia [pair]" in labels
+
+
+def test_plot_case__scale_bar_is_geodesically_true(overview, case) -> None:
+    texts = [t for t in overview.texts if t.get_gid() == "scale_bar"]
+    assert len(texts) == 1
+    m = re.fullmatch(r"([\d.]+) (k?m)", texts[0].get_text())
+    assert m is not None
+    metres = float(m.group(1)) * (1000 if m.group(2) == "km" else 1)
+    bar = next(line for line in overview.lines if line.get_gid() == "scale_bar")
+    (x0, x1), (y0, y1) = bar.get_xdata(), bar.get_ydata()
+    from pyproj import Transformer
+
+    to_ll = Transformer.from_crs(plot.map_crs(case), "EPSG:4326", always_xy=True)
+    lon0, lat0 = to_ll.transform(x0, y0)
+    lon1, lat1 = to_ll.transform(x1, y1)
+    assert GEOD.inv(lon0, lat0, lon1, lat1)[2] == pytest.approx(metres, rel=1e-3)
+
+
+def test_plot_case__north_arrow_attribution_and_title(overview, case) -> None:
+    from matplotlib.text import Annotation
+
+    arrow = [t for t in overview.texts if t.get_gid() == "north_arrow"]
+    assert "N" in [t.get_text() for t in arrow]
+    assert any(isinstance(t, Annotation) and t.arrow_patch is not None for t in arrow)
+    attribution = next(t.get_text() for t in overview.texts if t.get_gid() == "attribution")
+    assert "© OpenStreetMap contributors" in attribution
+    assert "osm-boundaries.com" in attribution  # the context layer of the inset
+    assert "EPSG:32638" in attribution
+    assert overview.get_title(loc="left") == case.title
+
+
+def test_plot_case__labels_every_located_settlement_with_its_pair_without_overlap(overview) -> None:
+    labels = [t for t in overview.texts if t.get_gid() == "settlement_label"]
+    assert "Kirants\n[kirants]" in [t.get_text() for t in labels]
+    renderer = overview.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_plot_case__inset_locator_is_drawn(overview) -> None:
+    assert any(getattr(c, "get_gid", lambda: None)() == "inset" for c in overview.child_axes)
+
+
+def test_plot_case__pair_map_zooms_and_titles(case, report) -> None:
+    ax = plot.plot_case(case, report=report, pair="kirants")
+    try:
+        assert "Kirants – Kheyrimli" in ax.get_title(loc="left")
+        assert "no published coordinate: Kheyrimli" in ax.get_title(loc="left")
+        x0, x1 = ax.get_xlim()
+        assert x1 - x0 < 8000
+    finally:
+        plt.close(ax.figure)
+
+
+def test_plot_case__unknown_pair_is_a_case_error(case) -> None:
+    with pytest.raises(CaseError, match=r"'nowhere'.*baghanis"):
+        plot.plot_case(case, pair="nowhere")
+
+
+def test_plot_case__draws_into_given_axes(case, report) -> None:
+    fig, ax = plt.subplots()
+    try:
+        assert plot.plot_case(case, ax=ax, report=report, inset=False) is ax
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_save_map__writes_by_suffix_and_is_byte_stable(tmp_path, case, report, suffix, magic) -> None:
+    a = plot.save_map(case, tmp_path / f"a{suffix}", report=report, dpi=60)
+    b = plot.save_map(case, tmp_path / f"b{suffix}", report=report, dpi=60)
+    assert a.read_bytes().startswith(magic)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_save_map__refuses_overwrite_and_bad_suffix(tmp_path, case) -> None:
+    out = tmp_path / "m.png"
+    out.write_bytes(b"old")
+    with pytest.raises(ExportError, match="overwrite"):
+        plot.save_map(case, out)
+    assert out.read_bytes() == b"old"
+    with pytest.raises(ExportError, match=r"'\.jpg'.*\.png, \.svg, \.pdf"):
+        plot.save_map(case, tmp_path / "m.jpg")
+
+
+def test_plot_case__synthetic_case_without_old_line_has_no_osm_attribution(minimal_case) -> None:
+    case = borderkit.load_case(minimal_case())
+    ax = plot.plot_case(case)
+    try:
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert not any(lab.startswith("Handed over") for lab in labels)
+        attribution = next(t.get_text() for t in ax.texts if t.get_gid() == "attribution")
+        assert "OpenStreetMap" not in attribution
+        assert "synthetic test data" in attribution
+    finally:
+        plt.close(ax.figure)
