@@ -2,34 +2,53 @@
 
 Method
 ------
-1. Both lines are clipped to the case's extent and noded together with the extent's
-   boundary; :func:`shapely.polygonize` turns the result into faces.
+1. Both lines and the extent are snapped to a fixed grid (``grid_deg``, 1e-9° ≈ 0.1 mm
+   by default), clipped to the extent and noded together with the extent's boundary
+   by GEOS's snap-rounding overlay (:func:`shapely.union_all` with ``grid_size``).
+   Snap-rounding makes the noding robust where the lines cross at shallow angles,
+   touch, run along each other (shared stretches, even with different vertex
+   spacing) or differ only by floating-point noise. :func:`shapely.polygonize` turns
+   the noded lines into faces.
 2. Each face gets its side of the new line and of the old line from a representative
-   point inside it (:func:`side_of`): the country on the left or on the right.
+   point inside it (:func:`side_of`): the country on the left or on the right. Lines
+   drawn in opposite vertex order are handled by each line's ``left`` country.
 3. A face whose country differs between the old and the new line changed hands; its
    direction is "to" the new line's country. Areas are geodesic (WGS 84) on rings
    oriented counter-clockwise.
-4. A face is attributed to the settlement pair whose settlement it holds (all such
+4. **Slivers.** A face is a sliver when it is nowhere as wide as ``sliver_width_m``:
+   the diameter of its largest inscribed circle (:func:`shapely.maximum_inscribed_circle`,
+   in the local UTM plane) is below the threshold. By default the threshold is the
+   combined positional accuracy of the two lines, √(σ_new² + σ_old²): a face thinner
+   than that can appear or vanish when the lines move within their stated accuracy,
+   so it is reported apart (``sliver`` is True) as "within the data's uncertainty"
+   and not counted as a handover.
+5. A face is attributed to the settlement pair whose settlement it holds (all such
    pairs if it holds several); otherwise to the nearest pair (distance from the face
    to the pair's settlements, in the local UTM plane).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from shapely import LineString, Point, Polygon
+from pyproj import Transformer
+from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from borderkit.errors import GeometryError
+from borderkit.errors import CaseError, GeometryError
 from borderkit.geodesy import geodesic_area_m2, local_projected_crs
 
-__all__ = ["handover_polygons", "nearest_pair", "side_of"]
+__all__ = ["GRID_DEG", "handover_polygons", "nearest_pair", "side_of", "sliver_widths_m"]
+
+#: Grid (degrees) the lines are snapped to before noding: 1e-9° is about 0.1 mm.
+GRID_DEG = 1e-9
+
+_COLUMNS = ["from_country", "to_country", "area_m2", "pairs", "settlements", "width_m", "sliver", "geometry"]
 
 
 def _as_linestring(line: BaseGeometry, what: str) -> LineString:
@@ -46,50 +65,79 @@ def _as_linestring(line: BaseGeometry, what: str) -> LineString:
     raise GeometryError(msg)
 
 
-def side_of(line: BaseGeometry, points: Sequence[Point] | NDArray[np.object_], *, what: str = "line") -> NDArray[np.int8]:
+def side_of(
+    line: BaseGeometry, points: Sequence[Point] | NDArray[np.object_], *, what: str = "line"
+) -> NDArray[np.int8]:
     """+1 for points left of ``line`` (walking it in vertex order), -1 right, 0 on it.
 
     The side is read at the point of the line nearest to each point; where that is a
     vertex, the turn of the line there decides (a point is left of a left turn only if
     it is left of both segments, left of a right turn if it is left of either).
+    Vectorised: one call handles any number of points.
+
+    Parameters
+    ----------
+    line : LineString
+        One continuous line (a MultiLineString whose parts join end to end is merged).
+    points : sequence of Point
+    what : str
+        Name of the line in error messages.
+
+    Returns
+    -------
+    ndarray of int8
+
+    Raises
+    ------
+    GeometryError
+        The line has disconnected parts.
 
     Examples
     --------
     >>> from shapely import LineString, Point
     >>> side_of(LineString([(0, 0), (10, 0)]), [Point(5, 1), Point(5, -1), Point(5, 0)]).tolist()
     [1, -1, 0]
+
+    At a vertex the turn decides: inside a left turn is left, outside it right.
+
+    >>> side_of(LineString([(0, 0), (10, 0), (10, 10)]), [Point(9, 1), Point(11, -1)]).tolist()
+    [1, -1]
     """
     ls = _as_linestring(line, what)
     xy = shapely.get_coordinates(ls)
-    seg_len = np.hypot(*np.diff(xy, axis=0).T)
-    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+    keep = np.concatenate([[True], np.any(np.diff(xy, axis=0) != 0, axis=1)])
+    xy = xy[keep]  # repeated vertices would give zero-length segments with no direction
     pts = np.asarray(points, dtype=object)
     out = np.zeros(len(pts), dtype=np.int8)
     if len(pts) == 0:
         return out
-    dist_along = shapely.line_locate_point(ls, pts)
+    if len(xy) < 2:
+        msg = f"{what} has fewer than two distinct vertices; a side is not defined"
+        raise GeometryError(msg)
+    ls = LineString(xy)
+    d = np.diff(xy, axis=0)
+    seg_len = np.hypot(d[:, 0], d[:, 1])
+    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+    nseg = len(seg_len)
+    s = shapely.line_locate_point(ls, pts)
     pxy = shapely.get_coordinates(pts)
+    px, py = pxy[:, 0], pxy[:, 1]
     eps = 1e-12 * max(1.0, cum[-1])
-    for k, (s, (px, py)) in enumerate(zip(dist_along, pxy, strict=True)):
-        i = int(np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(seg_len) - 1))
+    i = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, nseg - 1)
 
-        def cross(j: int, px: float = px, py: float = py) -> float:
-            (x0, y0), (x1, y1) = xy[j], xy[j + 1]
-            return float((x1 - x0) * (py - y0) - (y1 - y0) * (px - x0))
+    def cross(j: NDArray[np.intp]) -> NDArray[np.float64]:
+        return d[j, 0] * (py - xy[j, 1]) - d[j, 1] * (px - xy[j, 0])
 
-        at_start = abs(s - cum[i]) <= eps and i > 0
-        at_end = abs(s - cum[i + 1]) <= eps and i + 1 < len(seg_len)
-        if at_start or at_end:
-            a, b = (i - 1, i) if at_start else (i, i + 1)
-            ca, cb = cross(a), cross(b)
-            d0, d1 = xy[a + 1] - xy[a], xy[b + 1] - xy[b]
-            turn = d0[0] * d1[1] - d0[1] * d1[0]
-            left = (ca > 0 and cb > 0) if turn > 0 else (ca > 0 or cb > 0)
-            on = ca == 0 and cb == 0
-            out[k] = 0 if on else (1 if left else -1)
-        else:
-            c = cross(i)
-            out[k] = 0 if c == 0 else (1 if c > 0 else -1)
+    at_start = (np.abs(s - cum[i]) <= eps) & (i > 0)
+    at_end = (np.abs(s - cum[i + 1]) <= eps) & (i + 1 < nseg)
+    a = np.where(at_start, i - 1, i)
+    b = np.minimum(a + 1, nseg - 1)
+    ca, cb, ci = cross(a), cross(b), cross(i)
+    turn = d[a, 0] * d[b, 1] - d[a, 1] * d[b, 0]
+    left_at_vertex = np.where(turn > 0, (ca > 0) & (cb > 0), (ca > 0) | (cb > 0))
+    on_at_vertex = (ca == 0) & (cb == 0)
+    at_vertex = np.where(on_at_vertex, 0, np.where(left_at_vertex, 1, -1))
+    out[:] = np.where(at_start | at_end, at_vertex, np.sign(ci))
     return out
 
 
@@ -120,6 +168,33 @@ def nearest_pair(
     return out
 
 
+def sliver_widths_m(polygons: Sequence[BaseGeometry] | NDArray[np.object_]) -> NDArray[np.float64]:
+    """Greatest width in metres of each lon/lat polygon: its largest inscribed circle's diameter.
+
+    Measured in the UTM zone of the polygons' common centre (to 0.1 % of the width or
+    1 cm, whichever is larger).
+
+    Examples
+    --------
+    A strip 0.0001° wide in latitude is about 11.1 m wide (111 km per degree):
+
+    >>> from shapely import box
+    >>> f"{sliver_widths_m([box(45.0, 41.0, 45.01, 41.0001)])[0]:.1f}"
+    '11.1'
+    """
+    geoms = np.asarray(polygons, dtype=object)
+    if len(geoms) == 0:
+        return np.zeros(0)
+    c = shapely.centroid(shapely.union_all(shapely.envelope(geoms)))
+    tr = Transformer.from_crs("EPSG:4326", local_projected_crs(c.x, c.y), always_xy=True)
+    projected = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    xmin, ymin, xmax, ymax = shapely.bounds(projected).T
+    # The search stops at this cell size; a thin face needs a fine grid, a big one does not.
+    tolerance = np.maximum(1e-3 * np.minimum(xmax - xmin, ymax - ymin), 0.01)
+    mic = shapely.maximum_inscribed_circle(projected, tolerance)
+    return 2.0 * np.asarray(shapely.length(mic), dtype=float)
+
+
 def handover_polygons(
     new_line: BaseGeometry,
     old_line: BaseGeometry,
@@ -129,13 +204,19 @@ def handover_polygons(
     old_left: str,
     countries: tuple[str, str],
     settlements: gpd.GeoDataFrame | None = None,
+    new_accuracy_m: float = 0.0,
+    old_accuracy_m: float = 0.0,
+    sliver_width_m: float | None = None,
+    grid_deg: float = GRID_DEG,
 ) -> gpd.GeoDataFrame:
     """Polygons between the old and the new line inside ``extent``, with direction.
 
     Parameters
     ----------
     new_line, old_line : LineString
-        The lines, lon/lat (EPSG:4326), each running through ``extent``.
+        The lines, lon/lat (EPSG:4326), each running through ``extent``. They may cross
+        any number of times, touch, share stretches, run in opposite vertex order and
+        have different vertex spacing.
     extent : Polygon
         The area of the delimited stretch.
     new_left, old_left : str
@@ -144,44 +225,93 @@ def handover_polygons(
         The two country codes.
     settlements : GeoDataFrame, optional
         As :meth:`borderkit.Case.settlements`; used to attribute faces to pairs.
+    new_accuracy_m, old_accuracy_m : float
+        Positional accuracy (1σ, metres) of each line, as ``accuracy_m`` in case.toml.
+    sliver_width_m : float, optional
+        Faces narrower than this (largest inscribed circle's diameter) are slivers.
+        Default: √(new_accuracy_m² + old_accuracy_m²); 0 marks no face as a sliver.
+    grid_deg : float
+        Snap grid in degrees for noding (default :data:`GRID_DEG`, about 0.1 mm).
 
     Returns
     -------
     GeoDataFrame
         One row per face that changed hands: ``from_country``, ``to_country``,
         ``area_m2``, ``pairs`` (comma-joined pair ids), ``settlements`` (names inside),
-        geometry. Sorted by area, largest first.
+        ``width_m`` (largest inscribed circle's diameter), ``sliver`` (True when
+        ``width_m < sliver_width_m``: within the data's uncertainty, not a handover),
+        geometry. Sorted by area, largest first. ``frame.attrs["sliver_width_m"]``
+        holds the threshold used.
+
+    Raises
+    ------
+    GeometryError
+        ``extent`` is not a polygon, or a line has disconnected parts.
+    CaseError
+        ``new_left`` or ``old_left`` is not one of ``countries``; a negative width.
+
+    Examples
+    --------
+    The old line runs north along 45°E, the new one bulges 0.01° east between
+    41.00° and 41.01°N; the bulge (about 0.84 km × 1.11 km) went to the west country:
+
+    >>> from shapely import LineString, box
+    >>> old = LineString([(45.0, 40.99), (45.0, 41.02)])
+    >>> new = LineString([(45.0, 40.99), (45.0, 41.0), (45.01, 41.0), (45.01, 41.01),
+    ...                   (45.0, 41.01), (45.0, 41.02)])
+    >>> faces = handover_polygons(new, old, box(44.98, 40.995, 45.02, 41.015),
+    ...                           new_left="W", old_left="W", countries=("W", "E"))
+    >>> r = faces.iloc[0]
+    >>> r.from_country, r.to_country, f"{r.area_m2 / 1e6:.3f} km²", bool(r.sliver)
+    ('E', 'W', '0.934 km²', False)
     """
     if extent.geom_type not in ("Polygon", "MultiPolygon"):
         msg = f"extent must be a polygon, got a {extent.geom_type}"
         raise GeometryError(msg)
+    for name, code in (("new_left", new_left), ("old_left", old_left)):
+        if code not in countries:
+            msg = (f"{name}={code!r} is not one of the countries {countries!r}; "
+                   "give the code of the country left of the line")
+            raise CaseError(msg)
+    width = math.hypot(new_accuracy_m, old_accuracy_m) if sliver_width_m is None else float(sliver_width_m)
+    if not width >= 0:
+        msg = f"sliver_width_m={sliver_width_m!r} must be a width in metres >= 0 (0 marks no sliver)"
+        raise CaseError(msg)
     other = {countries[0]: countries[1], countries[1]: countries[0]}
-    new_c = shapely.intersection(new_line, extent)
-    old_c = shapely.intersection(old_line, extent)
-    noded = shapely.union_all([shapely.boundary(extent), new_c, old_c])
-    faces = [f for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))) if f.area > 0]
-    faces = [f for f in faces if extent.contains(f.representative_point())]
-    reps = [f.representative_point() for f in faces]
-    s_new = side_of(new_line, reps, what="new line")
-    s_old = side_of(old_line, reps, what="old line")
-    rows = []
-    for f, sn, so in zip(faces, s_new, s_old, strict=True):
-        c_new = new_left if sn > 0 else other[new_left]
-        c_old = old_left if so > 0 else other[old_left]
-        if c_new != c_old:
-            rows.append({"from_country": c_old, "to_country": c_new, "geometry": f})
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["from_country", "to_country", "geometry"]),
-                             geometry="geometry", crs="EPSG:4326")
-    frame["geometry"] = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False) if len(frame) else frame.geometry
-    frame["area_m2"] = [geodesic_area_m2(g) for g in frame.geometry]
+    new_s = shapely.set_precision(new_line, grid_deg, mode="pointwise")
+    old_s = shapely.set_precision(old_line, grid_deg, mode="pointwise")
+    ext_s = shapely.set_precision(extent, grid_deg)
+    pieces = [
+        shapely.boundary(ext_s),
+        shapely.intersection(new_s, ext_s, grid_size=grid_deg),
+        shapely.intersection(old_s, ext_s, grid_size=grid_deg),
+    ]
+    noded = shapely.union_all(pieces, grid_size=grid_deg)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    faces = faces[shapely.area(faces) > 0]  # degenerate rings only; no measurement here
+    reps = shapely.point_on_surface(faces)
+    inside = shapely.contains_properly(ext_s, reps)
+    faces, reps = faces[inside], reps[inside]
+    s_new = side_of(new_s, reps, what="new line")
+    s_old = side_of(old_s, reps, what="old line")
+    c_new = np.where(s_new > 0, new_left, other[new_left])
+    c_old = np.where(s_old > 0, old_left, other[old_left])
+    changed = c_new != c_old
+    faces = shapely.orient_polygons(faces[changed], exterior_cw=False)
+    frame = gpd.GeoDataFrame(
+        {"from_country": c_old[changed].astype(object), "to_country": c_new[changed].astype(object)},
+        geometry=gpd.GeoSeries(faces, crs="EPSG:4326"), crs="EPSG:4326",
+    )
+    frame["area_m2"] = [geodesic_area_m2(g) for g in faces]
+    frame["width_m"] = sliver_widths_m(faces)
+    frame["sliver"] = frame["width_m"] < width
     if settlements is not None and len(frame):
-        frame["pairs"] = [",".join(p) for p in nearest_pair(list(frame.geometry), settlements)]
+        frame["pairs"] = [",".join(p) for p in nearest_pair(list(faces), settlements)]
         known = settlements[settlements.geometry.notna()]
-        frame["settlements"] = [
-            "; ".join(known.loc[known.within(g), "name"]) for g in frame.geometry
-        ]
+        frame["settlements"] = ["; ".join(known.loc[known.within(g), "name"]) for g in faces]
     else:
         frame["pairs"] = ""
         frame["settlements"] = ""
-    frame = frame.sort_values("area_m2", ascending=False, ignore_index=True)
-    return frame[["from_country", "to_country", "area_m2", "pairs", "settlements", "geometry"]]
+    frame = frame.sort_values("area_m2", ascending=False, ignore_index=True)[_COLUMNS]
+    frame.attrs["sliver_width_m"] = width
+    return frame

@@ -54,6 +54,11 @@ class Measurements:
     alt : Measurements or None
         The same measured on the alternative rendering of the new line.
     notes : list of str
+    sliver_width_m : float or None
+        Faces narrower than this are slivers (``areas["sliver"]``): within the data's
+        uncertainty, kept in ``areas`` but left out of every area figure.
+    countries : tuple of str
+        The case's country codes (for per-pair gross and net areas).
     """
 
     case_id: str
@@ -67,6 +72,8 @@ class Measurements:
     planar_crs: str = ""
     alt: Measurements | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    sliver_width_m: float | None = None
+    countries: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         tl = "n/a" if self.total_length_m is None else f"{self.total_length_m / 1000:.3f} km"
@@ -86,9 +93,35 @@ class Measurements:
         if self.areas is None:
             return None
         sel = self.areas[self.areas["to_country"] == to_country]
+        if "sliver" in sel.columns:
+            sel = sel[~sel["sliver"].astype(bool)]
         if scope:
-            sel = sel[[set(p.split(",")) <= set(scope) for p in sel["pairs"]]]
+            sel = sel[np.array([set(p.split(",")) <= set(scope) for p in sel["pairs"]], dtype=bool)]
         return float(sel["area_m2"].sum())
+
+    def _codes(self) -> list[str]:
+        if self.countries:
+            return list(self.countries)
+        return sorted(set(self.areas["to_country"]) | set(self.areas["from_country"])) if self.areas is not None else []
+
+    def area_totals(self, scope: tuple[str, ...] = ()) -> dict[str, float] | None:
+        """Gross area to each country and the net, slivers apart, for a scope (``()``: all).
+
+        Keys ``area_to_<C>_m2`` for each country, ``net_area_to_<B>_m2`` (to the second
+        country minus to the first), ``sliver_area_m2`` and ``slivers`` (count).
+        """
+        if self.areas is None:
+            return None
+        codes = self._codes()
+        out: dict[str, float] = {f"area_to_{c}_m2": float(self.area_m2(c, scope) or 0.0) for c in codes}
+        if len(codes) == 2:
+            out[f"net_area_to_{codes[1]}_m2"] = out[f"area_to_{codes[1]}_m2"] - out[f"area_to_{codes[0]}_m2"]
+        sl = self.areas[self.areas["sliver"].astype(bool)] if "sliver" in self.areas.columns else self.areas.iloc[0:0]
+        if scope:
+            sl = sl[np.array([set(p.split(",")) <= set(scope) for p in sl["pairs"]], dtype=bool)]
+        out["sliver_area_m2"] = float(sl["area_m2"].sum())
+        out["slivers"] = float(len(sl))
+        return out
 
     def per_pair(self) -> pd.DataFrame:
         """Length and areas per settlement pair, one row each."""
@@ -96,9 +129,9 @@ class Measurements:
         pairs = sorted(set(self.segments["pair"]) | ({p for ps in self.areas["pairs"] for p in ps.split(",") if p} if self.areas is not None else set()))
         for p in pairs:
             row: dict[str, Any] = {"pair": p, "length_m": self.length_m((p,))}
-            if self.areas is not None:
-                for c in sorted(set(self.areas["to_country"])):
-                    row[f"area_to_{c}_m2"] = self.area_m2(c, (p,))
+            totals = self.area_totals((p,))
+            if totals is not None:
+                row.update({k: v for k, v in totals.items() if k != "slivers"})
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -113,9 +146,12 @@ class Measurements:
             "per_pair": [{k: (_r(v) if isinstance(v, float) else v) for k, v in r.items()} for r in self.per_pair().to_dict("records")],
             "areas": None if self.areas is None else [
                 {"from_country": r.from_country, "to_country": r.to_country, "area_m2": _r(r.area_m2),
-                 "pairs": r.pairs, "settlements": r.settlements}
+                 "pairs": r.pairs, "settlements": r.settlements,
+                 "width_m": _r(getattr(r, "width_m", None)), "sliver": bool(getattr(r, "sliver", False))}
                 for r in self.areas.itertuples()
             ],
+            "area_totals": None if self.areas is None else {k: _r(v) for k, v in (self.area_totals() or {}).items()},
+            "sliver_width_m": _r(self.sliver_width_m),
             "areas_reason": self.areas_reason,
             "settlements": [
                 {"name": r.name, "country": r.country, "pair": r.pair, "has_coordinate": bool(r.has_coordinate),
@@ -190,17 +226,23 @@ def _segment_frame(
 
 
 def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
+    """Turning points joined in ``order`` (or ``seq``/``sequence``/``point``, else file order).
+
+    Points with a ``line`` field form separate lines; otherwise all points make one line,
+    whatever their sections. Each segment takes the ``pair`` (a pair id) of its first
+    point, where the layer has such a field; segments are returned one per entry.
+    """
     frame = layer.frame
-    order = next((c for c in ("order", "seq", "point", "id") if c in frame.columns), None)
-    group = next((c for c in ("section", "pair") if c in frame.columns), None)
-    groups = frame.groupby(group, sort=False) if group else [("", frame)]
-    lines = []
-    for key, g in groups:
+    order = next((c for c in ("order", "seq", "sequence", "point") if c in frame.columns), None)
+    groups = frame.groupby("line", sort=False) if "line" in frame.columns else [("", frame)]
+    out: list[tuple[str, LineString]] = []
+    for _, g in groups:
         if order:
-            g = g.sort_values(order)
-        if len(g) >= 2:
-            lines.append((str(key), LineString(shapely.get_coordinates(g.geometry.to_numpy()))))
-    return lines
+            g = g.sort_values(order, kind="stable")
+        xy = shapely.get_coordinates(g.geometry.to_numpy())
+        pairs = g["pair"].astype(str).to_numpy() if "pair" in g.columns else np.full(len(g), "")
+        out += [(str(pairs[i]), LineString(xy[i:i + 2])) for i in range(len(xy) - 1)]
+    return out
 
 
 def _measured_line(case: Case, line_role: str) -> tuple[str, list[tuple[str, LineString]], list[str]]:
@@ -249,7 +291,9 @@ def span_end_accuracy_m(case: Case) -> float:
     return float(np.hypot(acc[int(at.argmin())], acc[int(at.argmax())]))
 
 
-def measure(case: Case, *, line_role: str = "new_line", with_alt: bool = True) -> Measurements:
+def measure(
+    case: Case, *, line_role: str = "new_line", with_alt: bool = True, sliver_width_m: float | None = None
+) -> Measurements:
     """Measure lengths, handed-over areas and settlement positions of a case.
 
     Parameters
@@ -259,6 +303,10 @@ def measure(case: Case, *, line_role: str = "new_line", with_alt: bool = True) -
         Measure ``"new_line"`` (default) or ``"new_line_alt"`` as the new line.
     with_alt : bool
         Also measure the alternative rendering, if the case has one.
+    sliver_width_m : float, optional
+        Handed-over faces narrower than this are slivers, left out of the areas (see
+        :func:`borderkit.areas.handover_polygons`). Default: the two lines' combined
+        accuracy √(σ_new² + σ_old²) from case.toml.
 
     Examples
     --------
@@ -277,19 +325,39 @@ def measure(case: Case, *, line_role: str = "new_line", with_alt: bool = True) -
     if basis == "turning_points" and tp is not None:
         line_type = str(tp.options.get("line_type", "geodesic"))
     segments, planar_crs = _segment_frame(lines, line_type, known, {p.id for p in case.pairs})
+    if basis == "turning_points" and len(segments):
+        # Draw and export the line that was measured: geodesic or rhumb, densified.
+        from borderkit.linetype import densify
+
+        segments["geometry"] = [
+            LineString(np.column_stack(densify(*shapely.get_coordinates(g).T, line_type=line_type, max_segment_m=100.0)))
+            for g in segments.geometry
+        ]
+        notes.append(f"turning points joined by {line_type} lines (densified every 100 m for drawing and export)")
     total = float(segments["length_m"].sum()) if len(segments) else None
     total_planar = float(segments["planar_length_m"].sum()) if len(segments) else None
 
-    areas, reason = _areas(case, line_role, settlements)
+    areas, reason = _areas(case, line_role, settlements, sliver_width_m)
+    width = None if areas is None else float(areas.attrs.get("sliver_width_m", 0.0))
+    if areas is not None and areas["sliver"].any():
+        sl = areas[areas["sliver"]]
+        notes.append(
+            f"{len(sl)} handed-over face(s), {sl['area_m2'].sum():.0f} m² in all, are narrower than "
+            f"{width:.1f} m (largest inscribed circle; the lines' combined accuracy unless set): within the "
+            "data's uncertainty, kept in `areas` with sliver=True and left out of every area figure"
+        )
     settlements = _settlement_sides(case, line_role, settlements)
     alt = None
     if with_alt and line_role == "new_line" and case.layer("new_line_alt") is not None:
-        alt = measure(case, line_role="new_line_alt", with_alt=False)
+        alt = measure(case, line_role="new_line_alt", with_alt=False, sliver_width_m=sliver_width_m)
     return Measurements(case.id, basis, segments, total, total_planar, areas, reason, settlements,
-                        planar_crs, alt, tuple(notes))
+                        planar_crs, alt, tuple(notes), sliver_width_m=width,
+                        countries=tuple(c.code for c in case.countries))
 
 
-def _areas(case: Case, line_role: str, settlements: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame | None, str]:
+def _areas(
+    case: Case, line_role: str, settlements: gpd.GeoDataFrame, sliver_width_m: float | None = None
+) -> tuple[gpd.GeoDataFrame | None, str]:
     new, old, ext = case.layer(line_role), case.layer("old_line"), case.layer("extent")
     missing = [n for n, lay in ((line_role, new), ("old_line", old), ("extent", ext)) if lay is None]
     if missing:
@@ -297,7 +365,8 @@ def _areas(case: Case, line_role: str, settlements: gpd.GeoDataFrame) -> tuple[g
     assert new is not None and old is not None and ext is not None and new.left and old.left
     codes = (case.countries[0].code, case.countries[1].code)
     frame = handover_polygons(new.union(), old.union(), ext.union(), new_left=new.left, old_left=old.left,
-                              countries=codes, settlements=settlements)
+                              countries=codes, settlements=settlements, new_accuracy_m=new.accuracy_m,
+                              old_accuracy_m=old.accuracy_m, sliver_width_m=sliver_width_m)
     return frame, f"faces between {line_role} and old_line inside the extent"
 
 

@@ -1,0 +1,148 @@
+"""Benchmark: `borderkit.impact` against 10^6 synthetic building footprints.
+
+Run by hand (not part of the test suite)::
+
+    python benchmarks/bench_impact.py                 # 10^6 footprints
+    python benchmarks/bench_impact.py --buildings 200000 --tracemalloc
+
+Everything here is synthetic and made in a temporary folder: an old line along 45°E,
+a new line bulging 0.01° west of it between 41.02° and 41.08°N (a handed-over
+rectangle of about 5.6 km²), and N square footprints of 10 m scattered uniformly over
+box(44.97, 41.00, 45.03, 41.10) (about 55 km²; some 10 % of them in the rectangle).
+Prints wall times for each step and the peak memory: resident set size of the process
+(``resource``), and, with ``--tracemalloc``, the peak of Python-level allocations
+during ``impact`` (slower to run; numbers are then not timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+import borderkit
+from borderkit.impact import impact, impact_verdict_value
+
+TOML = """format = 1
+id = "synthetic-bench"
+title = "Synthetic benchmark case (not a real place)"
+
+[[countries]]
+code = "W"
+name = "West"
+
+[[countries]]
+code = "E"
+name = "East"
+
+[layers.new_line]
+role = "new_line"
+path = "new.geojson"
+crs = "EPSG:4326"
+accuracy_m = 10
+left = "W"
+
+[layers.old_line]
+role = "old_line"
+path = "old.geojson"
+crs = "EPSG:4326"
+accuracy_m = 5
+left = "W"
+
+[layers.extent]
+role = "extent"
+path = "extent.geojson"
+crs = "EPSG:4326"
+accuracy_m = 0
+
+[layers.buildings]
+role = "buildings"
+path = "buildings.geojson"
+crs = "EPSG:4326"
+accuracy_m = 2
+
+[[claims]]
+id = "structures"
+quantity = "count"
+subject = "buildings"
+direction = "E"
+value = 100000
+unit = "structures"
+precision = 0
+"""
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _case(root: Path) -> borderkit.Case:
+    old = shapely.LineString([(45.0, 40.95), (45.0, 41.15)])
+    new = shapely.LineString([(45.0, 40.95), (45.0, 41.02), (44.99, 41.02), (44.99, 41.08), (45.0, 41.08),
+                              (45.0, 41.15)])
+    for name, geom in (("old", old), ("new", new), ("extent", shapely.box(44.95, 41.0, 45.05, 41.1)),
+                       ("buildings", shapely.box(45.02, 41.05, 45.0201, 41.0501))):
+        gpd.GeoDataFrame(geometry=[geom], crs="EPSG:4326").to_file(root / f"{name}.geojson")
+    (root / "case.toml").write_text(TOML, encoding="utf-8")
+    return borderkit.load_case(root)
+
+
+def _footprints(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    lon = rng.uniform(44.97, 45.03, n)
+    lat = rng.uniform(41.00, 41.10, n)
+    half_lon, half_lat = 5 / (111_320 * np.cos(np.radians(41.05))), 5 / 111_050
+    geoms = shapely.box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+    return gpd.GeoDataFrame({"name": np.char.add("b", np.arange(n).astype(str))}, geometry=geoms, crs="EPSG:4326")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--buildings", type=int, default=1_000_000)
+    ap.add_argument("--tracemalloc", action="store_true", help="also report the Python allocation peak")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        case = _case(Path(tmp))
+        frame = _footprints(args.buildings)
+        lay = dataclasses.replace(case.layers["buildings"], frame=frame)
+        case = dataclasses.replace(case, layers={**case.layers, "buildings": lay})
+        print(f"synthetic: {args.buildings:,} footprints generated in {time.perf_counter() - t:.2f} s")
+        t = time.perf_counter()
+        m = borderkit.measure(case)
+        print(f"measure: {time.perf_counter() - t:.2f} s")
+        if args.tracemalloc:
+            tracemalloc.start()
+        t = time.perf_counter()
+        res = impact(case, m)
+        first = time.perf_counter() - t
+        t = time.perf_counter()
+        res = impact(case, m)
+        again = time.perf_counter() - t
+        t = time.perf_counter()
+        value, parts, _ = impact_verdict_value(case, m, case.claim("structures"))
+        claim_s = time.perf_counter() - t
+        if args.tracemalloc:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            print(f"tracemalloc peak during impact: {peak / 2**20:.0f} MiB")
+        tot = res.totals("E")
+        print(f"impact: {first:.2f} s (first call, builds the spatial index), {again:.2f} s (index reused); "
+              f"claim check: {claim_s:.2f} s")
+        print(f"counted {tot['buildings']:,.0f} buildings in {tot['polygons']:.0f} handed-over polygon(s) "
+              f"of {tot['area_m2'] / 1e6:.2f} km²; {len(res.near_line):,} within {res.within_m:g} m of the new line; "
+              f"claim value {value:,.0f} ± {json.dumps({k: round(v, 1) for k, v in parts.items()})}")
+        print(f"peak resident memory: {_peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Impact: buildings, plots, roads, routes and features in handed-over land (synthetic village).
+
+The synthetic village is built by :func:`_village` in ``tmp_path`` in UTM zone 38N
+(EPSG:32638) on its central meridian, 45°E, so grid metres turn into ellipsoid metres by
+the UTM scale factor alone: k0 = 0.9996, i.e. a geodesic length is grid / 0.9996 and a
+geodesic area grid / 0.9996² (off the meridian by x metres k grows by x²/2R², under
+3e-8 for |x| <= 1.5 km: negligible here). Local coordinates (x, y) below are metres
+east and north of E 500 000, N 4 545 000 (about 45.0°E, 41.05°N).
+
+Geometry (x, y in metres):
+
+- old line: x = 0 from y = -3000 to 3000; ARM on the left (west).
+- new line: as the old one, except a 500 m × 2000 m rectangle x in [-500, 0],
+  y in [-1000, 1000] that goes to AZE, a 200 m × 500 m bulge x in [0, 200],
+  y in [1500, 2000] that goes to ARM, and a 5 m × 500 m strip x in [0, 5],
+  y in [-2500, -2000] (a sliver: narrower than √(10² + 5²) = 11.18 m).
+- buildings, 10 m squares: three wholly in the rectangle; one straddling its west edge
+  with 6 of its 10 m inside (60 %: counted), one with 4 m inside (40 %: not counted);
+  one in the ARM bulge; two elsewhere.
+- plots: four of 200 m × 400 m (8 ha) wholly in the rectangle; one of 200 m × 400 m
+  half inside (counts 0.5, 4 ha inside); one outside.
+- roads: Kirants K(-1500, 0) - A(-700, 0) - B(-300, 0) - C(-300, 1300) - Ijevan
+  I(-300, 2600); a bypass A - D(-1000, 400) - E(-1000, 1300) - C. A-B and B-C cross the
+  new line (the rectangle's west edge at x = -500 and north edge at y = 1000).
+- features: a school at (-540, -300), 40 m west of the new line; a spring in the
+  rectangle; Ijevan.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely import LineString, Point, box
+
+from borderkit import load_case, measure, verify
+from borderkit.errors import CaseError, GeometryError
+from borderkit.impact import ImpactResult, impact, impact_verdict_value
+
+K0 = 0.9996  # UTM scale factor on the central meridian
+E0, N0 = 500_000.0, 4_545_000.0
+
+CLAIMS = """
+[[claims]]
+id = "structures-4"
+quantity = "count"
+subject = "buildings"
+scope = ["kirants"]
+direction = "AZE"
+value = 4
+unit = "structures"
+precision = 0
+
+[[claims]]
+id = "structures-9"
+quantity = "count"
+subject = "buildings"
+scope = ["kirants"]
+direction = "AZE"
+value = 9
+unit = "structures"
+precision = 0
+
+[[claims]]
+id = "plots-5"
+quantity = "count"
+subject = "plots"
+direction = "AZE"
+value = 5
+unit = "plots"
+precision = 1
+
+[[claims]]
+id = "plots-50"
+quantity = "count"
+subject = "plots"
+direction = "AZE"
+value = 50
+unit = "plots"
+precision = 0
+
+[[claims]]
+id = "road-1.2km"
+quantity = "length"
+subject = "roads"
+scope = ["kirants"]
+direction = "AZE"
+value = 1.2
+unit = "km"
+
+[[claims]]
+id = "road-750m"
+quantity = "length"
+subject = "roads"
+scope = ["kirants"]
+direction = "AZE"
+value = 750
+unit = "m"
+
+[[claims]]
+id = "area-to-aze"
+quantity = "area"
+direction = "AZE"
+value = 1.0
+unit = "km2"
+"""
+
+
+def _xy(x: float, y: float) -> tuple[float, float]:
+    return (E0 + x, N0 + y)
+
+
+def _sq(x: float, y: float, half: float = 5.0) -> object:
+    return box(E0 + x - half, N0 + y - half, E0 + x + half, N0 + y + half)
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> object:
+    return box(E0 + x0, N0 + y0, E0 + x1, N0 + y1)
+
+
+def _write(frame: gpd.GeoDataFrame, path: Path) -> None:
+    frame.to_file(path, driver="GPKG" if path.suffix == ".gpkg" else "GeoJSON")
+
+
+def _village(root: Path, *, layers: tuple[str, ...] = ("buildings", "plots", "roads", "features"),
+             claims: str = CLAIMS) -> Path:
+    """Write the synthetic village case (see the module docstring) into ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    crs = "EPSG:32638"
+
+    def lines(coords: list[tuple[float, float]], **props: object) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(props, geometry=[LineString([_xy(*c) for c in coords])], crs=crs, index=[0])
+
+    _write(lines([(0, -3000), (0, 3000)]), root / "old_line.geojson")
+    _write(lines([(0, -3000), (0, -2500), (5, -2500), (5, -2000), (0, -2000), (0, -1000), (-500, -1000),
+                  (-500, 1000), (0, 1000), (0, 1500), (200, 1500), (200, 2000), (0, 2000), (0, 3000)]),
+           root / "new_line.geojson")
+    _write(gpd.GeoDataFrame(geometry=[_rect(-2000, -2800, 2000, 2800)], crs=crs), root / "extent.geojson")
+    _write(gpd.GeoDataFrame({"name": ["Kirants", "Kheyrimli"], "country": ["ARM", "AZE"]},
+                            geometry=[Point(_xy(-1500, 0)), Point(_xy(1500, 0))], crs=crs),
+           root / "settlements.geojson")
+    _write(gpd.GeoDataFrame({"name": ["b1", "b2", "b3", "s60", "s40", "b-arm", "house", "farm"]}, geometry=[
+        _sq(-250, -500), _sq(-150, 300), _sq(-350, 600),
+        _rect(-504, -205, -494, -195),  # 6 m of 10 inside the rectangle (x > -500): 60 %
+        _rect(-506, 195, -496, 205),    # 4 m of 10 inside: 40 %
+        _sq(100, 1750), _sq(-1500, 50), _sq(1200, 0)], crs=crs), root / "buildings.gpkg")
+    _write(gpd.GeoDataFrame({"name": ["p1", "p2", "p3", "p4", "p5-half", "p-out"]}, geometry=[
+        _rect(-450, -900, -250, -500), _rect(-250, -900, -50, -500),
+        _rect(-450, -500, -250, -100), _rect(-250, -500, -50, -100),
+        _rect(-600, 100, -400, 500), _rect(-1800, 0, -1600, 400)], crs=crs), root / "plots.geojson")
+    k, a, b, c, i = (-1500, 0), (-700, 0), (-300, 0), (-300, 1300), (-300, 2600)
+    d, e = (-1000, 400), (-1000, 1300)
+    road_names = ["K-A", "A-B", "B-C", "C-I", "A-D", "D-E", "E-C"]
+    road_lines = [(k, a), (a, b), (b, c), (c, i), (a, d), (d, e), (e, c)]
+    _write(gpd.GeoDataFrame({"name": road_names},
+                            geometry=[LineString([_xy(*p), _xy(*q)]) for p, q in road_lines], crs=crs),
+           root / "roads.geojson")
+    _write(gpd.GeoDataFrame({"name": ["School", "Spring", "Ijevan"]},
+                            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*i))], crs=crs),
+           root / "places.geojson")
+    layer_toml = {
+        "buildings": 'path = "buildings.gpkg"\naccuracy_m = 2\n',
+        "plots": 'path = "plots.geojson"\naccuracy_m = 2\n',
+        "roads": 'path = "roads.geojson"\naccuracy_m = 5\n',
+        "features": 'path = "places.geojson"\naccuracy_m = 5\nname_field = "name"\n',
+    }
+    toml = f"""format = 1
+id = "synthetic-village"
+title = "Synthetic village (test geometry, not a real place)"
+
+[[countries]]
+code = "ARM"
+name = "Country west"
+
+[[countries]]
+code = "AZE"
+name = "Country east"
+
+[[pairs]]
+id = "kirants"
+ARM = "Kirants"
+AZE = "Kheyrimli"
+
+[layers.settlements]
+role = "settlements"
+path = "settlements.geojson"
+crs = "{crs}"
+accuracy_m = 10
+
+[layers.new_line]
+role = "new_line"
+path = "new_line.geojson"
+crs = "{crs}"
+accuracy_m = 10
+left = "ARM"
+
+[layers.old_line]
+role = "old_line"
+path = "old_line.geojson"
+crs = "{crs}"
+accuracy_m = 5
+left = "ARM"
+
+[layers.extent]
+role = "extent"
+path = "extent.geojson"
+crs = "{crs}"
+accuracy_m = 0
+"""
+    for role in layers:
+        toml += f'\n[layers.{role}]\nrole = "{role}"\ncrs = "{crs}"\n' + layer_toml[role]
+    (root / "case.toml").write_text(toml + claims, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def village(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _village(tmp_path_factory.mktemp("village") / "synthetic-village")
+
+
+@pytest.fixture(scope="module")
+def village_impact(village: Path) -> ImpactResult:
+    return impact(load_case(village), routes=[("Kirants", "Ijevan")])
+
+
+def test_impact__tavush_says_which_layers_are_missing() -> None:
+    result = impact(load_case("tavush-2024"))
+    assert [m.split(":")[0] for m in result.missing] == ["buildings", "plots", "roads", "features"]
+    assert result.items.empty
+    assert result.crossings.empty
+    assert "missing layers: buildings, plots, roads, features" in repr(result)
+
+
+def test_impact__village_handed_over_polygons_leave_the_sliver_out(village_impact: ImpactResult) -> None:
+    p = village_impact.polygons
+    # The rectangle (to AZE) and the bulge (to ARM); the 5 m strip is a sliver.
+    assert sorted(p["to_country"]) == ["ARM", "AZE"]
+    aze = p[p["to_country"] == "AZE"].iloc[0]
+    assert aze.area_m2 == pytest.approx(500 * 2000 / K0**2, rel=1e-6)
+    assert "sliver" in village_impact.notes[0]
+
+
+def test_impact__buildings_count_by_footprint_share(village_impact: ImpactResult) -> None:
+    t = village_impact.totals("AZE", ("kirants",))
+    assert t["buildings"] == 4  # b1, b2, b3 wholly inside + s60 (60 % >= 50 %); s40 is out
+    items = village_impact.items.set_index("name")
+    assert items.loc["s60", "share"] == pytest.approx(0.6, abs=1e-5)
+    assert items.loc["s40", "share"] == pytest.approx(0.4, abs=1e-5)
+    assert bool(items.loc["s60", "counted"])
+    assert not bool(items.loc["s40", "counted"])
+    assert village_impact.totals("ARM")["buildings"] == 1  # b-arm in the bulge
+
+
+def test_impact__building_share_is_adjustable(village: Path) -> None:
+    assert impact(load_case(village), building_share=0.4).totals("AZE")["buildings"] == 5
+    assert impact(load_case(village), building_share=1.0).totals("AZE")["buildings"] == 3
+
+
+def test_impact__plots_count_by_area_share_and_hectares(village_impact: ImpactResult) -> None:
+    t = village_impact.totals("AZE")
+    assert t["plots"] == pytest.approx(4.5, abs=1e-5)  # 4 whole + half of p5
+    # 4 × 8 ha + 4 ha = 36 ha of grid; / k0² on the ellipsoid = 36.0288 ha.
+    assert t["plots_area_ha"] == pytest.approx(36 / K0**2, rel=1e-6)
+
+
+def test_impact__road_length_inside_and_crossings(village_impact: ImpactResult) -> None:
+    t = village_impact.totals("AZE")
+    # A-B inside from x = -500 to -300 (200 m), B-C from y = 0 to 1000 (1000 m): 1200 m grid.
+    assert t["road_length_m"] == pytest.approx(1200 / K0, abs=0.01)
+    assert t["roads"] == 2
+    cr = village_impact.crossings
+    assert sorted(cr["name"]) == ["A-B", "B-C"]
+    assert cr["n_crossings"].tolist() == [1, 1]
+
+
+def test_impact__route_kirants_ijevan_needs_the_bypass(village_impact: ImpactResult) -> None:
+    r = village_impact.routes.iloc[0]
+    # Before: K-A-B-C-I = 800 + 400 + 1300 + 1300 = 3800 m grid, all west of the old line.
+    # After: A-B and B-C cross the new line; K-A-D-E-C-I = 800 + 500 + 900 + 700 + 1300
+    # = 4200 m grid (A-D is a 300-400-500 triangle); 400 m longer.
+    assert r.in_country_before_m == pytest.approx(3800 / K0, abs=0.01)
+    assert r.in_country_after_m == pytest.approx(4200 / K0, abs=0.01)
+    assert r.extra_m == pytest.approx(400 / K0, abs=0.01)
+    assert r.shortest_m == pytest.approx(3800 / K0, abs=0.01)
+    assert bool(r.shortest_within_before)
+    assert not bool(r.shortest_within_after)
+    assert (r.country_before, r.country_after) == ("ARM", "ARM")
+    assert r.snap_origin_m == pytest.approx(0, abs=1e-3)
+
+
+def test_impact__features_near_the_new_line(village_impact: ImpactResult) -> None:
+    near = village_impact.near_line.set_index("name")
+    # The school stands 40 m west of the rectangle's west edge (x = -540 vs -500).
+    assert near.loc["School", "distance_m"] == pytest.approx(40 / K0, abs=0.01)
+    assert near.loc["School", "country_after"] == "ARM"
+    assert near.loc["s60", "distance_m"] == 0
+    assert near.loc["s60", "country_after"] == "on the line"
+    assert "Ijevan" not in near.index
+    assert "b1" not in near.index
+
+
+def test_impact__to_dict_is_json_and_repr_is_short(village_impact: ImpactResult) -> None:
+    d = json.loads(json.dumps(village_impact.to_dict()))
+    assert d["totals"]["to_AZE"]["buildings"] == 4
+    assert d["routes"][0]["destination"] == "Ijevan"
+    assert len(repr(village_impact)) < 200
+    assert list(village_impact.to_frame().columns)[:3] == ["from_country", "to_country", "area_m2"]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), [
+    ("structures-4", "consistent"), ("structures-9", "inconsistent"),
+    ("plots-5", "consistent"), ("plots-50", "inconsistent"),
+    ("road-1.2km", "consistent"), ("road-750m", "inconsistent"),
+    ("area-to-aze", "consistent"),
+])
+def test_verify__village_claims(village: Path, claim: str, verdict: str) -> None:
+    frame = _village_report(village)
+    assert frame.loc[claim, "verdict"] == verdict, frame.loc[claim, "reason"]
+
+
+_REPORTS: dict[Path, object] = {}
+
+
+def _village_report(root: Path):  # one verify per module: it is the slow part
+    if root not in _REPORTS:
+        _REPORTS[root] = verify(load_case(root)).to_frame()
+    return _REPORTS[root]
+
+
+def test_impact_verdict_value__tolerance_parts_from_the_band_at_the_lines(village: Path) -> None:
+    case = load_case(village)
+    m = measure(case)
+    sigma = math.hypot(10, 5)  # combined accuracy of the lines, 11.18 m
+    measured, parts, basis = impact_verdict_value(case, m, case.claim("structures-4"))
+    # s60 and s40 lie within σ of the west edge: half of 2 may flip.
+    assert (measured, parts["positional"]) == (4, 1.0)
+    measured, parts, basis = impact_verdict_value(case, m, case.claim("road-750m"))
+    # Road within σ of the rectangle's edges: 2σ at x = -500 and 2σ at y = 1000; half.
+    assert parts["positional"] == pytest.approx(0.5 * 4 * sigma / K0, rel=1e-3)
+    assert "length of road in handed-over land" in basis
+    _, parts, _ = impact_verdict_value(case, m, case.claim("plots-5"))
+    # p5 (200 m × 400 m) has 2σ × 400 m within σ of x = -500: share 2σ/200, half of it.
+    assert parts["positional"] == pytest.approx(0.5 * 2 * sigma / 200, rel=1e-3)
+
+
+def test_verify__missing_impact_layer_is_named(tmp_path: Path) -> None:
+    frame = verify(load_case(_village(tmp_path / "v", layers=("plots",)))).to_frame()
+    assert frame.loc["structures-4", "verdict"] == "not computable"
+    assert "buildings" in frame.loc["structures-4", "reason"]
+    assert frame.loc["plots-5", "verdict"] == "consistent"
+
+
+def test_impact__bad_arguments_are_named(village: Path) -> None:
+    case = load_case(village)
+    with pytest.raises(GeometryError, match=r"building_share=1\.5"):
+        impact(case, building_share=1.5)
+    with pytest.raises(CaseError, match="'Yerevan'"):
+        impact(case, routes=[("Kirants", "Yerevan")])
