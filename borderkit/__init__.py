@@ -25,10 +25,12 @@ from borderkit.errors import (
 )
 from borderkit.export import export
 from borderkit.geodesy import geodesic_area_m2, geodesic_length_m
+from borderkit.impact import ImpactResult, impact
 from borderkit.measure import Measurements, measure
 from borderkit.plot import plot_case, save_map, save_maps
 from borderkit.readers import read_layer, read_points_csv
 from borderkit.report import write_report
+from borderkit.uncertainty import UncertaintyResult, uncertainty
 from borderkit.verify import Report, Verdict, verify
 from borderkit.webmap import save_web_map, web_map
 
@@ -44,17 +46,20 @@ __all__ = [
     "CoordinateError",
     "ExportError",
     "GeometryError",
+    "ImpactResult",
     "InputError",
     "Layer",
     "Measurements",
     "Pair",
     "Report",
     "Transformation",
+    "UncertaintyResult",
     "Verdict",
     "__version__",
     "export",
     "geodesic_area_m2",
     "geodesic_length_m",
+    "impact",
     "list_cases",
     "load_case",
     "measure",
@@ -64,6 +69,7 @@ __all__ = [
     "save_map",
     "save_maps",
     "save_web_map",
+    "uncertainty",
     "verify",
     "web_map",
     "write_report",

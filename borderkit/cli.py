@@ -69,13 +69,16 @@ def cases() -> None:
 def verify(
     case: CaseArg = DEFAULT_CASE,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a claim is inconsistent.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when a claim is inconsistent (by its Monte Carlo verdict where there is one).")] = False,
+    draws: Annotated[int, typer.Option("--draws", min=0, help="Monte Carlo draws for 95 % intervals (0: off).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws: same seed, same numbers.")] = 0,
 ) -> None:
-    """Check every reported figure of CASE against its coordinates."""
+    """Check every reported figure of CASE against its coordinates, and say how sure."""
     from borderkit.verify import verify as run_verify
 
     try:
-        report = run_verify(load_case(case))
+        report = run_verify(load_case(case), draws=draws, seed=seed)
     except BorderkitError as err:
         _fail(err)
     if as_json:
@@ -91,22 +94,41 @@ def render_report(report: Any) -> str:
     case, m = report.case, report.measurements
     lines = [f"{case.title}", f"case {case.id!r}: {len(case.pairs)} settlement pairs, {len(case.layers)} layers", ""]
     rows = []
+    stat = report.uncertainty is not None
     for v in report.verdicts:
         c = v.claim
-        rows.append([
+        row = [
             c.id, "total" if c.is_total else "+".join(c.scope),
             f"{c.value:g} ±{c.precision:g} {c.unit}",
             "—" if v.measured is None else f"{v.measured:.3g} {c.unit}",
-            "—" if v.difference is None else f"{v.difference:+.2g} ({v.difference_pct:+.0f}%)" if v.difference_pct is not None else f"{v.difference:+.2g}",
+            "—" if v.difference is None else (
+                f"{v.difference:+.2g} ({v.difference_pct:+.0f}%)" if v.difference_pct is not None else f"{v.difference:+.2g}"),
             "—" if v.tolerance is None else f"±{v.tolerance:.2g}",
             v.verdict,
-        ])
-    lines.append(_table(rows, ["claim", "scope", "reported", "measured", "difference", "tolerance", "verdict"]))
-    lines += ["", "Why:"]
+        ]
+        if stat:
+            lo_med_hi = v.interval
+            row += ["—" if lo_med_hi is None else f"{lo_med_hi[0]:.3g}–{lo_med_hi[2]:.3g}",
+                    v.statistical_verdict or "—" if lo_med_hi is not None else "—",
+                    f"{v.z:.1f}" if v.z is not None and v.statistical_verdict == "inconsistent" else "—"]
+        rows.append(row)
+    header = ["claim", "scope", "reported", "measured", "difference", "tolerance", "first-order"]
+    if stat:
+        header += ["95% interval", "Monte Carlo", "z (σ)"]
+    lines.append(_table(rows, header))
+    lines += ["", "Why (first-order: |measured − reported| against the root sum of squares of the doubts named):"]
     lines += [f"  {v.claim.id}: {v.reason}" for v in report.verdicts]
     if report.checks:
         lines += ["", "Claims against each other:"]
         lines += [f"  {c.check.id}: {c.verdict}: {c.reason}" for c in report.checks]
+    if stat:
+        u = report.uncertainty
+        lines += ["", f"How sure ({u.draws:,} Monte Carlo draws, seed {u.seed}; statistical verdict: the reported "
+                      "value's rounding interval against the 95 % interval of the draws):"]
+        for claim_id, source in u.sensitivity.decisive().items():
+            lines.append(f"  {claim_id}: decided most by {source}")
+        lines += ["", "What the claims imply:"]
+        lines += [f"  {r.claimed_text}; measured {r.measured:.4g} {r.unit}" for r in u.inverse if r.measured is not None]
     lines += ["", "How the numbers were measured:"]
     lines += [f"  - {n}" for n in m.notes]
     if m.total_length_m is not None:

@@ -27,7 +27,7 @@ reason says which).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -41,6 +41,7 @@ __all__ = ["CheckResult", "Report", "Verdict", "verify"]
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NOT_COMPUTABLE = "not computable"
+UNDETERMINED = "undetermined"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,18 @@ class Verdict:
     verdict: str
     reason: str
     basis: str = ""
+    #: With ``verify(..., draws=N)``: (lo, median, hi) of the 95 % Monte Carlo interval in
+    #: the claim's unit, the statistical verdict and z (see :mod:`borderkit.uncertainty`).
+    interval: tuple[float, float, float] | None = None
+    statistical_verdict: str | None = None
+    z: float | None = None
+
+    @property
+    def final_verdict(self) -> str:
+        """The statistical verdict where there is one, else the first-order verdict."""
+        if self.statistical_verdict in (CONSISTENT, INCONSISTENT, UNDETERMINED):
+            return self.statistical_verdict
+        return self.verdict
 
     def __repr__(self) -> str:
         m = "—" if self.measured is None else f"{self.measured:.3g} {self.claim.unit}"
@@ -86,6 +99,11 @@ class Verdict:
             "reason": self.reason,
             "basis": self.basis,
             "sources": {"said_by": c.said_by, "source": c.source, "date": c.date},
+            **({} if self.statistical_verdict is None else {
+                "interval": None if self.interval is None else {
+                    "lo": _round(self.interval[0]), "median": _round(self.interval[1]),
+                    "hi": _round(self.interval[2]), "unit": unit, "level": 0.95},
+                "statistical": {"verdict": self.statistical_verdict, "z": _round(self.z, 2)}}),
         }
 
 
@@ -116,6 +134,8 @@ class Report:
     measurements: Measurements = field(repr=False)
     verdicts: tuple[Verdict, ...]
     checks: tuple[CheckResult, ...]
+    #: :class:`borderkit.uncertainty.UncertaintyResult` when ``verify(..., draws=N)``.
+    uncertainty: Any = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         counts = pd.Series([v.verdict for v in self.verdicts]).value_counts().to_dict()
@@ -124,8 +144,12 @@ class Report:
 
     @property
     def inconsistent(self) -> list[str]:
-        """Ids of claims and cross-checks found inconsistent."""
-        return [v.claim.id for v in self.verdicts if v.verdict == INCONSISTENT] + [
+        """Ids of claims and cross-checks found inconsistent.
+
+        A claim counts by its statistical verdict where the report has one (``verify(...,
+        draws=N)``), else by its first-order verdict.
+        """
+        return [v.claim.id for v in self.verdicts if v.final_verdict == INCONSISTENT] + [
             c.check.id for c in self.checks if c.verdict == INCONSISTENT]
 
     def to_frame(self) -> pd.DataFrame:
@@ -139,6 +163,11 @@ class Report:
                 "reported": c.value, "±": c.precision, "unit": c.unit,
                 "measured": v.measured, "difference": v.difference, "difference_%": v.difference_pct,
                 "tolerance": v.tolerance, "verdict": v.verdict, "reason": v.reason,
+                **({} if self.uncertainty is None else {
+                    "lo": v.interval[0] if v.interval else None,
+                    "median": v.interval[1] if v.interval else None,
+                    "hi": v.interval[2] if v.interval else None,
+                    "statistical_verdict": v.statistical_verdict, "z": v.z}),
             })
         return pd.DataFrame(rows).set_index("claim")
 
@@ -159,6 +188,7 @@ class Report:
             "claims": [v.to_dict() for v in self.verdicts],
             "checks": [c.to_dict() for c in self.checks],
             "measurements": self.measurements.to_dict(),
+            **({} if self.uncertainty is None else {"uncertainty": self.uncertainty.to_dict()}),
         }
 
 
@@ -177,8 +207,6 @@ def _datum_spread_m(case: Case, roles: tuple[str, ...]) -> float:
 
 
 def _length_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
-    if claim.subject is not None:
-        return _impact_verdict(case, m, claim)
     measured = m.length_m(claim.scope)
     if measured is None or measured == 0.0:
         why = "no new line and no turning points in this case" if m.line_basis == "none" else (
@@ -212,6 +240,8 @@ def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
     measured = m.area_m2(claim.direction, claim.scope)
     assert measured is not None
     sel = m.areas[m.areas["to_country"] == claim.direction]
+    if "sliver" in sel.columns:  # slivers are within the data's uncertainty, not handovers
+        sel = sel[~sel["sliver"].astype(bool)]
     if claim.scope:
         sel = sel[[set(p.split(",")) <= set(claim.scope) for p in sel["pairs"]]]
     half_perimeter_m = 0.5 * sum(geodesic_perimeter_m(g) for g in sel.geometry)
@@ -299,7 +329,7 @@ def _check(case: Case, check: Check) -> CheckResult:
     return CheckResult(check, left, right, diff, unit, verdict, reason)
 
 
-def verify(case: Case, *, measurements: Measurements | None = None) -> Report:
+def verify(case: Case, *, measurements: Measurements | None = None, draws: int = 0, seed: int = 0) -> Report:
     """Check every claim of ``case`` against its measurements, and claims against each other.
 
     Parameters
@@ -308,6 +338,13 @@ def verify(case: Case, *, measurements: Measurements | None = None) -> Report:
         As :func:`borderkit.load_case` returns it.
     measurements : Measurements, optional
         Reuse measurements already taken (:func:`borderkit.measure`).
+    draws : int
+        With ``draws > 0``, also run :func:`borderkit.uncertainty.uncertainty` with that
+        many Monte Carlo draws: each verdict gets its 95 % ``interval``,
+        ``statistical_verdict`` and ``z``, the report its ``uncertainty``. The
+        deterministic verdict is unchanged.
+    seed : int
+        Seed of the draws (same seed, same numbers).
 
     Returns
     -------
@@ -325,11 +362,20 @@ def verify(case: Case, *, measurements: Measurements | None = None) -> Report:
     m = measurements if measurements is not None else measure(case)
     verdicts = []
     for claim in case.claims:
-        if claim.quantity == "length":
-            verdicts.append(_length_verdict(case, m, claim))
-        elif claim.quantity == "area":
-            verdicts.append(_area_verdict(case, m, claim))
-        else:
+        # A claim about buildings, plots or roads is an impact claim whatever its quantity.
+        if claim.subject is not None or claim.quantity == "count":
             verdicts.append(_impact_verdict(case, m, claim))
+        elif claim.quantity == "length":
+            verdicts.append(_length_verdict(case, m, claim))
+        else:
+            verdicts.append(_area_verdict(case, m, claim))
     checks = tuple(_check(case, ch) for ch in case.checks)
-    return Report(case, m, tuple(verdicts), checks)
+    if draws <= 0:
+        return Report(case, m, tuple(verdicts), checks)
+    from borderkit.uncertainty import uncertainty
+
+    u = uncertainty(case, draws=draws, seed=seed, measurements=m)
+    by_id = {i.claim_id: i for i in u.intervals}
+    verdicts = [replace(v, interval=by_id[v.claim.id].interval, statistical_verdict=by_id[v.claim.id].verdict,
+                        z=by_id[v.claim.id].z) if v.claim.id in by_id else v for v in verdicts]
+    return Report(case, m, tuple(verdicts), checks, u)

@@ -77,3 +77,27 @@ def test_convert__sk42_csv_to_geojson_prints_the_operation(tmp_path) -> None:
     assert again.exit_code == 2
     assert "--overwrite" in again.stderr
     assert runner.invoke(app, ["convert", str(src), "-o", str(out), "--overwrite"]).exit_code == 0
+
+
+def test_verify__draws_print_intervals_and_same_seed_same_json(synthetic_case) -> None:
+    root = str(synthetic_case())
+    text = runner.invoke(app, ["verify", root, "--draws", "300"])
+    assert text.exit_code == 0, text.output
+    assert "95% interval" in text.stdout
+    assert "Monte Carlo" in text.stdout
+    a = runner.invoke(app, ["verify", root, "--json", "--draws", "300", "--seed", "7"]).stdout
+    b = runner.invoke(app, ["verify", root, "--json", "--draws", "300", "--seed", "7"]).stdout
+    c = runner.invoke(app, ["verify", root, "--json", "--draws", "300", "--seed", "8"]).stdout
+    assert a == b
+    assert a != c
+    claim = json.loads(a)["claims"][0]
+    assert claim["interval"]["level"] == 0.95
+    assert claim["interval"]["lo"] <= claim["interval"]["median"] <= claim["interval"]["hi"]
+    assert "uncertainty" in json.loads(a)
+
+
+def test_verify__draws_zero_prints_first_order_only(synthetic_case) -> None:
+    result = runner.invoke(app, ["verify", str(synthetic_case()), "--draws", "0"])
+    assert result.exit_code == 0
+    assert "first-order" in result.stdout
+    assert "95% interval" not in result.stdout
