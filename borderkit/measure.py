@@ -13,6 +13,7 @@ per pair.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
 from borderkit.geodesy import GEOD, local_projected_crs
 
-__all__ = ["Measurements", "measure", "span_end_accuracy_m"]
+__all__ = ["Measurements", "measure", "settlement_effects_m"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,7 +246,9 @@ def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
     return out
 
 
-def _measured_line(case: Case, line_role: str) -> tuple[str, list[tuple[str, LineString]], list[str]]:
+def _measured_line(
+    case: Case, line_role: str, settlements: gpd.GeoDataFrame | None = None
+) -> tuple[str, list[tuple[str, LineString]], list[str]]:
     notes: list[str] = []
     tp = case.layer("turning_points")
     if tp is not None and line_role == "new_line":
@@ -254,7 +257,8 @@ def _measured_line(case: Case, line_role: str) -> tuple[str, list[tuple[str, Lin
     if lay is None:
         return "none", [], notes
     line = lay.union()
-    settlements = case.settlements()
+    if settlements is None:
+        settlements = case.settlements()
     known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
     if line.geom_type == "LineString" and len(known) >= 2:
         at = shapely.line_locate_point(line, known.geometry.to_numpy(), normalized=True)
@@ -278,17 +282,59 @@ def _measured_line(case: Case, line_role: str) -> tuple[str, list[tuple[str, Lin
     return f"{line_role} in extent", [("", g) for g in shapely.get_parts(clipped) if g.geom_type == "LineString"], notes
 
 
-def span_end_accuracy_m(case: Case) -> float:
-    """How far the ends of the pair-span proxy may be off: the end settlements' accuracies
-    combined in quadrature (each end moves along the line by about that much)."""
-    lay = case.layer("new_line")
+def settlement_effects_m(
+    case: Case, scopes: Sequence[tuple[str, ...]], *, line_role: str = "new_line", directions: int = 8
+) -> dict[tuple[str, ...], float]:
+    """First-order effect on measured lengths of where the pair settlements are.
+
+    Settlements fix where the measured stretch begins and ends (without turning points)
+    and which pair each piece of line belongs to. Each settlement with a coordinate is
+    moved by its ``accuracy_m`` in ``directions`` compass directions, one at a time, and
+    the line is measured again; its effect on a scope is the largest change in that
+    scope's length. Settlements are independent, so their effects add in quadrature.
+
+    Parameters
+    ----------
+    case : Case
+    scopes : sequence of tuple of str
+        ``()`` for the total, else pair ids.
+
+    Returns
+    -------
+    dict
+        Metres per scope.
+    """
     settlements = case.settlements()
-    known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
-    if lay is None or len(known) < 2:
-        return 0.0
-    at = shapely.line_locate_point(lay.union(), known.geometry.to_numpy(), normalized=True)
-    acc = known["accuracy_m"].to_numpy()
-    return float(np.hypot(acc[int(at.argmin())], acc[int(at.argmax())]))
+    known_mask = (settlements.geometry.notna() & (settlements["pair"] != "")).to_numpy()
+    pair_ids = {p.id for p in case.pairs}
+    tp = case.layer("turning_points")
+    line_type = str(tp.options.get("line_type", "geodesic")) if tp is not None and line_role == "new_line" else "geodesic"
+
+    def lengths(frame: gpd.GeoDataFrame) -> dict[tuple[str, ...], float]:
+        _, lines, _ = _measured_line(case, line_role, frame)
+        known = frame[frame.geometry.notna() & (frame["pair"] != "")]
+        seg, _ = _segment_frame(lines, line_type, known, pair_ids)
+        return {sc: float(seg["length_m"].sum() if not sc else seg.loc[seg["pair"].isin(sc), "length_m"].sum())
+                for sc in scopes}
+
+    base = lengths(settlements)
+    squares = dict.fromkeys(scopes, 0.0)
+    azimuths = np.arange(directions) * 360.0 / directions
+    for i in np.flatnonzero(known_mask):
+        g = settlements.geometry.iloc[i]
+        acc = float(settlements["accuracy_m"].iloc[i])
+        if not acc > 0:
+            continue
+        lon, lat, _ = GEOD.fwd(np.full(directions, g.x), np.full(directions, g.y), azimuths, np.full(directions, acc))
+        worst = dict.fromkeys(scopes, 0.0)
+        for x, y in zip(lon, lat, strict=True):
+            moved = settlements.copy()
+            moved.loc[moved.index[i], "geometry"] = shapely.Point(x, y)
+            for sc, v in lengths(moved).items():
+                worst[sc] = max(worst[sc], abs(v - base[sc]))
+        for sc in scopes:
+            squares[sc] += worst[sc] ** 2
+    return {sc: float(np.sqrt(v)) for sc, v in squares.items()}
 
 
 def measure(

@@ -6,9 +6,14 @@ doubt borderkit can put a number on, each listed in ``tolerance_parts``:
 ``rounding``
     The half-unit the wording implies ("12 km" = ±0.5 km).
 ``line_ends``
-    Length only: where the measured stretch begins and ends. With turning points,
-    their accuracy at both ends (√2·σ); with the pair-span proxy, the accuracy of the
-    end settlements' coordinates (the span's ends move along the line with them).
+    Length from turning points: their accuracy at both ends (√2·σ).
+``settlements``
+    Length: where the pair settlements are. They fix the ends of the measured stretch
+    (without turning points) and which pair each piece of line belongs to. Each is moved
+    by its accuracy in 8 directions, one at a time, and the line measured again
+    (:func:`borderkit.measure.settlement_effects_m`); the largest changes add in
+    quadrature. On a winding line a settlement known to ±1 km can move an end by
+    several kilometres of line.
 ``positional``
     Length: both ends of the line shift by the line's accuracy (√2·σ). Area: each line
     shifted sideways by its accuracy over the length it bounds the faces
@@ -34,7 +39,7 @@ import pandas as pd
 
 from borderkit.case import Case, Check, Claim
 from borderkit.geodesy import geodesic_perimeter_m
-from borderkit.measure import Measurements, measure, span_end_accuracy_m
+from borderkit.measure import Measurements, measure, settlement_effects_m
 
 __all__ = ["CheckResult", "Report", "Verdict", "verify"]
 
@@ -206,7 +211,7 @@ def _datum_spread_m(case: Case, roles: tuple[str, ...]) -> float:
     return max((lay.transformation.spread_m for lay in case.layers.values() if lay.role in roles), default=0.0)
 
 
-def _length_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
+def _length_verdict(case: Case, m: Measurements, claim: Claim, settlement_m: float) -> Verdict:
     measured = m.length_m(claim.scope)
     if measured is None or measured == 0.0:
         why = "no new line and no turning points in this case" if m.line_basis == "none" else (
@@ -219,12 +224,7 @@ def _length_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
         parts["line_ends"] = math.sqrt(2) * new.accuracy_m
     else:
         parts["positional"] = math.sqrt(2) * new.accuracy_m
-        if claim.is_total and "outermost pairs" in m.line_basis:
-            parts["line_ends"] = span_end_accuracy_m(case)
-        elif claim.scope:
-            s = m.settlements
-            acc = s.loc[s["pair"].isin(claim.scope) & s["has_coordinate"], "accuracy_m"]
-            parts["line_ends"] = math.sqrt(2) * float(acc.max()) if len(acc) else 0.0
+    parts["settlements"] = settlement_m
     if m.alt is not None and m.line_basis != "turning_points":
         alt = m.alt.length_m(claim.scope)
         if alt is not None:
@@ -360,13 +360,15 @@ def verify(case: Case, *, measurements: Measurements | None = None, draws: int =
     'consistent'
     """
     m = measurements if measurements is not None else measure(case)
+    length_scopes = [c.scope for c in case.claims if c.quantity == "length" and c.subject is None]
+    effects = settlement_effects_m(case, length_scopes) if length_scopes and m.line_basis != "none" else {}
     verdicts = []
     for claim in case.claims:
         # A claim about buildings, plots or roads is an impact claim whatever its quantity.
         if claim.subject is not None or claim.quantity == "count":
             verdicts.append(_impact_verdict(case, m, claim))
         elif claim.quantity == "length":
-            verdicts.append(_length_verdict(case, m, claim))
+            verdicts.append(_length_verdict(case, m, claim, effects.get(claim.scope, 0.0)))
         else:
             verdicts.append(_area_verdict(case, m, claim))
     checks = tuple(_check(case, ch) for ch in case.checks)

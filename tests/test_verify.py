@@ -32,10 +32,13 @@ def test_verify__length_off_by_a_kilometre_is_inconsistent_with_reason(synthetic
 
 def test_verify__tolerance_is_root_sum_of_squares_of_parts(synthetic_case) -> None:
     v = _verdict(verify(load_case(synthetic_case())), "total")
-    # Parts by hand: rounding 0.05 km; positional sqrt(2)*5 m; line ends from the two
-    # end settlements (10 m each): sqrt(10^2 + 10^2) m; datum 0 (all WGS 84).
+    # Parts by hand: rounding 0.05 km; positional sqrt(2)*5 m; settlements: the two end
+    # settlements (10 m accuracy) each move their end of the straight north-south line
+    # by at most 10 m (when moved north or south), B-north changes nothing:
+    # sqrt(10^2 + 10^2) m; rendering none; datum 0 (all WGS 84).
     expected_km = (0.05**2 + (2**0.5 * 5 / 1000) ** 2 + ((10**2 + 10**2) ** 0.5 / 1000) ** 2) ** 0.5
-    assert v.tolerance == pytest.approx(expected_km, rel=1e-9)
+    assert v.tolerance == pytest.approx(expected_km, rel=1e-6)
+    assert v.tolerance_parts["settlements"] == pytest.approx((10**2 + 10**2) ** 0.5 / 1000, rel=1e-6)
 
 
 def test_verify__missing_old_line_gives_not_computable_area(synthetic_case) -> None:
@@ -77,3 +80,33 @@ def test_report__json_document_has_the_documented_shape() -> None:
                       "verdict", "reason", "sources"}
     assert c["reported"] == {"value": 12.0, "unit": "km", "precision": 0.5, "wording": "12-kilometer section"}
     assert all(layer["transformation"]["code"] is None for layer in d["case"]["layers"])
+
+
+def test_settlement_effects__a_settlement_near_a_hairpin_moves_the_stretch_by_kilometres(synthetic_case) -> None:
+    # Synthetic U-shaped line: north along lon 10.00 (lat 0 -> 0.1), east to 10.05, back
+    # south along lon 10.05 (0.25 deg of line). Pair settlements project onto it at
+    # A-north (9.99, 0.09) -> 0.09 deg along, B-north (10.005, 0.05) -> 0.05, and A-south,
+    # put at (10.02, 0.01), nearest leg 1 (0.02 deg away, not 0.03) -> 0.01: the stretch
+    # is 0.01..0.09, 0.08 deg. Give A-south a 1.3 km (0.0117 deg) accuracy. Moved
+    # south-east (az 135: +0.0083 deg east and south) to (10.0283, 0.0017) it is nearest
+    # leg 3, at 0.15 + (0.1 - 0.0017) = 0.2483 deg along, so the stretch becomes
+    # 0.05..0.2483 = 0.1983 deg: 0.1183 deg longer, about 13.1 km (1 deg of latitude or
+    # of longitude is about 110.6-111.3 km at the equator). The other directions move it
+    # less; the other settlements (10 m) add only metres in quadrature.
+    import json
+
+    from borderkit.measure import settlement_effects_m
+
+    root = synthetic_case()
+    (root / "new_line.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {},
+        "geometry": {"type": "LineString", "coordinates": [[10.0, 0.0], [10.0, 0.1], [10.05, 0.1], [10.05, 0.0]]}}]}))
+    settlements = json.loads((root / "settlements.geojson").read_text())
+    for f in settlements["features"]:
+        if f["properties"]["name"] == "A-south":
+            f["geometry"]["coordinates"] = [10.02, 0.01]
+    (root / "settlements.geojson").write_text(json.dumps(settlements))
+    text = (root / "case.toml").read_text()
+    (root / "case.toml").write_text(text.replace('licence = "CC0"\n', 'licence = "CC0"\n\n[layers.settlements.accuracy_m_by_name]\n"A-south" = 1300\n', 1))
+    effect_m = settlement_effects_m(load_case(root), [()])[()]
+    assert 12_800 < effect_m < 13_400
