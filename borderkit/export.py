@@ -35,6 +35,30 @@ Every output follows the same rules:
 - the same case exported twice gives byte-identical files (GeoPackage too: GDAL's
   timestamps are pinned with ``OGR_CURRENT_DATE``).
 
+When the case has an impact layer (role ``buildings``, ``plots``, ``roads`` or
+``features``), the results of :func:`borderkit.impact.impact` follow as three more layers
+(:data:`IMPACT_LAYERS`); a case without one exports exactly as before:
+
+``impact_items``
+    Every feature touching a handed-over polygon (its whole geometry): ``role``,
+    ``source_layer``, ``source_fid`` (row in that layer), ``polygon`` (row in
+    ``Measurements.areas``), ``pair`` and ``to_country`` of the polygon, ``share`` of the
+    feature inside, ``counted``, ``length_inside_m`` (roads) and ``area_inside_ha`` (plots).
+``road_crossings``
+    Where a road crosses the new line (points): ``source_layer``, ``source_fid``,
+    ``n_crossings``, ``road_length_m`` (the whole road) and ``pair`` of the nearest
+    stretch of the new line.
+``near_line``
+    Buildings, features and settlements within ``within_m`` of the new line: ``role``,
+    ``source_layer``, ``distance_m`` (geodesic), ``country_after`` and ``pair`` of the
+    nearest stretch.
+
+Their features carry the provenance and datum operation of the layer each comes from
+(a crossing also the new line's). A Shapefile holds one geometry type, so a layer of
+several (``impact_items``, ``near_line``) is written as ``<layer>_points``,
+``<layer>_lines`` and ``<layer>_polygons``. The segments CSV is about the new line only
+and holds no impact results.
+
 Settlements with no published coordinate are not exported (they have no geometry); the
 report (:mod:`borderkit.report`) lists them.
 """
@@ -65,12 +89,14 @@ from borderkit.errors import ExportError
 from borderkit.geodesy import geodesic_area_m2, geodesic_length_m, local_projected_crs, planar_length_m
 
 if TYPE_CHECKING:
+    from borderkit.impact import ImpactResult
     from borderkit.measure import Measurements
     from borderkit.verify import Report
 
 __all__ = [
     "COORDINATE_DECIMALS",
     "FORMATS",
+    "IMPACT_LAYERS",
     "LAYER_ORDER",
     "SHAPEFILE_FIELDS",
     "ExportLayer",
@@ -103,8 +129,10 @@ LAYER_ORDER = (
     "segments", "sections", "handed_over",
 )
 
-#: Shapefile field names are at most 10 characters: the rename applied on export.
-SHAPEFILE_FIELDS: Mapping[str, str] = {
+#: Layers of impact results, after the case's own layers; only for cases with an impact layer.
+IMPACT_LAYERS = ("impact_items", "road_crossings", "near_line")
+
+_BASE_SHAPEFILE_FIELDS: Mapping[str, str] = {
     "layer": "layer",
     "name": "name",
     "pair": "pair",
@@ -133,6 +161,22 @@ SHAPEFILE_FIELDS: Mapping[str, str] = {
     "transformation_spread_m": "trans_sprd",
     "transformation_candidates": "trans_cand",
 }
+_IMPACT_SHAPEFILE_FIELDS: Mapping[str, str] = {
+    "role": "role",
+    "source_layer": "src_layer",
+    "source_fid": "src_fid",
+    "polygon": "polygon",
+    "share": "share",
+    "counted": "counted",
+    "length_inside_m": "len_in_m",
+    "area_inside_ha": "area_in_ha",
+    "n_crossings": "n_cross",
+    "road_length_m": "road_len_m",
+    "distance_m": "dist_m",
+    "country_after": "cntry_aft",
+}
+#: Shapefile field names are at most 10 characters: the rename applied on export.
+SHAPEFILE_FIELDS: Mapping[str, str] = {**_BASE_SHAPEFILE_FIELDS, **_IMPACT_SHAPEFILE_FIELDS}
 
 _CORE = ["layer", "name", "pair"]
 _PROVENANCE = ["source", "licence", "date", "accuracy_m"]
@@ -149,12 +193,14 @@ class ExportLayer:
     """One exported layer: its features (rounded, oriented, measured) and provenance.
 
     ``frame`` holds flat columns only (text, numbers, booleans) so every GDAL driver
-    can write it; ``transformation`` is the nested record GeoJSON writes.
+    can write it; ``transformation`` is the nested record GeoJSON writes, and
+    ``transformations`` one per feature where the features come from several layers.
     """
 
     name: str
     frame: gpd.GeoDataFrame
     transformation: Mapping[str, Any]
+    transformations: tuple[Mapping[str, Any], ...] | None = None
 
     def __repr__(self) -> str:
         return f"<ExportLayer {self.name!r}: {len(self.frame)} features>"
@@ -194,16 +240,21 @@ def _measure_into(frame: gpd.GeoDataFrame, *, planar: bool = False) -> gpd.GeoDa
     """Round, orient and measure every geometry of ``frame`` in place of the old values."""
     geoms = [None if g is None or g.is_empty else round_geometry(g) for g in frame.geometry]
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs="EPSG:4326"))
+    lines, polygons = {"LineString", "MultiLineString"}, {"Polygon", "MultiPolygon"}
     kinds = {g.geom_type for g in geoms if g is not None}
-    if kinds & {"LineString", "MultiLineString"}:
-        frame["length_m"] = [None if g is None else round(geodesic_length_m(g), 3) for g in geoms]
+    # A layer of several geometry types (impact_items) has lengths of lines and areas of
+    # polygons only: a polygon's perimeter is no length_m.
+    if kinds & lines:
+        frame["length_m"] = [None if g is None or g.geom_type not in lines else round(geodesic_length_m(g), 3)
+                             for g in geoms]
         if planar and len(frame):
             c = shapely.union_all([g for g in geoms if g is not None]).centroid
             utm = local_projected_crs(c.x, c.y)
             frame["planar_length_m"] = [None if g is None else round(planar_length_m(g, utm), 3)
                                         for g in geoms]
-    if kinds & {"Polygon", "MultiPolygon"}:
-        frame["area_m2"] = [None if g is None else round(geodesic_area_m2(g), 2) for g in geoms]
+    if kinds & polygons:
+        frame["area_m2"] = [None if g is None or g.geom_type not in polygons else round(geodesic_area_m2(g), 2)
+                            for g in geoms]
     return frame
 
 
@@ -359,11 +410,13 @@ def _handed_over_layer(case: Case, m: Measurements, report: Report | None) -> Ex
 
 
 def export_layers(case: Case, *, measurements: Measurements | None = None,
-                  report: Report | None = None) -> list[ExportLayer]:
+                  report: Report | None = None, impact_result: ImpactResult | None = None) -> list[ExportLayer]:
     """Every layer :func:`export` writes, in :data:`LAYER_ORDER`, as GeoDataFrames.
 
     The maps (:mod:`borderkit.plot`, :mod:`borderkit.webmap`) draw these same layers.
-    Empty layers are left out (a case with no old line has no ``handed_over``).
+    Empty layers are left out (a case with no old line has no ``handed_over``). A case
+    with an impact layer gets the :data:`IMPACT_LAYERS` last, from ``impact_result`` or
+    :func:`borderkit.impact.impact` with its default rules.
 
     Examples
     --------
@@ -391,13 +444,105 @@ def export_layers(case: Case, *, measurements: Measurements | None = None,
     handed = _handed_over_layer(case, measurements, report)
     if handed is not None:
         out.append(handed)
-    taken = {x.name for x in out}
+    from borderkit.impact import IMPACT_ROLES
+
+    has_impact = any(case.layers_with_role(r) for r in IMPACT_ROLES)
+    taken = {x.name for x in out} | (set(IMPACT_LAYERS) if has_impact else set())
     for lay in case.layers.values():
-        if lay.role in ("buildings", "plots", "roads", "features"):
+        if lay.role in IMPACT_ROLES:
             name = lay.name if lay.name not in taken else f"{lay.role}_{lay.name}"
             taken.add(name)
             out.append(_case_layer(name, lay))
+    if has_impact:
+        out += _impact_layers(case, measurements, impact_result)
     return [x for x in out if len(x.frame)]
+
+
+# ---------------------------------------------------------------------- impact layers
+def _source_layer(case: Case, name: str) -> Layer:
+    return case.layers[name] if name in case.layers else case.layers_with_role(name)[0]
+
+
+def _nearest_pair(geoms: Any, m: Measurements) -> list[str]:
+    """Pair of the stretch of the new line nearest to each geometry (in the local UTM plane)."""
+    seg = m.segments
+    if len(seg) == 0 or len(geoms) == 0:
+        return [""] * len(geoms)
+    from pyproj import Transformer
+
+    c = shapely.centroid(shapely.envelope(shapely.union_all(seg.geometry.to_numpy())))
+    fwd = Transformer.from_crs("EPSG:4326", local_projected_crs(c.x, c.y), always_xy=True)
+
+    def to_plane(g: Any) -> Any:
+        return shapely.transform(g, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+
+    tree = shapely.STRtree(to_plane(seg.geometry.to_numpy()))
+    (src, hit) = tree.query_nearest(to_plane(np.asarray(geoms, dtype=object)), all_matches=False)
+    pairs = np.full(len(geoms), "", dtype=object)
+    pairs[src] = [_str(p) for p in seg["pair"].to_numpy()[hit]]
+    return list(pairs)
+
+
+def _per_feature(name: str, frame: gpd.GeoDataFrame, sources: list[list[Layer]]) -> ExportLayer | None:
+    """:func:`_finish` with the provenance and datum operation of each feature's own layers."""
+    if not sources:
+        return None
+    out = _finish(name, frame, sources[0])
+    records = [srcs[0].transformation.to_dict() for srcs in sources]
+    rows = [{**_provenance(srcs), **_transformation_columns(rec)} for srcs, rec in zip(sources, records, strict=True)]
+    for key in [*_PROVENANCE, *_TRANSFORMATION]:
+        out.frame[key] = [r[key] for r in rows]
+    return ExportLayer(name, out.frame, out.transformation, tuple(records))
+
+
+def _impact_layers(case: Case, m: Measurements, res: ImpactResult | None) -> list[ExportLayer]:
+    if res is None:
+        from borderkit.impact import _cached_impact
+
+        res = _cached_impact(case, m)
+    out: list[ExportLayer | None] = []
+    items = res.items
+    pairs = res.polygons["pairs"] if len(res.polygons) else pd.Series(dtype=object)
+    frame = gpd.GeoDataFrame({
+        "name": [_str(v) for v in items["name"]],
+        "pair": [_str(pairs.get(p, "")) for p in items["polygon"]],
+        "role": [str(v) for v in items["role"]],
+        "source_layer": [str(v) for v in items["layer"]],
+        "source_fid": np.asarray(items["fid"], dtype=np.int64),
+        "polygon": np.asarray(items["polygon"], dtype=np.int64),
+        "to_country": [_str(v) for v in items["to_country"]],
+        "share": np.round(np.asarray(items["share"], dtype=float), 6),
+        "counted": np.asarray(items["counted"], dtype=bool),
+        "length_inside_m": np.round(np.asarray(items["length_m"], dtype=float), 3),
+        "area_inside_ha": np.round(np.asarray(items["area_ha"], dtype=float), 6),
+    }, geometry=list(items.geometry), crs="EPSG:4326")
+    out.append(_per_feature("impact_items", frame,
+                            [[_source_layer(case, str(v))] for v in items["layer"]]))
+    cr = res.crossings
+    new = case.layer("new_line")
+    frame = gpd.GeoDataFrame({
+        "name": [_str(v) for v in cr["name"]],
+        "pair": _nearest_pair(cr.geometry.to_numpy(), m),
+        "source_layer": [str(v) for v in cr["layer"]],
+        "source_fid": np.asarray(cr["fid"], dtype=np.int64),
+        "n_crossings": np.asarray(cr["n_crossings"], dtype=np.int64),
+        "road_length_m": np.round(np.asarray(cr["length_m"], dtype=float), 3),
+    }, geometry=list(cr.geometry), crs="EPSG:4326")
+    out.append(_per_feature("road_crossings", frame,
+                            [[_source_layer(case, str(v)), *([new] if new is not None else [])]
+                             for v in cr["layer"]]))
+    near = res.near_line
+    frame = gpd.GeoDataFrame({
+        "name": [_str(v) for v in near["name"]],
+        "pair": _nearest_pair(near.geometry.to_numpy(), m),
+        "role": [str(v) for v in near["role"]],
+        "source_layer": [str(v) for v in near["layer"]],
+        "distance_m": np.round(np.asarray(near["distance_m"], dtype=float), 3),
+        "country_after": [_str(v) for v in near["country_after"]],
+    }, geometry=list(near.geometry), crs="EPSG:4326")
+    out.append(_per_feature("near_line", frame,
+                            [[_source_layer(case, str(v))] for v in near["layer"]]))
+    return [x for x in out if x is not None]
 
 
 # ---------------------------------------------------------------------- writers
@@ -418,10 +563,11 @@ def geojson_features(layers: list[ExportLayer]) -> list[dict[str, Any]]:
     features = []
     for lay in layers:
         props_cols = [c for c in lay.frame.columns if c != "geometry" and c not in _TRANSFORMATION]
-        for row in lay.frame.itertuples(index=False):
+        for i, row in enumerate(lay.frame.itertuples(index=False)):
             rec = row._asdict()
             props = {c: _json_value(rec[c]) for c in props_cols}
-            props["transformation"] = dict(lay.transformation)
+            props["transformation"] = dict(lay.transformation if lay.transformations is None
+                                           else lay.transformations[i])
             geom = rec["geometry"]
             features.append({
                 "type": "Feature",
@@ -501,11 +647,29 @@ def _kml_driver() -> str:
     return "LIBKML" if "LIBKML" in drivers else "KML"
 
 
+_DIMENSION_NAMES = {0: "points", 1: "lines", 2: "polygons"}
+
+
+def _shapefile_parts(layers: list[ExportLayer]) -> list[ExportLayer]:
+    """One geometry type per Shapefile: a layer of several is split into ``<layer>_points`` ..."""
+    out = []
+    for lay in layers:
+        dims = shapely.get_dimensions(lay.frame.geometry.to_numpy())
+        if len(set(dims.tolist())) <= 1:
+            out.append(lay)
+            continue
+        for d in sorted(set(dims.tolist())):
+            sel = dims == d
+            out.append(ExportLayer(f"{lay.name}_{_DIMENSION_NAMES[d]}", lay.frame[sel].reset_index(drop=True),
+                                   lay.transformation))
+    return out
+
+
 def _write_shapefiles(layers: list[ExportLayer], folder: Path, stem: str) -> list[Path]:
     import pyogrio
 
     written = []
-    for lay in layers:
+    for lay in _shapefile_parts(layers):
         target = folder / f"{stem}{lay.name}.shp"
         f = _flat_frame(lay, rename=SHAPEFILE_FIELDS)
         for col in f.columns:
@@ -523,11 +687,17 @@ def _dbf_text(value: Any) -> Any:
     return value.encode("utf-8")[:251].decode("utf-8", errors="ignore") + "..."
 
 
-def _fields_text() -> str:
-    width = max(len(k) for k in SHAPEFILE_FIELDS)
-    rows = [f"{k:<{width}}  {v}" for k, v in SHAPEFILE_FIELDS.items()]
-    return ("borderkit Shapefile export: field names are cut to 10 characters.\n"
+def _fields_text(layers: list[ExportLayer]) -> str:
+    impact = any(lay.name in IMPACT_LAYERS for lay in layers)
+    fields = SHAPEFILE_FIELDS if impact else _BASE_SHAPEFILE_FIELDS
+    width = max(len(k) for k in fields)
+    rows = [f"{k:<{width}}  {v}" for k, v in fields.items()]
+    text = ("borderkit Shapefile export: field names are cut to 10 characters.\n"
             "Full name (GeoJSON, GeoPackage)  ->  Shapefile field\n\n" + "\n".join(rows) + "\n")
+    if impact:
+        text += ("\nA Shapefile holds one geometry type: impact_items and near_line are split into\n"
+                 "<layer>_points, <layer>_lines and <layer>_polygons.\n")
+    return text
 
 
 def _write_shapefile_zip(layers: list[ExportLayer], tmp: Path) -> None:
@@ -536,7 +706,7 @@ def _write_shapefile_zip(layers: list[ExportLayer], tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
             # A fixed timestamp keeps the archive byte-stable.
             info = zipfile.ZipInfo("fields.txt", date_time=(2000, 1, 1, 0, 0, 0))
-            z.writestr(info, _fields_text(), compress_type=zipfile.ZIP_DEFLATED)
+            z.writestr(info, _fields_text(layers), compress_type=zipfile.ZIP_DEFLATED)
             for f in files:
                 info = zipfile.ZipInfo(f.name, date_time=(2000, 1, 1, 0, 0, 0))
                 z.writestr(info, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
@@ -545,7 +715,7 @@ def _write_shapefile_zip(layers: list[ExportLayer], tmp: Path) -> None:
 def _write_shapefile_set(layers: list[ExportLayer], path: Path, overwrite: bool) -> Path:
     """Write ``<stem>_<layer>.shp`` sets: all into a temporary folder first, then moved."""
     stem = path.name[: -len(".shp")] + "_"
-    targets = [path.parent / f"{stem}{lay.name}{ext}" for lay in layers
+    targets = [path.parent / f"{stem}{lay.name}{ext}" for lay in _shapefile_parts(layers)
                for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
     for t in targets:
         check_writable(t, overwrite=overwrite)
@@ -592,7 +762,8 @@ def _format_of(path: Path) -> str:
 
 
 def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
-           measurements: Measurements | None = None, report: Report | None = None) -> Path:
+           measurements: Measurements | None = None, report: Report | None = None,
+           impact_result: ImpactResult | None = None) -> Path:
     """Write the case's layers and measurements to a GIS file; the format is the suffix.
 
     Parameters
@@ -609,6 +780,9 @@ def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
     report : Report, optional
         Reuse a verification (:func:`borderkit.verify`); its verdicts fill the
         ``claims`` field of ``sections`` and ``handed_over``.
+    impact_result : ImpactResult, optional
+        Reuse :func:`borderkit.impact.impact` results (other rules, routes) for the
+        :data:`IMPACT_LAYERS`; by default they are computed with the default rules.
 
     Returns
     -------
@@ -635,7 +809,7 @@ def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
     check_writable(out if suffix != ".shp" else out.parent / ".", overwrite=True)
     if report is not None and measurements is None:
         measurements = report.measurements
-    layers = export_layers(case, measurements=measurements, report=report)
+    layers = export_layers(case, measurements=measurements, report=report, impact_result=impact_result)
     if suffix == ".shp":
         return _write_shapefile_set(layers, out, overwrite)
     try:

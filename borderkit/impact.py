@@ -24,8 +24,9 @@ Shares
 Routes
     For a settlement and a named destination (``routes=[("Kirants", "Ijevan")]``), the
     shortest road route before (old line) and after (new line) that stays in the
-    origin's country, from a graph of the road layers: nodes are the roads' end points,
-    snapped together within ``snap_m``; edges are weighted by geodesic length; an edge
+    origin's country, from a graph of the road layers, noded first (roads are split
+    where they meet at a shared vertex or cross); nodes are the end points of the noded
+    parts, snapped together within ``snap_m``; edges are weighted by geodesic length; an edge
     that crosses a line belongs to neither country for that line and is dropped.
     Names are looked up in the settlements layer and in ``features`` layers.
 Near the line
@@ -67,6 +68,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
+from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
 from borderkit.areas import side_of
@@ -79,6 +81,9 @@ __all__ = ["IMPACT_ROLES", "ImpactResult", "impact", "impact_verdict_value"]
 
 #: Layer roles :func:`impact` reads.
 IMPACT_ROLES = ("buildings", "plots", "roads", "features")
+
+#: Snap-rounding grid (degrees, about 0.1 mm) when floating-point noding of roads fails.
+_NODE_GRID_DEG = 1e-9
 
 _POLY_STATS = ["buildings", "features", "plots", "plots_area_ha", "roads", "road_length_m"]
 
@@ -457,9 +462,12 @@ def _named_points(case: Case) -> dict[str, BaseGeometry]:
 
 def _road_graph(roads: _Features, plane: _Plane, snap_m: float) -> tuple[nx.MultiGraph, NDArray[np.object_],
                                                                            NDArray[np.object_]]:
-    """Graph of road parts: nodes are end points snapped within ``snap_m``."""
-    parts = shapely.get_parts(roads.geoms)
-    parts = parts[shapely.get_type_id(parts) == 1]
+    """Graph of the noded road network: nodes are end points snapped within ``snap_m``.
+
+    OSM-style roads meet at a shared interior vertex or cross without one; noding splits
+    every road where it meets or crosses another, so junctions become nodes.
+    """
+    parts = _noded(shapely.get_parts(roads.geoms))
     ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
     ends_p = plane.to(ends)
     pairs = shapely.STRtree(ends_p).query(ends_p, predicate="dwithin", distance=snap_m)
@@ -478,6 +486,20 @@ def _road_graph(roads: _Features, plane: _Plane, snap_m: float) -> tuple[nx.Mult
     g.add_nodes_from(range(len(node_pts)))
     g.add_edges_from((int(label[i]), int(label[n + i]), i, {"length_m": float(lengths[i])}) for i in range(n))
     return g, parts, np.asarray(node_pts, dtype=object)
+
+
+def _noded(parts: NDArray[np.object_]) -> NDArray[np.object_]:
+    """The line parts split wherever they meet or cross (duplicates dissolved)."""
+    lines = parts[shapely.get_type_id(parts) == 1]
+    if len(lines) == 0:
+        return lines
+    try:
+        noded = shapely.node(shapely.multilinestrings(lines))
+    except GEOSException:
+        # Floating-point noding can fail to converge; snap-rounding to ~0.1 mm cannot.
+        noded = shapely.union_all(lines, grid_size=_NODE_GRID_DEG)
+    out = shapely.get_parts(noded)
+    return np.asarray(out[shapely.get_type_id(out) == 1], dtype=object)
 
 
 def _edge_countries(parts: NDArray[np.object_], line: BaseGeometry, left: str, other: str) -> NDArray[np.object_]:

@@ -12,7 +12,9 @@ A map shows the new line, its alternative rendering and the old line, the faces 
 over by direction (colour and hatch of the receiving country), the measured stretch, the
 case's extent, the settlements labelled with their pair, a locator inset of the two
 countries (from a ``context`` layer), scale bar, north arrow, legend, title and the
-sources and licences of every layer drawn.
+sources and licences of every layer drawn. A case with impact layers also shows its
+roads, plots, buildings (those counted in handed-over land apart from those touching it
+but not counted) and named features, and where roads cross the new line.
 
 matplotlib is imported only when a map is drawn.
 """
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from borderkit.impact import ImpactResult
     from borderkit.measure import Measurements
     from borderkit.verify import Report
 
@@ -309,7 +312,8 @@ def _draw_polygons(ax: Axes, geoms: Any, **kw: Any) -> None:
 
 # ---------------------------------------------------------------------- the map
 def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements | None = None,
-              report: Report | None = None, pair: str | None = None, inset: bool = True) -> Axes:
+              report: Report | None = None, pair: str | None = None, inset: bool = True,
+              impact_result: ImpactResult | None = None) -> Axes:
     """Draw a map of ``case``: the overview, or the detail of one settlement pair.
 
     Parameters
@@ -327,6 +331,9 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     inset : bool
         Draw the locator inset of the two countries (needs a ``context`` layer holding
         the countries).
+    impact_result : ImpactResult, optional
+        Reuse :func:`borderkit.impact.impact` results (their rules) for the buildings,
+        plots and crossings drawn; by default the default rules.
 
     Returns
     -------
@@ -358,7 +365,8 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     crs = map_crs(case)
     to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    exported = {lay.name: lay for lay in export_layers(case, measurements=measurements, report=report)}
+    exported = {lay.name: lay for lay in export_layers(case, measurements=measurements, report=report,
+                                                        impact_result=impact_result)}
     layers = {name: lay.frame.to_crs(crs) for name, lay in exported.items()}
     bx0, by0, bx1, by1 = _view_bounds(case, layers, the_pair)
     handles: list[Any] = []
@@ -394,6 +402,9 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
                            hatch=_country_hatch(case, c.code), lw=0.8, zorder=4)
             handles.append(Patch(facecolor=_rgba(colour, 0.35), edgecolor=colour,
                                  hatch=_country_hatch(case, c.code), label=f"Handed over to {c.name}"))
+
+    share = impact_result.building_share if impact_result is not None else 0.5
+    _draw_impact(ax, case, layers, crs, (bx0, by0, bx1, by1), handles, shown, share)
 
     if "extent" in layers:
         _draw_lines(ax, layers["extent"].geometry, color="0.25", lw=0.9, ls=(0, (6, 3)), zorder=5)
@@ -467,6 +478,89 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     return ax
 
 
+#: Styles of the impact layers: roads, plots, buildings (counted, touching, other), features.
+_IMPACT_STYLE = {
+    "road": "#8c510a", "plot": "#66a61e", "counted": "#e7298a", "building": "0.55", "crossing": "#e41a1c",
+}
+
+
+def _in_view(lay: Layer, crs: CRS, box_xy: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """The layer's features in the view, in the map's CRS (filtered in lon/lat first: layers may be big)."""
+    to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    x0, y0, x1, y1 = to_ll.transform_bounds(*box_xy)
+    frame = lay.frame[lay.frame.geometry.notna()]
+    frame = frame.iloc[frame.sindex.query(shapely.box(x0, y0, x1, y1), predicate="intersects")]
+    return frame.sort_index().to_crs(crs)
+
+
+def _fill_polygons(ax: Axes, geoms: Any, **kw: Any) -> None:
+    """Exteriors of many polygons as one collection (fast for thousands of footprints)."""
+    from matplotlib.collections import PolyCollection
+
+    parts = shapely.get_parts(np.asarray([g for g in geoms if g is not None], dtype=object))
+    parts = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts
+    if len(parts):
+        rings = [shapely.get_coordinates(r) for r in shapely.get_exterior_ring(parts)]
+        ax.add_collection(PolyCollection(rings, **kw), autolim=False)
+
+
+def _draw_impact(ax: Axes, case: Case, layers: dict[str, gpd.GeoDataFrame], crs: CRS,
+                 box_xy: tuple[float, float, float, float], handles: list[Any], shown: list[Layer],
+                 share: float) -> None:
+    """Roads, plots, buildings and features of the case's impact layers, and road crossings."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    st = _IMPACT_STYLE
+    items = layers.get("impact_items")
+    for role in ("plots", "roads", "buildings", "features"):
+        frames = [(lay, _in_view(lay, crs, box_xy)) for lay in case.layers_with_role(role)]
+        frames = [(lay, f) for lay, f in frames if len(f)]
+        if not frames:
+            continue
+        shown.extend(lay for lay, _ in frames)
+        geoms = [g for _, f in frames for g in f.geometry]
+        if role == "roads":
+            _draw_lines(ax, geoms, color=st["road"], lw=1.0, zorder=4.6)
+            handles.append(Line2D([], [], color=st["road"], lw=1.0, label="Road"))
+        elif role == "plots":
+            _fill_polygons(ax, geoms, facecolor="none", edgecolor=st["plot"], lw=0.5, zorder=4.5)
+            handles.append(Patch(facecolor="none", edgecolor=st["plot"], label="Plot"))
+        elif role == "buildings":
+            _fill_polygons(ax, geoms, facecolor=_rgba(st["building"], 0.8), edgecolor="none", zorder=4.7)
+            handles.append(Patch(facecolor=_rgba(st["building"], 0.8), label="Building"))
+        else:
+            xy = shapely.get_coordinates(shapely.point_on_surface(np.asarray(geoms, dtype=object)))
+            ax.scatter(xy[:, 0], xy[:, 1], marker="^", s=22, color="black", zorder=9.5, gid="impact_features")
+            handles.append(Line2D([], [], marker="^", ls="none", color="black", label="Named feature"))
+    if items is not None and len(items):
+        plots = items[items["role"] == "plots"]
+        if len(plots):
+            _fill_polygons(ax, plots.geometry, facecolor=_rgba(st["plot"], 0.45), edgecolor=st["plot"], lw=0.7,
+                           zorder=4.55)
+            handles.append(Patch(facecolor=_rgba(st["plot"], 0.45), edgecolor=st["plot"],
+                                 label="Plot in handed-over land"))
+        b = items[items["role"] == "buildings"]
+        yes, no = b[b["counted"].astype(bool)], b[~b["counted"].astype(bool)]
+        if len(yes):
+            _fill_polygons(ax, yes.geometry, facecolor=st["counted"], edgecolor="black", lw=0.4, zorder=4.8,
+                           gid="buildings_counted")
+            handles.append(Patch(facecolor=st["counted"], edgecolor="black",
+                                 label=f"Building counted (≥ {share:.0%} inside)"))
+        if len(no):
+            _fill_polygons(ax, no.geometry, facecolor="white", edgecolor=st["counted"], lw=0.8, zorder=4.8,
+                           gid="buildings_not_counted")
+            handles.append(Patch(facecolor="white", edgecolor=st["counted"],
+                                 label=f"Building touching, not counted (< {share:.0%} inside)"))
+    cr = layers.get("road_crossings")
+    if cr is not None and len(cr):
+        xy = shapely.get_coordinates(cr.geometry.to_numpy())
+        ax.scatter(xy[:, 0], xy[:, 1], marker="X", s=45, color=st["crossing"], edgecolors="white", linewidths=0.6,
+                   zorder=9.6, gid="road_crossings")
+        handles.append(Line2D([], [], marker="X", ls="none", color=st["crossing"], markeredgecolor="white",
+                              label="Road crosses the new line"))
+
+
 def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
     from matplotlib.colors import to_rgba
 
@@ -527,14 +621,14 @@ def _area_text(area_m2: float) -> str:
 
 # ---------------------------------------------------------------------- files
 def _figure(case: Case, *, pair: str | None, measurements: Measurements | None,
-            report: Report | None, dpi: float) -> Figure:
+            report: Report | None, dpi: float, impact_result: ImpactResult | None = None) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=_FIGSIZE, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.1, 0.72, 0.8))
-    plot_case(case, ax=ax, measurements=measurements, report=report, pair=pair)
+    plot_case(case, ax=ax, measurements=measurements, report=report, pair=pair, impact_result=impact_result)
     return fig
 
 
@@ -549,9 +643,11 @@ def _save_figure(fig: Figure, target: Any, fmt: str, dpi: float) -> None:
 
 
 def render_map(case: Case, *, fmt: str = "png", pair: str | None = None, dpi: float = 150,
-               measurements: Measurements | None = None, report: Report | None = None) -> bytes:
+               measurements: Measurements | None = None, report: Report | None = None,
+               impact_result: ImpactResult | None = None) -> bytes:
     """The map as bytes (``"png"``, ``"svg"`` or ``"pdf"``), e.g. to embed in a report."""
-    fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi)
+    fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi,
+                  impact_result=impact_result)
     buf = io.BytesIO()
     _save_figure(fig, buf, fmt, dpi)
     return buf.getvalue()

@@ -4,8 +4,10 @@ The report is one HTML file with no external resource (the map is a PNG inside a
 ``data:`` URI, the CSS is inline), so it can be mailed, archived and printed as is. It
 holds, in order: the case and what was measured, the overview map, the verdict of every
 claim with its tolerance parts, the cross-checks between claims, the measurements per
-pair and the handed-over areas, the uncertainty (whatever the verification reports), the
-notes, and the source, licence, date, accuracy and datum operation of every layer.
+pair and the handed-over areas, what lies in the handed-over land (impact: per polygon,
+near the new line, road routes; or which impact layers the case lacks), the uncertainty
+(whatever the verification reports), the notes, and the source, licence, date, accuracy
+and datum operation of every layer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from borderkit.case import Case
 from borderkit.errors import ExportError
 
 if TYPE_CHECKING:
+    from borderkit.impact import ImpactResult
     from borderkit.measure import Measurements
     from borderkit.verify import Report
 
@@ -176,6 +179,87 @@ def _measurements_section(doc: Mapping[str, Any], case: Case) -> str:
     return "".join(out)
 
 
+def _words(items: list[str], conj: str = "or") -> str:
+    """``"a, b or c"``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conj} {items[-1]}"
+
+
+def _impact_section(case: Case, m: Measurements, res: ImpactResult | None) -> str:
+    from borderkit.impact import IMPACT_ROLES, _cached_impact
+
+    head = "<h2 id='impact'>Impact</h2>"
+    present = [r for r in IMPACT_ROLES if case.layers_with_role(r)]
+    if not present:
+        return head + (f"<p>Not computed: no {_words(list(IMPACT_ROLES))} layer in this case, so nothing in the "
+                       "handed-over land is counted. A layer with one of these roles in <code>case.toml</code> "
+                       "adds this section.</p>")
+    if res is None:
+        res = _cached_impact(case, m)
+    lacking = [r for r in IMPACT_ROLES if r not in present]
+    out = [head, f"<p>Rules: a building or feature counts for a handed-over polygon when at least "
+                 f"{res.building_share:.0%} of its footprint lies inside; a plot counts by the share of its area "
+                 f"inside; road length is the geodesic length inside. Slivers (narrower than the data's "
+                 f"uncertainty) count nothing."
+                 + (f" No {_words(lacking)} layer in this case." if lacking else "") + "</p>"]
+    names = {c.code: c.name for c in case.countries}
+    cols = [("buildings", "buildings", "g"), ("features", "features", "g"), ("plots", "plots", ".4g"),
+            ("plots", "plots_area_ha", ".2f"), ("roads", "roads", "g"), ("roads", "road_length_m", ".0f")]
+    cols = [c for c in cols if c[0] in present]
+    labels = {"plots": "plots (sum of shares)", "plots_area_ha": "plot area ha", "roads": "roads (features)",
+              "road_length_m": "road inside m"}
+    p = res.polygons
+    if len(p):
+        rows = [[_td(_e(i), num=True), _td(_e(names.get(r["from_country"], r["from_country"]))),
+                 _td(_e(names.get(r["to_country"], r["to_country"]))),
+                 _td(_num(r["area_m2"] / 1e6, ".4f"), num=True), _td(_e(r["pairs"])),
+                 *[_td(_num(float(r[col]), fmt), num=True) for _, col, fmt in cols]]
+                for i, r in zip(p.index, p.to_dict("records"), strict=True)]
+        for code in sorted(set(p["to_country"])):
+            t = res.totals(code)
+            rows.append([_td("<b>total</b>"), _td(""), _td(f"<b>{_e(names.get(code, code))}</b>"),
+                         _td(_num(t["area_m2"] / 1e6, ".4f"), num=True), _td(""),
+                         *[_td(_num(t[col], fmt), num=True) for _, col, fmt in cols]])
+        out.append("<h3>Per handed-over polygon</h3>" + _table(
+            ["polygon", "from", "to", "area km² (geodesic)", "pairs", *[labels.get(c, c) for _, c, _ in cols]],
+            rows, cls="impact"))
+    else:
+        out.append(f"<p>No handed-over polygons: {_e(m.areas_reason or 'none')}</p>")
+    if "roads" in present:
+        cr = res.crossings
+        out.append("<h3>Roads crossing the new line</h3>" + (
+            _table(["road", "layer", "crossings", "road length km"],
+                   [[_td(_e(r.name)), _td(_e(r.layer)), _td(str(int(r.n_crossings)), num=True),
+                     _td(_num(float(r.length_m) / 1000, ".3f"), num=True)] for r in cr.itertuples()])
+            if len(cr) else "<p>None.</p>"))
+    near = res.near_line
+    out.append(f"<h3>Within {res.within_m:g} m of the new line</h3>" + (
+        _table(["name", "kind", "layer", "distance m (geodesic)", "country after"],
+               [[_td(_e(r.name)), _td(_e(r.role)), _td(_e(r.layer)), _td(_num(float(r.distance_m), ".1f"), num=True),
+                 _td(_e(r.country_after))] for r in near.itertuples()])
+        if len(near) else "<p>Nothing.</p>"))
+    out.append("<h3>Road routes</h3>")
+    if len(res.routes):
+        out.append(_table(
+            ["from", "to", "country before → after", "in-country before km", "in-country after km", "extra km",
+             "note"],
+            [[_td(_e(r["origin"])), _td(_e(r["destination"])),
+              _td(f"{_e(r['country_before'])} → {_e(r['country_after'])}"),
+              *[_td(_num(_km(_nan_none(r[k])), ".3f"), num=True)
+                for k in ("in_country_before_m", "in_country_after_m", "extra_m")],
+              _td(_e(r["note"]))] for r in res.routes.to_dict("records")]))
+    else:
+        out.append("<p class='muted'>No routes asked for: pass <code>impact_result=impact(case, "
+                   "routes=[(origin, destination)])</code> to compare the shortest in-country road route "
+                   "before and after.</p>")
+    if res.notes:
+        out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in res.notes) + "</ul>")
+    return "".join(out)
+
+
+def _nan_none(v: Any) -> float | None:
+    return None if v is None or v != v else float(v)
+
+
 def _uncertainty_section(doc: Mapping[str, Any]) -> str:
     out = ["<h2 id='uncertainty'>Uncertainty</h2>",
            "<p>Each claim's tolerance combines its parts (table above) in quadrature: "
@@ -209,10 +293,12 @@ def _sources_section(doc: Mapping[str, Any]) -> str:
 
 
 def report_html(case: Case, *, measurements: Measurements | None = None, report: Report | None = None,
-                map_png: bytes | None = None) -> str:
+                map_png: bytes | None = None, impact_result: ImpactResult | None = None) -> str:
     """The report as one HTML string (see :func:`write_report`).
 
-    ``map_png`` replaces the overview map (e.g. to skip drawing it in a test).
+    ``map_png`` replaces the overview map (e.g. to skip drawing it in a test);
+    ``impact_result`` (:func:`borderkit.impact.impact`, e.g. with routes) the impact
+    computed with the default rules.
     """
     from borderkit import __version__
 
@@ -224,7 +310,8 @@ def report_html(case: Case, *, measurements: Measurements | None = None, report:
     if map_png is None:
         from borderkit.plot import render_map
 
-        map_png = render_map(case, fmt="png", dpi=110, measurements=report.measurements, report=report)
+        map_png = render_map(case, fmt="png", dpi=110, measurements=report.measurements, report=report,
+                             impact_result=impact_result)
     img = base64.b64encode(map_png).decode("ascii")
     notes = (doc.get("measurements") or {}).get("notes") or []
     counts: dict[str, int] = {}
@@ -245,6 +332,7 @@ def report_html(case: Case, *, measurements: Measurements | None = None, report:
         _verdict_section(doc),
         _checks_section(doc),
         _measurements_section(doc, case),
+        _impact_section(case, report.measurements, impact_result),
         _uncertainty_section(doc),
         "<h2 id='notes'>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>" if notes else "",
         _sources_section(doc),
@@ -254,7 +342,8 @@ def report_html(case: Case, *, measurements: Measurements | None = None, report:
 
 
 def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
-                 measurements: Measurements | None = None, report: Report | None = None) -> Path:
+                 measurements: Measurements | None = None, report: Report | None = None,
+                 impact_result: ImpactResult | None = None) -> Path:
     """Write a self-contained, printable HTML report of the verification of ``case``.
 
     Parameters
@@ -266,6 +355,8 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
         Replace an existing file.
     measurements, report : optional
         Reuse measurements or a verification already made.
+    impact_result : ImpactResult, optional
+        Reuse :func:`borderkit.impact.impact` results, e.g. with ``routes``.
 
     Returns
     -------
@@ -291,5 +382,5 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
     from borderkit._io import check_writable
 
     check_writable(out, overwrite=overwrite)
-    text = report_html(case, measurements=measurements, report=report)
+    text = report_html(case, measurements=measurements, report=report, impact_result=impact_result)
     return write_text_atomic(out, text, overwrite=overwrite)

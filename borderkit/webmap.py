@@ -5,6 +5,12 @@ rounded, measured features the GIS exports hold), the case's context layers as a
 background, and a popup on every feature with its measured figures, the reported
 figures about it and their verdicts, and its source and licence.
 
+A case with impact layers (buildings, plots, roads, features) also gets the results of
+:func:`borderkit.impact.impact` as layers of their own: buildings counted in handed-over
+land and those touching it but not counted, plots and roads in handed-over land, where
+roads cross the new line, and features near it; and its raw impact layers, hidden until
+switched on.
+
 ``tiles=False`` (the default) draws no tile layer: the map needs no network to show its
 data (the browser still loads Leaflet's own JavaScript and CSS from their CDN, as every
 folium map does). ``tiles=True`` adds OpenStreetMap tiles with their attribution.
@@ -28,6 +34,7 @@ from borderkit.export import ExportLayer, export_layers, geojson_features
 if TYPE_CHECKING:
     import folium
 
+    from borderkit.impact import ImpactResult
     from borderkit.measure import Measurements
     from borderkit.verify import Report, Verdict
 
@@ -43,6 +50,30 @@ LAYER_TITLES = {
     "extent": "Case extent",
     "sections": "Measured stretch, per pair",
     "handed_over": "Handed over",
+    "road_crossings": "Roads crossing the new line",
+}
+#: Impact items by (role, counted): layer title and style. ``{share}`` is the building share.
+_ITEM_GROUPS: dict[tuple[str, bool], tuple[str, dict[str, Any]]] = {
+    ("buildings", True): ("Buildings counted (≥ {share:.0%} inside)",
+                          {"color": "#000000", "weight": 1, "fillColor": "#e7298a", "fillOpacity": 0.9}),
+    ("buildings", False): ("Buildings touching handed-over land, not counted (< {share:.0%} inside)",
+                           {"color": "#e7298a", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.6}),
+    ("features", True): ("Features in handed-over land",
+                         {"color": "#000000", "weight": 1, "fillColor": "#7570b3", "fillOpacity": 0.9}),
+    ("features", False): ("Features touching handed-over land, not counted",
+                          {"color": "#7570b3", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.6}),
+    ("plots", True): ("Plots in handed-over land",
+                      {"color": "#4d9221", "weight": 1, "fillColor": "#66a61e", "fillOpacity": 0.45}),
+    ("plots", False): ("Plots in handed-over land",
+                       {"color": "#4d9221", "weight": 1, "fillColor": "#66a61e", "fillOpacity": 0.45}),
+    ("roads", True): ("Roads in handed-over land", {"color": "#8c510a", "weight": 4}),
+    ("roads", False): ("Roads in handed-over land", {"color": "#8c510a", "weight": 4}),
+}
+_RAW_STYLE = {
+    "buildings": {"color": "#777777", "weight": 1, "fillColor": "#999999", "fillOpacity": 0.6},
+    "plots": {"color": "#66a61e", "weight": 1, "fill": False},
+    "roads": {"color": "#8c510a", "weight": 2},
+    "features": {"color": "#000000", "weight": 1, "fillColor": "#333333", "fillOpacity": 0.9},
 }
 _OSM_ATTR = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 _STYLE = {
@@ -51,6 +82,8 @@ _STYLE = {
     "old_line": {"color": "#333333", "weight": 2, "dashArray": "2 4"},
     "extent": {"color": "#404040", "weight": 1, "dashArray": "8 4", "fill": False},
     "sections": {"color": "#ffd92f", "weight": 9, "opacity": 0.8},
+    "road_crossings": {"color": "#ffffff", "weight": 1, "fillColor": "#e41a1c", "fillOpacity": 1.0},
+    "near_line": {"color": "#000000", "weight": 1, "fillColor": "#ff7f00", "fillOpacity": 0.9},
 }
 
 
@@ -94,6 +127,7 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
             lines.append(f"distance to the new line: {props['distance_to_new_m']:.0f} m")
         if props.get("feature_source"):
             lines.append(f"coordinate from: {_e(props['feature_source'])}")
+    lines += _impact_popup_lines(lay.name, props)
     verdicts: list[Verdict] = []
     if lay.name == "sections" and props.get("pair"):
         verdicts = [v for v in report.verdicts
@@ -109,6 +143,27 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
     return "<br>".join(lines) + table + "<br>" + src
 
 
+def _impact_popup_lines(name: str, props: dict[str, Any]) -> list[str]:
+    out = []
+    if name in ("impact_items", "near_line") and props.get("role"):
+        out.append(f"{_e(props['role'])} (layer {_e(props.get('source_layer'))})")
+    if name == "impact_items":
+        out.append(f"share inside: {props['share']:.0%}; counted: {'yes' if props.get('counted') else 'no'}")
+        if props.get("to_country"):
+            out.append(f"in land handed over to {_e(props['to_country'])} (polygon {props.get('polygon')})")
+        if props.get("length_inside_m") is not None:
+            out.append(f"length inside: {props['length_inside_m']:.0f} m (geodesic)")
+        if props.get("area_inside_ha") is not None:
+            out.append(f"area inside: {props['area_inside_ha']:.2f} ha (geodesic)")
+    elif name == "road_crossings":
+        out.append(f"crosses the new line {props.get('n_crossings')} time(s); "
+                   f"road length {props.get('road_length_m', 0) / 1000:.3f} km")
+    elif name == "near_line":
+        out.append(f"distance to the new line: {props['distance_m']:.0f} m (geodesic); "
+                   f"after: {_e(props.get('country_after'))}")
+    return out
+
+
 def _bounds(layers: list[ExportLayer]) -> list[list[float]]:
     pick = [lay for lay in layers if lay.name == "extent"] or layers
     geoms = [g for lay in pick for g in lay.frame.geometry if g is not None]
@@ -117,7 +172,7 @@ def _bounds(layers: list[ExportLayer]) -> list[list[float]]:
 
 
 def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | None = None,
-            report: Report | None = None) -> folium.Map:
+            report: Report | None = None, impact_result: ImpactResult | None = None) -> folium.Map:
     """An interactive map of ``case`` with toggleable layers and popups.
 
     Parameters
@@ -128,6 +183,9 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
         shows the case's own layers on the ``context`` layers only.
     measurements, report : optional
         Reuse measurements or a verification already made.
+    impact_result : ImpactResult, optional
+        Reuse :func:`borderkit.impact.impact` results (their rules) for the impact
+        layers; by default the default rules.
 
     Returns
     -------
@@ -146,7 +204,11 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
         from borderkit.verify import verify
 
         report = verify(case, measurements=measurements)
-    layers = export_layers(case, measurements=report.measurements, report=report)
+    layers = export_layers(case, measurements=report.measurements, report=report, impact_result=impact_result)
+    share = impact_result.building_share if impact_result is not None else 0.5
+    within_m = impact_result.within_m if impact_result is not None else 50.0
+    raw = {name: lay.role for lay in case.layers.values() if lay.role in _RAW_STYLE
+           for name in (lay.name, f"{lay.role}_{lay.name}")}
     colours = {c.code: col for c, col in zip(case.countries, ("#d95f02", "#1b9e77"), strict=True)}
     names = {c.code: c.name for c in case.countries}
 
@@ -178,11 +240,21 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
             props = feat["properties"]
             key = lay.name
             title = LAYER_TITLES.get(lay.name, lay.name)
+            style: dict[str, Any] = dict(_STYLE.get(lay.name, {"color": "#555555", "weight": 2}))
+            show = True
             if lay.name == "handed_over":
                 key = f"handed_over_{props['to_country']}"
                 title = f"Handed over to {names.get(props['to_country'], props['to_country'])}"
+            elif lay.name == "impact_items":
+                group = (str(props["role"]), bool(props["counted"]))
+                title, style = _ITEM_GROUPS[group][0].format(share=share), dict(_ITEM_GROUPS[group][1])
+                key = f"impact_{title}"
+            elif lay.name == "near_line":
+                title = f"Within {within_m:g} m of the new line"
+            elif lay.name in raw:
+                title, style, show = f"All {raw[lay.name]}: {lay.name}", dict(_RAW_STYLE[raw[lay.name]]), False
             if key not in groups:
-                groups[key] = folium.FeatureGroup(name=title, show=True)
+                groups[key] = folium.FeatureGroup(name=title, show=show)
             popup = folium.Popup(_popup_html(case, lay, props, report), max_width=420)
             tooltip = props.get("name") or props.get("pair") or title
             if feat["geometry"] is None:
@@ -195,7 +267,15 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
                     popup=popup, tooltip=f"{tooltip} [{props.get('pair')}]" if props.get("pair") else tooltip,
                 ).add_to(groups[key])
                 continue
-            style = dict(_STYLE.get(lay.name, {"color": "#555555", "weight": 2}))
+            if feat["geometry"]["type"] == "Point" and (lay.name in ("impact_items", "road_crossings", "near_line")
+                                                        or lay.name in raw):
+                lon, lat = feat["geometry"]["coordinates"][:2]
+                folium.CircleMarker(
+                    location=[lat, lon], radius=5, color=style.get("color", "#000000"), weight=style.get("weight", 1),
+                    fill=True, fill_color=style.get("fillColor", "#333333"), fill_opacity=style.get("fillOpacity", 0.9),
+                    popup=popup, tooltip=tooltip,
+                ).add_to(groups[key])
+                continue
             if lay.name == "handed_over":
                 c = colours.get(props.get("to_country"), "#777777")
                 style = {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.45}

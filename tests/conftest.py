@@ -9,8 +9,10 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import geopandas as gpd
 import matplotlib
 import pytest
+from shapely import LineString, Point, box
 
 matplotlib.use("Agg")
 
@@ -228,3 +230,199 @@ def write_synthetic_case(folder: Path) -> Path:
 def minimal_case(tmp_path: Path) -> Callable[[], Path]:
     """A synthetic case folder with settlements and a new line only (no old line, no extent)."""
     return lambda: write_synthetic_case(tmp_path / "minimal-synthetic")
+
+
+# ---------------------------------------------------------------------- synthetic village (impact layers)
+#: UTM 38N (EPSG:32638) origin of the village's local metres: about 45.0°E, 41.05°N.
+E0, N0 = 500_000.0, 4_545_000.0
+
+VILLAGE_CLAIMS = """
+[[claims]]
+id = "structures-4"
+quantity = "count"
+subject = "buildings"
+scope = ["kirants"]
+direction = "AZE"
+value = 4
+unit = "structures"
+precision = 0
+
+[[claims]]
+id = "structures-9"
+quantity = "count"
+subject = "buildings"
+scope = ["kirants"]
+direction = "AZE"
+value = 9
+unit = "structures"
+precision = 0
+
+[[claims]]
+id = "plots-5"
+quantity = "count"
+subject = "plots"
+direction = "AZE"
+value = 5
+unit = "plots"
+precision = 1
+
+[[claims]]
+id = "plots-50"
+quantity = "count"
+subject = "plots"
+direction = "AZE"
+value = 50
+unit = "plots"
+precision = 0
+
+[[claims]]
+id = "road-1.2km"
+quantity = "length"
+subject = "roads"
+scope = ["kirants"]
+direction = "AZE"
+value = 1.2
+unit = "km"
+
+[[claims]]
+id = "road-750m"
+quantity = "length"
+subject = "roads"
+scope = ["kirants"]
+direction = "AZE"
+value = 750
+unit = "m"
+
+[[claims]]
+id = "area-to-aze"
+quantity = "area"
+direction = "AZE"
+value = 1.0
+unit = "km2"
+"""
+
+
+def _xy(x: float, y: float) -> tuple[float, float]:
+    return (E0 + x, N0 + y)
+
+
+def _sq(x: float, y: float, half: float = 5.0) -> object:
+    return box(E0 + x - half, N0 + y - half, E0 + x + half, N0 + y + half)
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> object:
+    return box(E0 + x0, N0 + y0, E0 + x1, N0 + y1)
+
+
+def _write(frame: gpd.GeoDataFrame, path: Path) -> None:
+    frame.to_file(path, driver="GPKG" if path.suffix == ".gpkg" else "GeoJSON")
+
+
+def write_village_case(root: Path, *, layers: tuple[str, ...] = ("buildings", "plots", "roads", "features"),
+             claims: str = VILLAGE_CLAIMS,
+             roads: list[tuple[str, list[tuple[float, float]]]] | None = None) -> Path:
+    """Write the synthetic village case (see ``tests/test_impact.py``) into ``root``.
+
+    ``roads`` replaces the road network: (name, [(x, y), ...]) in local metres.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    crs = "EPSG:32638"
+
+    def lines(coords: list[tuple[float, float]], **props: object) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(props, geometry=[LineString([_xy(*c) for c in coords])], crs=crs, index=[0])
+
+    _write(lines([(0, -3000), (0, 3000)]), root / "old_line.geojson")
+    _write(lines([(0, -3000), (0, -2500), (5, -2500), (5, -2000), (0, -2000), (0, -1000), (-500, -1000),
+                  (-500, 1000), (0, 1000), (0, 1500), (200, 1500), (200, 2000), (0, 2000), (0, 3000)]),
+           root / "new_line.geojson")
+    _write(gpd.GeoDataFrame(geometry=[_rect(-2000, -2800, 2000, 2800)], crs=crs), root / "extent.geojson")
+    _write(gpd.GeoDataFrame({"name": ["Kirants", "Kheyrimli"], "country": ["ARM", "AZE"]},
+                            geometry=[Point(_xy(-1500, 0)), Point(_xy(1500, 0))], crs=crs),
+           root / "settlements.geojson")
+    _write(gpd.GeoDataFrame({"name": ["b1", "b2", "b3", "s60", "s40", "b-arm", "house", "farm"]}, geometry=[
+        _sq(-250, -500), _sq(-150, 300), _sq(-350, 600),
+        _rect(-504, -205, -494, -195),  # 6 m of 10 inside the rectangle (x > -500): 60 %
+        _rect(-506, 195, -496, 205),    # 4 m of 10 inside: 40 %
+        _sq(100, 1750), _sq(-1500, 50), _sq(1200, 0)], crs=crs), root / "buildings.gpkg")
+    _write(gpd.GeoDataFrame({"name": ["p1", "p2", "p3", "p4", "p5-half", "p-out"]}, geometry=[
+        _rect(-450, -900, -250, -500), _rect(-250, -900, -50, -500),
+        _rect(-450, -500, -250, -100), _rect(-250, -500, -50, -100),
+        _rect(-600, 100, -400, 500), _rect(-1800, 0, -1600, 400)], crs=crs), root / "plots.geojson")
+    k, a, b, c, i = (-1500, 0), (-700, 0), (-300, 0), (-300, 1300), (-300, 2600)
+    d, e = (-1000, 400), (-1000, 1300)
+    if roads is None:
+        roads = [("K-A", [k, a]), ("A-B", [a, b]), ("B-C", [b, c]), ("C-I", [c, i]), ("A-D", [a, d]),
+                 ("D-E", [d, e]), ("E-C", [e, c])]
+    _write(gpd.GeoDataFrame({"name": [n for n, _ in roads]},
+                            geometry=[LineString([_xy(*p) for p in coords]) for _, coords in roads], crs=crs),
+           root / "roads.geojson")
+    _write(gpd.GeoDataFrame({"name": ["School", "Spring", "Ijevan"]},
+                            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*i))], crs=crs),
+           root / "places.geojson")
+    layer_toml = {
+        "buildings": 'path = "buildings.gpkg"\naccuracy_m = 2\n',
+        "plots": 'path = "plots.geojson"\naccuracy_m = 2\n',
+        "roads": 'path = "roads.geojson"\naccuracy_m = 5\n',
+        "features": 'path = "places.geojson"\naccuracy_m = 5\nname_field = "name"\n',
+    }
+    toml = f"""format = 1
+id = "synthetic-village"
+title = "Synthetic village (test geometry, not a real place)"
+
+[[countries]]
+code = "ARM"
+name = "Country west"
+
+[[countries]]
+code = "AZE"
+name = "Country east"
+
+[[pairs]]
+id = "kirants"
+ARM = "Kirants"
+AZE = "Kheyrimli"
+
+[layers.settlements]
+role = "settlements"
+path = "settlements.geojson"
+crs = "{crs}"
+accuracy_m = 10
+
+[layers.new_line]
+role = "new_line"
+path = "new_line.geojson"
+crs = "{crs}"
+accuracy_m = 10
+left = "ARM"
+
+[layers.old_line]
+role = "old_line"
+path = "old_line.geojson"
+crs = "{crs}"
+accuracy_m = 5
+left = "ARM"
+
+[layers.extent]
+role = "extent"
+path = "extent.geojson"
+crs = "{crs}"
+accuracy_m = 0
+"""
+    for role in layers:
+        toml += f'\n[layers.{role}]\nrole = "{role}"\ncrs = "{crs}"\n' + layer_toml[role]
+    (root / "case.toml").write_text(toml + claims, encoding="utf-8")
+    return root
+
+
+
+
+@pytest.fixture(scope="session")
+def make_village() -> Callable[..., Path]:
+    """The synthetic village builder: ``make_village(root, layers=..., claims=..., roads=...)``."""
+    return write_village_case
+
+
+@pytest.fixture(scope="session")
+def village(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic village case folder with every impact layer (see ``tests/test_impact.py``)."""
+    return write_village_case(tmp_path_factory.mktemp("village") / "synthetic-village")

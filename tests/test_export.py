@@ -280,3 +280,161 @@ def test_export__synthetic_case_without_old_line(minimal_case, tmp_path) -> None
     assert "handed_over" not in [str(n) for n, _ in pyogrio.list_layers(out)]
     doc = json.loads(ex.export(case, tmp_path / "s.geojson").read_text(encoding="utf-8"))
     assert {f["properties"]["licence"] for f in doc["features"]} == {"CC0 1.0"}
+
+
+# ---------------------------------------------------------------------- impact layers (synthetic village)
+IMPACT_FORMATS = ["v.geojson", "v.gpkg", "v.kml", "v.shp.zip", "v.csv"]
+
+
+@pytest.fixture(scope="module")
+def village_case(village: Path) -> borderkit.Case:
+    return borderkit.load_case(village)
+
+
+@pytest.fixture(scope="module")
+def village_impact(village_case: borderkit.Case):
+    from borderkit.impact import impact
+
+    return impact(village_case)
+
+
+@pytest.fixture(scope="module")
+def village_outputs(tmp_path_factory: pytest.TempPathFactory, village_case: borderkit.Case) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("village-export")
+    return {name: ex.export(village_case, d / name) for name in IMPACT_FORMATS}
+
+
+def _by_key(frame, keys=("source_layer", "source_fid", "polygon")):
+    return {tuple(r[k] for k in keys): r for r in frame.to_dict("records")}
+
+
+def _check_items(got, res) -> None:
+    """The exported impact_items equal ImpactResult.items, feature by feature."""
+    assert len(got) == len(res.items)
+    want = {(r["layer"], r["fid"], r["polygon"]): r for r in res.items.to_dict("records")}
+    for key, row in _by_key(got).items():
+        w = want[(key[0], int(key[1]), int(key[2]))]
+        assert row["role"] == w["role"]
+        assert row["to_country"] == w["to_country"]
+        assert row["share"] == pytest.approx(w["share"], abs=1e-6)
+        assert bool(row["counted"]) == bool(w["counted"])
+        for col, src in (("length_inside_m", "length_m"), ("area_inside_ha", "area_ha")):
+            if np.isnan(w[src]):
+                assert row[col] is None or np.isnan(row[col])
+            else:
+                assert row[col] == pytest.approx(w[src], abs=1e-3)
+
+
+def test_export__impact_layers_follow_the_case_layers(village_case) -> None:
+    names = [lay.name for lay in ex.export_layers(village_case)]
+    assert names[-3:] == list(ex.IMPACT_LAYERS)
+    assert {"buildings", "plots", "roads", "features"} <= set(names)
+
+
+def test_export__tavush_has_no_impact_layers(layers) -> None:
+    assert not {lay.name for lay in layers} & set(ex.IMPACT_LAYERS)
+
+
+def test_geojson__impact_layers_equal_impact(village_outputs, village_impact) -> None:
+    doc = json.loads(village_outputs["v.geojson"].read_text(encoding="utf-8"))
+    feats = {name: [f for f in doc["features"] if f["properties"]["layer"] == name] for name in ex.IMPACT_LAYERS}
+    import pandas as pd
+
+    _check_items(pd.DataFrame([f["properties"] for f in feats["impact_items"]]), village_impact)
+    counted = [f["properties"] for f in feats["impact_items"] if f["properties"]["counted"]]
+    # b1, b2, b3, s60 to AZE and b-arm to ARM: the 4 + 1 buildings impact() counts.
+    assert sorted(p["name"] for p in counted if p["role"] == "buildings") == ["b-arm", "b1", "b2", "b3", "s60"]
+    assert {p["pair"] for p in counted} == {"kirants"}
+    crossings = [f["properties"] for f in feats["road_crossings"]]
+    assert sorted((p["name"], p["n_crossings"]) for p in crossings) == [("A-B", 1), ("B-C", 1)]
+    for p in crossings:
+        want = village_impact.crossings.set_index("name").loc[p["name"], "length_m"]
+        assert p["road_length_m"] == pytest.approx(want, abs=1e-3)
+    near = {f["properties"]["name"]: f["properties"] for f in feats["near_line"]}
+    assert set(near) == set(village_impact.near_line["name"])
+    # The school stands 40 m of grid west of the new line: 40 / 0.9996 m on the ellipsoid.
+    assert near["School"]["distance_m"] == pytest.approx(40 / 0.9996, abs=0.01)
+    assert near["School"]["country_after"] == "ARM"
+
+
+def test_geojson__impact_lengths_and_areas_are_of_the_written_geometry(village_outputs) -> None:
+    doc = json.loads(village_outputs["v.geojson"].read_text(encoding="utf-8"))
+    seen = set()
+    for f in doc["features"]:
+        if f["properties"]["layer"] not in ex.IMPACT_LAYERS:
+            continue
+        g, p = shapely.geometry.shape(f["geometry"]), f["properties"]
+        assert p["source"] == "" or isinstance(p["source"], str)
+        assert "transformation" in p
+        if g.geom_type.endswith("LineString"):
+            assert p["length_m"] == pytest.approx(geodesic_length_m(g), abs=1e-3)
+            seen.add("line")
+        elif g.geom_type.endswith("Polygon"):
+            assert p["area_m2"] == pytest.approx(geodesic_area_m2(g), abs=1e-2)
+            # A polygon's perimeter is not a length_m.
+            assert p.get("length_m") is None
+            seen.add("polygon")
+    assert seen == {"line", "polygon"}
+
+
+def test_gpkg__one_layer_per_impact_kind_equal_to_impact(village_outputs, village_impact) -> None:
+    path = village_outputs["v.gpkg"]
+    assert [str(n) for n, _ in pyogrio.list_layers(path)][-3:] == list(ex.IMPACT_LAYERS)
+    _check_items(pyogrio.read_dataframe(path, layer="impact_items"), village_impact)
+    cr = pyogrio.read_dataframe(path, layer="road_crossings")
+    assert sorted(cr["name"]) == sorted(village_impact.crossings["name"])
+    near = pyogrio.read_dataframe(path, layer="near_line").set_index("name")
+    want = village_impact.near_line.set_index("name")
+    for name in want.index:
+        assert near.loc[name, "distance_m"] == pytest.approx(want.loc[name, "distance_m"], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["v.gpkg", "v.kml", "v.shp.zip"])
+def test_export__ogrinfo_counts_impact_layers(village_outputs, village_impact, name: str) -> None:
+    res = subprocess.run([_tool("ogrinfo"), "-al", "-so", str(village_outputs[name])], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    counts = dict(zip(re.findall(r"Layer name: (\S+)", res.stdout),
+                      (int(n) for n in re.findall(r"Feature Count: (\d+)", res.stdout)), strict=True))
+    want = {"impact_items": len(village_impact.items), "road_crossings": len(village_impact.crossings),
+            "near_line": len(village_impact.near_line)}
+    if name == "v.shp.zip":
+        # One geometry type per Shapefile: the mixed layers come in parts.
+        for kind in ("impact_items", "near_line"):
+            parts = {k: v for k, v in counts.items() if k.startswith(f"{kind}_")}
+            assert set(parts) <= {f"{kind}_points", f"{kind}_lines", f"{kind}_polygons"}
+            counts[kind] = sum(parts.values())
+    for kind, n in want.items():
+        assert counts[kind] == n, kind
+
+
+def test_kml__impact_items_read_back(village_outputs, village_impact) -> None:
+    got = pyogrio.read_dataframe(village_outputs["v.kml"], layer="impact_items")
+    assert len(got) == len(village_impact.items)
+    assert sorted(got["Name"] if "Name" in got.columns else got["name"]) == sorted(village_impact.items["name"])
+
+
+def test_shapefile_zip__impact_fields_fit_and_equal_impact(village_outputs, village_impact) -> None:
+    path = village_outputs["v.shp.zip"]
+    with zipfile.ZipFile(path) as z:
+        assert "length_inside_m" in z.read("fields.txt").decode()
+    parts = [pyogrio.read_dataframe(path, layer=f"impact_items_{k}") for k in ("points", "lines", "polygons")]
+    import pandas as pd
+
+    got = pd.concat(parts, ignore_index=True)
+    assert all(len(c) <= 10 for c in got.columns)
+    inverse = {v: k for k, v in ex.SHAPEFILE_FIELDS.items()}
+    _check_items(got.rename(columns=inverse), village_impact)
+
+
+def test_csv__village_holds_segments_only(village_outputs) -> None:
+    import csv
+
+    with village_outputs["v.csv"].open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    assert {r["segment"] for r in rows} == {str(i) for i in range(1, len(rows) + 1)}
+
+
+@pytest.mark.parametrize("name", ["v.geojson", "v.gpkg", "v.shp.zip"])
+def test_export__village_is_byte_stable(tmp_path, village_case, village_outputs, name: str) -> None:
+    assert ex.export(village_case, tmp_path / name).read_bytes() == village_outputs[name].read_bytes()

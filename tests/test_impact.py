@@ -1,6 +1,7 @@
 """Impact: buildings, plots, roads, routes and features in handed-over land (synthetic village).
 
-The synthetic village is built by :func:`_village` in ``tmp_path`` in UTM zone 38N
+The synthetic village is built by ``write_village_case`` (``tests/conftest.py``, fixtures
+``village`` and ``make_village``) in UTM zone 38N
 (EPSG:32638) on its central meridian, 45°E, so grid metres turn into ellipsoid metres by
 the UTM scale factor alone: k0 = 0.9996, i.e. a geodesic length is grid / 0.9996 and a
 geodesic area grid / 0.9996² (off the meridian by x metres k grows by x²/2R², under
@@ -32,193 +33,14 @@ import json
 import math
 from pathlib import Path
 
-import geopandas as gpd
+import numpy as np
 import pytest
-from shapely import LineString, Point, box
 
 from borderkit import load_case, measure, verify
 from borderkit.errors import CaseError, GeometryError
 from borderkit.impact import ImpactResult, impact, impact_verdict_value
 
 K0 = 0.9996  # UTM scale factor on the central meridian
-E0, N0 = 500_000.0, 4_545_000.0
-
-CLAIMS = """
-[[claims]]
-id = "structures-4"
-quantity = "count"
-subject = "buildings"
-scope = ["kirants"]
-direction = "AZE"
-value = 4
-unit = "structures"
-precision = 0
-
-[[claims]]
-id = "structures-9"
-quantity = "count"
-subject = "buildings"
-scope = ["kirants"]
-direction = "AZE"
-value = 9
-unit = "structures"
-precision = 0
-
-[[claims]]
-id = "plots-5"
-quantity = "count"
-subject = "plots"
-direction = "AZE"
-value = 5
-unit = "plots"
-precision = 1
-
-[[claims]]
-id = "plots-50"
-quantity = "count"
-subject = "plots"
-direction = "AZE"
-value = 50
-unit = "plots"
-precision = 0
-
-[[claims]]
-id = "road-1.2km"
-quantity = "length"
-subject = "roads"
-scope = ["kirants"]
-direction = "AZE"
-value = 1.2
-unit = "km"
-
-[[claims]]
-id = "road-750m"
-quantity = "length"
-subject = "roads"
-scope = ["kirants"]
-direction = "AZE"
-value = 750
-unit = "m"
-
-[[claims]]
-id = "area-to-aze"
-quantity = "area"
-direction = "AZE"
-value = 1.0
-unit = "km2"
-"""
-
-
-def _xy(x: float, y: float) -> tuple[float, float]:
-    return (E0 + x, N0 + y)
-
-
-def _sq(x: float, y: float, half: float = 5.0) -> object:
-    return box(E0 + x - half, N0 + y - half, E0 + x + half, N0 + y + half)
-
-
-def _rect(x0: float, y0: float, x1: float, y1: float) -> object:
-    return box(E0 + x0, N0 + y0, E0 + x1, N0 + y1)
-
-
-def _write(frame: gpd.GeoDataFrame, path: Path) -> None:
-    frame.to_file(path, driver="GPKG" if path.suffix == ".gpkg" else "GeoJSON")
-
-
-def _village(root: Path, *, layers: tuple[str, ...] = ("buildings", "plots", "roads", "features"),
-             claims: str = CLAIMS) -> Path:
-    """Write the synthetic village case (see the module docstring) into ``root``."""
-    root.mkdir(parents=True, exist_ok=True)
-    crs = "EPSG:32638"
-
-    def lines(coords: list[tuple[float, float]], **props: object) -> gpd.GeoDataFrame:
-        return gpd.GeoDataFrame(props, geometry=[LineString([_xy(*c) for c in coords])], crs=crs, index=[0])
-
-    _write(lines([(0, -3000), (0, 3000)]), root / "old_line.geojson")
-    _write(lines([(0, -3000), (0, -2500), (5, -2500), (5, -2000), (0, -2000), (0, -1000), (-500, -1000),
-                  (-500, 1000), (0, 1000), (0, 1500), (200, 1500), (200, 2000), (0, 2000), (0, 3000)]),
-           root / "new_line.geojson")
-    _write(gpd.GeoDataFrame(geometry=[_rect(-2000, -2800, 2000, 2800)], crs=crs), root / "extent.geojson")
-    _write(gpd.GeoDataFrame({"name": ["Kirants", "Kheyrimli"], "country": ["ARM", "AZE"]},
-                            geometry=[Point(_xy(-1500, 0)), Point(_xy(1500, 0))], crs=crs),
-           root / "settlements.geojson")
-    _write(gpd.GeoDataFrame({"name": ["b1", "b2", "b3", "s60", "s40", "b-arm", "house", "farm"]}, geometry=[
-        _sq(-250, -500), _sq(-150, 300), _sq(-350, 600),
-        _rect(-504, -205, -494, -195),  # 6 m of 10 inside the rectangle (x > -500): 60 %
-        _rect(-506, 195, -496, 205),    # 4 m of 10 inside: 40 %
-        _sq(100, 1750), _sq(-1500, 50), _sq(1200, 0)], crs=crs), root / "buildings.gpkg")
-    _write(gpd.GeoDataFrame({"name": ["p1", "p2", "p3", "p4", "p5-half", "p-out"]}, geometry=[
-        _rect(-450, -900, -250, -500), _rect(-250, -900, -50, -500),
-        _rect(-450, -500, -250, -100), _rect(-250, -500, -50, -100),
-        _rect(-600, 100, -400, 500), _rect(-1800, 0, -1600, 400)], crs=crs), root / "plots.geojson")
-    k, a, b, c, i = (-1500, 0), (-700, 0), (-300, 0), (-300, 1300), (-300, 2600)
-    d, e = (-1000, 400), (-1000, 1300)
-    road_names = ["K-A", "A-B", "B-C", "C-I", "A-D", "D-E", "E-C"]
-    road_lines = [(k, a), (a, b), (b, c), (c, i), (a, d), (d, e), (e, c)]
-    _write(gpd.GeoDataFrame({"name": road_names},
-                            geometry=[LineString([_xy(*p), _xy(*q)]) for p, q in road_lines], crs=crs),
-           root / "roads.geojson")
-    _write(gpd.GeoDataFrame({"name": ["School", "Spring", "Ijevan"]},
-                            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*i))], crs=crs),
-           root / "places.geojson")
-    layer_toml = {
-        "buildings": 'path = "buildings.gpkg"\naccuracy_m = 2\n',
-        "plots": 'path = "plots.geojson"\naccuracy_m = 2\n',
-        "roads": 'path = "roads.geojson"\naccuracy_m = 5\n',
-        "features": 'path = "places.geojson"\naccuracy_m = 5\nname_field = "name"\n',
-    }
-    toml = f"""format = 1
-id = "synthetic-village"
-title = "Synthetic village (test geometry, not a real place)"
-
-[[countries]]
-code = "ARM"
-name = "Country west"
-
-[[countries]]
-code = "AZE"
-name = "Country east"
-
-[[pairs]]
-id = "kirants"
-ARM = "Kirants"
-AZE = "Kheyrimli"
-
-[layers.settlements]
-role = "settlements"
-path = "settlements.geojson"
-crs = "{crs}"
-accuracy_m = 10
-
-[layers.new_line]
-role = "new_line"
-path = "new_line.geojson"
-crs = "{crs}"
-accuracy_m = 10
-left = "ARM"
-
-[layers.old_line]
-role = "old_line"
-path = "old_line.geojson"
-crs = "{crs}"
-accuracy_m = 5
-left = "ARM"
-
-[layers.extent]
-role = "extent"
-path = "extent.geojson"
-crs = "{crs}"
-accuracy_m = 0
-"""
-    for role in layers:
-        toml += f'\n[layers.{role}]\nrole = "{role}"\ncrs = "{crs}"\n' + layer_toml[role]
-    (root / "case.toml").write_text(toml + claims, encoding="utf-8")
-    return root
-
-
-@pytest.fixture(scope="module")
-def village(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _village(tmp_path_factory.mktemp("village") / "synthetic-village")
 
 
 @pytest.fixture(scope="module")
@@ -346,8 +168,8 @@ def test_impact_verdict_value__tolerance_parts_from_the_band_at_the_lines(villag
     assert parts["positional"] == pytest.approx(0.5 * 2 * sigma / 200, rel=1e-3)
 
 
-def test_verify__missing_impact_layer_is_named(tmp_path: Path) -> None:
-    frame = verify(load_case(_village(tmp_path / "v", layers=("plots",)))).to_frame()
+def test_verify__missing_impact_layer_is_named(tmp_path: Path, make_village) -> None:
+    frame = verify(load_case(make_village(tmp_path / "v", layers=("plots",)))).to_frame()
     assert frame.loc["structures-4", "verdict"] == "not computable"
     assert "buildings" in frame.loc["structures-4", "reason"]
     assert frame.loc["plots-5", "verdict"] == "consistent"
@@ -359,3 +181,44 @@ def test_impact__bad_arguments_are_named(village: Path) -> None:
         impact(case, building_share=1.5)
     with pytest.raises(CaseError, match="'Yerevan'"):
         impact(case, routes=[("Kirants", "Yerevan")])
+
+
+# Roads as OSM draws them: one way through a junction vertex, another crossing without one.
+#   W "west road"   K(-1500, 0) - J(-1500, 1000) - (-1500, 2000): J is an interior vertex
+#   T "tee"         J(-1500, 1000) - (-700, 1000): starts at W's interior vertex
+#   N "north road"  (-1000, 400) - (-1000, 2600): crosses T at X(-1000, 1000), no vertex there
+#   L "last mile"   (-1000, 2600) - Ijevan I(-300, 2600)
+_OSM_ROADS = [("W", [(-1500, 0), (-1500, 1000), (-1500, 2000)]), ("T", [(-1500, 1000), (-700, 1000)]),
+              ("N", [(-1000, 400), (-1000, 2600)]), ("L", [(-1000, 2600), (-300, 2600)])]
+
+
+@pytest.fixture(scope="module")
+def osm_village(tmp_path_factory: pytest.TempPathFactory, make_village) -> Path:
+    return make_village(tmp_path_factory.mktemp("osm") / "osm-village", roads=_OSM_ROADS)
+
+
+def test_impact__route_turns_at_shared_vertex_and_at_crossing(osm_village: Path) -> None:
+    r = impact(load_case(osm_village), routes=[("Kirants", "Ijevan")]).routes.iloc[0]
+    # K -> J along W (1000 m), turn at the T-junction onto T to X (500 m), turn at the
+    # crossing onto N to (-1000, 2600) (1600 m), then L to I (700 m): 3800 m of grid, all
+    # west of x = -500 (ARM before and after). Unnoded, K's road W touches nothing: no route.
+    # (abs 5 cm: X is found on the lon/lat segments, about 1 cm from the grid's crossing.)
+    assert r.in_country_before_m == pytest.approx(3800 / K0, abs=0.05)
+    assert r.in_country_after_m == pytest.approx(3800 / K0, abs=0.05)
+    assert r.shortest_m == pytest.approx(3800 / K0, abs=0.05)
+    assert r.extra_m == pytest.approx(0, abs=1e-6)
+    assert r.note == ""
+
+
+def test_impact__noding_splits_roads_at_shared_vertices_and_crossings() -> None:
+    from shapely import LineString, MultiLineString
+
+    from borderkit.impact import _noded
+
+    roads = np.array([LineString([(0, 0), (0, 1), (0, 2)]), LineString([(0, 1), (1, 1)]),
+                      LineString([(0.5, 0.5), (0.5, 2)])], dtype=object)
+    noded = MultiLineString(list(_noded(roads)))
+    # W splits at its vertex (0, 1); T and N split where they cross, at (0.5, 1).
+    assert noded.normalize().equals(MultiLineString([
+        [(0, 0), (0, 1)], [(0, 1), (0, 2)], [(0, 1), (0.5, 1)], [(0.5, 1), (1, 1)],
+        [(0.5, 0.5), (0.5, 1)], [(0.5, 1), (0.5, 2)]]).normalize())

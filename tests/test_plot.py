@@ -144,3 +144,40 @@ def test_plot_case__synthetic_case_without_old_line_has_no_osm_attribution(minim
         assert "synthetic test data" in attribution
     finally:
         plt.close(ax.figure)
+
+
+# ---------------------------------------------------------------------- impact layers (synthetic village)
+@pytest.fixture(scope="module")
+def village_ax(village):
+    ax = plot.plot_case(borderkit.load_case(village))
+    yield ax
+    plt.close(ax.figure)
+
+
+def _by_gid(ax, gid: str):
+    return [c for c in ax.collections if c.get_gid() == gid]
+
+
+def test_plot_case__impact_legend_entries(village_ax) -> None:
+    labels = [t.get_text() for t in village_ax.get_legend().get_texts()]
+    for expected in ("Road", "Plot", "Building", "Named feature", "Plot in handed-over land",
+                     "Building counted (≥ 50% inside)", "Building touching, not counted (< 50% inside)",
+                     "Road crosses the new line"):
+        assert expected in labels
+
+
+def test_plot_case__draws_counted_and_uncounted_buildings_and_crossings(village_ax) -> None:
+    # b1, b2, b3, s60 (to AZE) and b-arm (to ARM) are counted; s40 touches at 40 %.
+    (counted,) = _by_gid(village_ax, "buildings_counted")
+    (not_counted,) = _by_gid(village_ax, "buildings_not_counted")
+    assert len(counted.get_paths()) == 5
+    assert len(not_counted.get_paths()) == 1
+    # A-B and B-C cross the new line once each.
+    (crossings,) = _by_gid(village_ax, "road_crossings")
+    assert len(crossings.get_offsets()) == 2
+
+
+def test_plot_case__tavush_has_no_impact_artists(overview) -> None:
+    labels = [t.get_text() for t in overview.get_legend().get_texts()]
+    assert not any(lab.startswith(("Building", "Road", "Plot")) for lab in labels)
+    assert not _by_gid(overview, "road_crossings")

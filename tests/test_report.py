@@ -80,3 +80,44 @@ def test_write_report__embeds_the_map_and_refuses_overwrite(tmp_path, case, repo
         rp.write_report(case, out, report=report)
     with pytest.raises(ExportError, match=r"'\.pdf'.*\.html"):
         rp.write_report(case, tmp_path / "r.pdf", report=report)
+
+
+def test_report__impact_says_which_layers_the_case_lacks(text) -> None:
+    assert "<h2 id='impact'>Impact</h2>" in text
+    assert "no buildings, plots, roads or features layer in this case" in text
+
+
+@pytest.fixture(scope="module")
+def village_text(village) -> str:
+    from borderkit.impact import impact
+
+    case = borderkit.load_case(village)
+    rep = borderkit.verify(case)
+    res = impact(case, rep.measurements, routes=[("Kirants", "Ijevan")])
+    return rp.report_html(case, report=rep, map_png=_PNG, impact_result=res)
+
+
+def _impact_part(text: str) -> str:
+    return text[text.index("<h2 id='impact'>"):text.index("<h2 id='uncertainty'>")]
+
+
+def test_report__impact_section_per_polygon_near_line_and_routes(village_text) -> None:
+    part = _impact_part(village_text)
+    rows = re.findall(r"<tr>(.*?)</tr>", part)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
+    to_east = next(c for c in cells if c[:3] == ["<b>total</b>", "", "<b>Country east</b>"])
+    # 4 buildings, 1 feature (the spring), 4.5 plots, 36.03 ha, 2 roads, 1200 m / 0.9996 of road.
+    assert to_east[5:] == ["4", "1", "4.5", "36.03", "2", "1200"]
+    assert "School" in part
+    assert "40.0" in part  # 40 / 0.9996 m
+    # Kirants - Ijevan: 3800 m before, 4200 m after along the bypass (see tests/test_impact.py).
+    route = next(c for c in cells if c[:2] == ["Kirants", "Ijevan"])
+    assert route[3:6] == ["3.802", "4.202", "0.400"]
+
+
+def test_report__impact_names_the_missing_layers_of_a_partial_case(tmp_path, make_village) -> None:
+    case = borderkit.load_case(make_village(tmp_path / "v", layers=("plots",)))
+    part = _impact_part(rp.report_html(case, map_png=_PNG))
+    assert "No buildings, roads or features layer in this case." in part
+    assert "plots (sum of shares)" in part
+    assert "No routes asked for" in part

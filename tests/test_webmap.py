@@ -71,3 +71,30 @@ def test_save_web_map__writes_html_and_refuses_overwrite(tmp_path, case, report)
         webmap.save_web_map(case, out, report=report)
     with pytest.raises(ExportError, match=r"'\.png'.*\.html"):
         webmap.save_web_map(case, tmp_path / "m.png", report=report)
+
+
+# ---------------------------------------------------------------------- impact layers (synthetic village)
+@pytest.fixture(scope="module")
+def village_html(village) -> str:
+    return webmap.web_map(borderkit.load_case(village)).get_root().render()
+
+
+def test_web_map__impact_layers_are_toggleable(village_html) -> None:
+    names = [n.encode().decode("unicode_escape") for n in _layer_names(village_html)]
+    for expected in ("Buildings counted (≥ 50% inside)",
+                     "Buildings touching handed-over land, not counted (< 50% inside)",
+                     "Plots in handed-over land", "Roads in handed-over land", "Roads crossing the new line",
+                     "Within 50 m of the new line", "All buildings: buildings", "All roads: roads"):
+        assert expected in names
+
+
+def test_web_map__impact_popups_carry_share_and_distance(village_html) -> None:
+    assert "share inside: 60%; counted: yes" in village_html  # s60
+    assert "share inside: 40%; counted: no" in village_html  # s40
+    assert "distance to the new line: 40 m (geodesic)" in village_html  # the school
+    assert "crosses the new line 1 time(s)" in village_html
+
+
+def test_web_map__tavush_has_no_impact_layers(html) -> None:
+    names = _layer_names(html)
+    assert not any(n.startswith(("Buildings", "Roads", "Plots", "All ")) for n in names)
