@@ -128,7 +128,8 @@ def render_report(report: Any) -> str:
         for claim_id, source in u.sensitivity.decisive().items():
             lines.append(f"  {claim_id}: decided most by {source}")
         lines += ["", "What the claims imply:"]
-        lines += [f"  {r.claimed_text}; measured {r.measured:.4g} {r.unit}" for r in u.inverse if r.measured is not None]
+        lines += [f"  {r.claimed_text}; measured {round(r.measured, 6) + 0.0:.4g} {r.unit}"
+                  for r in u.inverse if r.measured is not None]
     lines += ["", "How the numbers were measured:"]
     lines += [f"  - {n}" for n in m.notes]
     if m.total_length_m is not None:
