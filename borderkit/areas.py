@@ -114,16 +114,22 @@ def side_of(
     if len(xy) < 2:
         msg = f"{what} has fewer than two distinct vertices; a side is not defined"
         raise GeometryError(msg)
-    ls = LineString(xy)
     d = np.diff(xy, axis=0)
     seg_len = np.hypot(d[:, 0], d[:, 1])
     cum = np.concatenate([[0.0], np.cumsum(seg_len)])
     nseg = len(seg_len)
-    s = shapely.line_locate_point(ls, pts)
     pxy = shapely.get_coordinates(pts)
     px, py = pxy[:, 0], pxy[:, 1]
+    # The nearest segment of each point from a spatial index: line_locate_point scans the
+    # whole line per point, which is quadratic for long lines and many faces.
+    tree = shapely.STRtree(shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)))
+    which, nearest = tree.query_nearest(pts, all_matches=False)
+    i = np.empty(len(pts), dtype=np.intp)
+    i[which] = nearest
+    t = ((px - xy[i, 0]) * d[i, 0] + (py - xy[i, 1]) * d[i, 1]) / (seg_len[i] ** 2)
+    s = cum[i] + np.clip(t, 0.0, 1.0) * seg_len[i]
+    s = np.where(t >= 1.0, cum[i + 1], s)  # exactly the next vertex, as cumsum has it
     eps = 1e-12 * max(1.0, cum[-1])
-    i = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, nseg - 1)
 
     def cross(j: NDArray[np.intp]) -> NDArray[np.float64]:
         return d[j, 0] * (py - xy[j, 1]) - d[j, 1] * (px - xy[j, 0])

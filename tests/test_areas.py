@@ -220,3 +220,23 @@ def test_side_of__repeated_vertices_and_many_points() -> None:
     assert side_of(line, pts).tolist() == [1, -1] * 500
     with pytest.raises(GeometryError, match="disconnected"):
         side_of(shapely.MultiLineString([[(0, 0), (1, 0)], [(2, 0), (3, 0)]]), [Point(0, 1)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1.0, 1.0), min_size=3, max_size=30),
+    st.lists(st.tuples(st.floats(0.05, 0.95), st.floats(1e-4, 0.05), st.booleans()), min_size=1, max_size=40),
+)
+def test_side_of__matches_above_below_for_x_monotone_synthetic_lines(ys, probes) -> None:
+    # Synthetic x-monotone line (x = 0, 0.1, 0.2, ...) walked towards +x: its left is
+    # above it. A point just above or below the line at an x inside it (away from the
+    # ends, so that the nearest point of the line is not an end) must be left or right.
+    xs = np.arange(len(ys)) * 0.1
+    line = shapely.LineString(np.column_stack([xs, ys]))
+    pts, expected = [], []
+    for fx, offset, above in probes:
+        px = 0.1 + fx * (xs[-1] - 0.2)
+        py = float(np.interp(px, xs, ys)) + (offset if above else -offset)
+        pts.append(shapely.Point(px, py))
+        expected.append(1 if above else -1)
+    assert side_of(line, pts).tolist() == expected
