@@ -28,6 +28,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -176,9 +177,14 @@ class Layer:
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def union(self) -> shapely.Geometry:
-        """All features of the layer as one geometry (lines merged)."""
-        geoms = self.frame.geometry.dropna()
-        merged = shapely.union_all(geoms.to_numpy())
+        """All features of the layer as one geometry (lines merged); computed once."""
+        return self._union
+
+    @cached_property
+    def _union(self) -> shapely.Geometry:
+        geoms = self.frame.geometry.dropna().to_numpy()
+        # A single feature needs no overlay: self-noding a 10^6-vertex line costs seconds.
+        merged = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
         if merged.geom_type == "MultiLineString":
             merged = shapely.line_merge(merged)
         return merged
