@@ -15,15 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
 from shapely import LineString
 from shapely.ops import substring
-from pyproj import Transformer
 
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
@@ -174,10 +176,15 @@ def _r(v: float | None, nd: int = 1) -> float | None:
     return round(float(v), nd)
 
 
-def _segment_frame(
-    lines: list[tuple[str, LineString]], line_type: str, known: gpd.GeoDataFrame, pair_ids: set[str]
-) -> tuple[gpd.GeoDataFrame, str]:
-    """One row per segment, vectorised over all segments (no Python loop per vertex)."""
+def _segment_arrays(
+    lines: list[tuple[str, LineString]], line_type: str, known_xy: NDArray[np.float64], known_pair: NDArray[np.object_],
+    pair_ids: set[str],
+) -> dict[str, Any] | None:
+    """Segments of ``lines`` as arrays: ends, geodesic and UTM lengths, pair, group.
+
+    Each segment belongs to the pair its group names, else to the pair of the settlement
+    (``known_xy`` lon/lat, ``known_pair``) nearest its midpoint in the UTM plane.
+    """
     starts, ends, groups = [], [], []
     for group, line in lines:
         xy = shapely.get_coordinates(line)
@@ -186,10 +193,8 @@ def _segment_frame(
         starts.append(xy[:-1])
         ends.append(xy[1:])
         groups.append(np.full(len(xy) - 1, group, dtype=object))
-    cols = ["group", "pair", "length_m", "planar_length_m", "geometry"]
     if not starts:
-        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("group", "pair", "geometry") else float) for c in cols})
-        return gpd.GeoDataFrame(empty, geometry="geometry", crs="EPSG:4326"), ""
+        return None
     a, b = np.concatenate(starts), np.concatenate(ends)
     group = np.concatenate(groups)
     if line_type == "rhumb":
@@ -198,17 +203,16 @@ def _segment_frame(
         length = np.array([rhumb_length_m(x0, y0, x1, y1) for (x0, y0), (x1, y1) in zip(a, b, strict=True)])
     else:
         _, _, length = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    lon_c, lat_c = float(np.mean(a[:, 0])), float(np.mean(a[:, 1]))
-    utm = local_projected_crs(lon_c, lat_c)
-    tr = Transformer.from_crs("EPSG:4326", utm, always_xy=True)
-    ax, ay = tr.transform(a[:, 0], a[:, 1])
-    bx, by = tr.transform(b[:, 0], b[:, 1])
-    planar = np.hypot(np.asarray(bx) - ax, np.asarray(by) - ay)
+    utm = local_projected_crs(float(np.mean(a[:, 0])), float(np.mean(a[:, 1])))
+    tr = _to_plane(utm.to_epsg() or 0)
+    ax, ay = (np.asarray(v) for v in tr.transform(a[:, 0], a[:, 1]))
+    bx, by = (np.asarray(v) for v in tr.transform(b[:, 0], b[:, 1]))
+    planar = np.hypot(bx - ax, by - ay)
     pair = np.array([g if g in pair_ids else "" for g in group], dtype=object)
-    if len(known):
+    if len(known_xy):
         # Nearest pair settlement to each segment's midpoint, in the UTM plane.
-        mx, my = (np.asarray(ax) + bx) / 2, (np.asarray(ay) + by) / 2
-        sx, sy = tr.transform(known.geometry.x.to_numpy(), known.geometry.y.to_numpy())
+        mx, my = (ax + bx) / 2, (ay + by) / 2
+        sx, sy = tr.transform(known_xy[:, 0], known_xy[:, 1])
         best = np.full(len(mx), np.inf)
         nearest = np.zeros(len(mx), dtype=int)
         for k, (x, y) in enumerate(zip(sx, sy, strict=True)):
@@ -216,14 +220,43 @@ def _segment_frame(
             closer = d < best
             best[closer], nearest[closer] = d[closer], k
         fill = pair == ""
-        pair[fill] = known["pair"].to_numpy()[nearest[fill]]
-    geometry = shapely.linestrings(np.stack([a, b], axis=1))
+        pair[fill] = known_pair[nearest[fill]]
+    return {"a": a, "b": b, "group": group, "pair": pair, "length_m": np.asarray(length, dtype=float),
+            "planar_length_m": planar, "crs": utm.to_string()}
+
+
+@lru_cache(maxsize=8)
+def _to_plane(epsg: int) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+
+
+def _known_arrays(known: gpd.GeoDataFrame) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    xy = shapely.get_coordinates(known.geometry.to_numpy()) if len(known) else np.zeros((0, 2))
+    return xy, known["pair"].to_numpy(dtype=object)
+
+
+def _segment_frame(
+    lines: list[tuple[str, LineString]], line_type: str, known: gpd.GeoDataFrame, pair_ids: set[str]
+) -> tuple[gpd.GeoDataFrame, str]:
+    """One row per segment, vectorised over all segments (no Python loop per vertex)."""
+    arr = _segment_arrays(lines, line_type, *_known_arrays(known), pair_ids)
+    cols = ["group", "pair", "length_m", "planar_length_m", "geometry"]
+    if arr is None:
+        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("group", "pair", "geometry") else float) for c in cols})
+        return gpd.GeoDataFrame(empty, geometry="geometry", crs="EPSG:4326"), ""
+    geometry = shapely.linestrings(np.stack([arr["a"], arr["b"]], axis=1))
     frame = gpd.GeoDataFrame(
-        {"group": group, "pair": pair, "length_m": np.asarray(length, dtype=float),
-         "planar_length_m": planar, "geometry": geometry},
+        {"group": arr["group"], "pair": arr["pair"], "length_m": arr["length_m"],
+         "planar_length_m": arr["planar_length_m"], "geometry": geometry},
         geometry="geometry", crs="EPSG:4326",
     )
-    return frame, utm.to_string()
+    return frame, arr["crs"]
+
+
+def _span(line: LineString, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
+    """The stretch of ``line`` between the points nearest to the outermost settlements."""
+    at = shapely.line_locate_point(line, shapely.points(known_xy), normalized=True)
+    return substring(line, float(at.min()), float(at.max()), normalized=True), int(at.argmin()), int(at.argmax())
 
 
 def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
@@ -261,9 +294,8 @@ def _measured_line(
         settlements = case.settlements()
     known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
     if line.geom_type == "LineString" and len(known) >= 2:
-        at = shapely.line_locate_point(line, known.geometry.to_numpy(), normalized=True)
-        span = substring(line, float(at.min()), float(at.max()), normalized=True)
-        ends = known.iloc[[int(at.argmin()), int(at.argmax())]]
+        span, i_min, i_max = _span(line, _known_arrays(known)[0])
+        ends = known.iloc[[i_min, i_max]]
         notes.append(
             f"{line_role}: the stretch between the points nearest to the outermost pair settlements "
             f"({' and '.join(ends['name'])}); a proxy for the delimited stretch while its turning "
@@ -305,31 +337,36 @@ def settlement_effects_m(
         Metres per scope.
     """
     settlements = case.settlements()
-    known_mask = (settlements.geometry.notna() & (settlements["pair"] != "")).to_numpy()
+    known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
+    xy, pairs = _known_arrays(known)
+    acc = known["accuracy_m"].to_numpy(dtype=float)
     pair_ids = {p.id for p in case.pairs}
     tp = case.layer("turning_points")
     line_type = str(tp.options.get("line_type", "geodesic")) if tp is not None and line_role == "new_line" else "geodesic"
+    basis, lines, _ = _measured_line(case, line_role, settlements)
+    layer = case.layer(line_role)
+    span_line = layer.union() if layer is not None and "outermost pairs" in basis else None
 
-    def lengths(frame: gpd.GeoDataFrame) -> dict[tuple[str, ...], float]:
-        _, lines, _ = _measured_line(case, line_role, frame)
-        known = frame[frame.geometry.notna() & (frame["pair"] != "")]
-        seg, _ = _segment_frame(lines, line_type, known, pair_ids)
-        return {sc: float(seg["length_m"].sum() if not sc else seg.loc[seg["pair"].isin(sc), "length_m"].sum())
+    def lengths(points: NDArray[np.float64]) -> dict[tuple[str, ...], float]:
+        measured = [("", _span(span_line, points)[0])] if span_line is not None else lines
+        arr = _segment_arrays(measured, line_type, points, pairs, pair_ids)
+        if arr is None:
+            return dict.fromkeys(scopes, 0.0)
+        return {sc: float(arr["length_m"][np.isin(arr["pair"], sc)].sum() if sc else arr["length_m"].sum())
                 for sc in scopes}
 
-    base = lengths(settlements)
+    base = lengths(xy)
     squares = dict.fromkeys(scopes, 0.0)
     azimuths = np.arange(directions) * 360.0 / directions
-    for i in np.flatnonzero(known_mask):
-        g = settlements.geometry.iloc[i]
-        acc = float(settlements["accuracy_m"].iloc[i])
-        if not acc > 0:
+    for i in range(len(xy)):
+        if not acc[i] > 0:
             continue
-        lon, lat, _ = GEOD.fwd(np.full(directions, g.x), np.full(directions, g.y), azimuths, np.full(directions, acc))
+        lon, lat, _ = GEOD.fwd(np.full(directions, xy[i, 0]), np.full(directions, xy[i, 1]), azimuths,
+                               np.full(directions, acc[i]))
         worst = dict.fromkeys(scopes, 0.0)
         for x, y in zip(lon, lat, strict=True):
-            moved = settlements.copy()
-            moved.loc[moved.index[i], "geometry"] = shapely.Point(x, y)
+            moved = xy.copy()
+            moved[i] = (x, y)
             for sc, v in lengths(moved).items():
                 worst[sc] = max(worst[sc], abs(v - base[sc]))
         for sc in scopes:
