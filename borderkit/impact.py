@@ -59,10 +59,9 @@ import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -76,6 +75,9 @@ from borderkit.case import Case, Claim
 from borderkit.errors import CaseError, GeometryError
 from borderkit.geodesy import GEOD, geodesic_area_m2, local_projected_crs
 from borderkit.measure import Measurements, measure
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["IMPACT_ROLES", "ImpactResult", "impact", "impact_verdict_value"]
 
@@ -471,6 +473,8 @@ def _road_graph(roads: _Features, plane: _Plane, snap_m: float) -> tuple[nx.Mult
     ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
     ends_p = plane.to(ends)
     pairs = shapely.STRtree(ends_p).query(ends_p, predicate="dwithin", distance=snap_m)
+    import networkx as nx  # imported here: routes are rare and networkx takes 0.2 s to import
+
     snap = nx.Graph()
     snap.add_nodes_from(range(len(ends)))
     snap.add_edges_from(pairs.T.tolist())
@@ -520,6 +524,8 @@ def _path_edges(g: nx.MultiGraph, path: list[int], allowed: set[int] | None) -> 
 
 
 def _shortest(g: nx.MultiGraph, o: int, d: int, allowed: set[int] | None) -> tuple[float | None, list[int]]:
+    import networkx as nx
+
     sub = g if allowed is None else g.edge_subgraph([(u, v, k) for u, v, k in g.edges(keys=True) if k in allowed])
     if o not in sub or d not in sub:
         return (0.0, []) if o == d else (None, [])
