@@ -203,7 +203,8 @@ def sliver_widths_m(polygons: Sequence[BaseGeometry] | NDArray[np.object_]) -> N
 
 def _clip(line: BaseGeometry, extent: BaseGeometry, grid_deg: float) -> BaseGeometry:
     """``line`` inside ``extent``; a rectangle clips in linear time (the usual box extent)."""
-    if extent.geom_type == "Polygon" and len(extent.interiors) == 0 and shapely.equals(extent, shapely.envelope(extent)):
+    is_box = extent.geom_type == "Polygon" and len(extent.interiors) == 0
+    if is_box and shapely.equals(extent, shapely.envelope(extent)):
         return shapely.clip_by_rect(line, *extent.bounds)
     return shapely.intersection(line, extent, grid_size=grid_deg)
 

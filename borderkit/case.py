@@ -73,13 +73,39 @@ _SINGLE_ROLES = {"settlements", "turning_points", "new_line", "new_line_alt", "o
 QUANTITIES = {"length": {"m": 1.0, "km": 1000.0}, "area": {"m2": 1.0, "ha": 1e4, "km2": 1e6}}
 _TOP_KEYS = {"format", "id", "title", "description", "bounds", "countries", "pairs", "layers", "claims", "checks"}
 _LAYER_KEYS = {
-    "role", "path", "crs", "operation", "accuracy_m", "accuracy_m_by_name", "left", "source",
-    "licence", "license", "date", "name_field", "country_field", "layer", "line_type", "columns",
-    "expect_bounds", "note",
+    "role",
+    "path",
+    "crs",
+    "operation",
+    "accuracy_m",
+    "accuracy_m_by_name",
+    "left",
+    "source",
+    "licence",
+    "license",
+    "date",
+    "name_field",
+    "country_field",
+    "layer",
+    "line_type",
+    "columns",
+    "expect_bounds",
+    "note",
 }
 _CLAIM_KEYS = {
-    "id", "quantity", "scope", "value", "unit", "precision", "direction", "subject", "wording",
-    "said_by", "source", "date", "note",
+    "id",
+    "quantity",
+    "scope",
+    "value",
+    "unit",
+    "precision",
+    "direction",
+    "subject",
+    "wording",
+    "said_by",
+    "source",
+    "date",
+    "note",
 }
 _CHECK_KEYS = {"id", "kind", "parts", "total", "claims", "note"}
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -218,10 +244,7 @@ class Case:
     description: str = ""
 
     def __repr__(self) -> str:
-        return (
-            f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, "
-            f"{len(self.claims)} claims>"
-        )
+        return f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, {len(self.claims)} claims>"
 
     def layer(self, role: str) -> Layer | None:
         """The layer with a single-use ``role``, or ``None`` when the case has none."""
@@ -268,19 +291,38 @@ class Case:
             cf = lay.options.get("country_field", "country")
             by_name = lay.options.get("accuracy_m_by_name", {})
             for _, r in lay.frame.iterrows():
-                known[str(r[nf])] = (r.geometry, str(r[cf]) if cf in r else "",
-                                     float(by_name.get(str(r[nf]), lay.accuracy_m)))
+                known[str(r[nf])] = (
+                    r.geometry,
+                    str(r[cf]) if cf in r else "",
+                    float(by_name.get(str(r[nf]), lay.accuracy_m)),
+                )
         used: set[str] = set()
         for p in self.pairs:
             for code, name in p.settlements.items():
                 geom, _, acc = known.get(name, (None, code, float("nan")))
                 used.add(name)
-                rows.append({"name": name, "country": code, "pair": p.id, "accuracy_m": acc,
-                             "has_coordinate": geom is not None, "geometry": geom})
+                rows.append(
+                    {
+                        "name": name,
+                        "country": code,
+                        "pair": p.id,
+                        "accuracy_m": acc,
+                        "has_coordinate": geom is not None,
+                        "geometry": geom,
+                    }
+                )
         for name, (geom, code, acc) in known.items():
             if name not in used:
-                rows.append({"name": name, "country": code, "pair": "", "accuracy_m": acc,
-                             "has_coordinate": True, "geometry": geom})
+                rows.append(
+                    {
+                        "name": name,
+                        "country": code,
+                        "pair": "",
+                        "accuracy_m": acc,
+                        "has_coordinate": True,
+                        "geometry": geom,
+                    }
+                )
         cols = ["name", "country", "pair", "accuracy_m", "has_coordinate", "geometry"]
         return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")
 
@@ -346,14 +388,23 @@ class _Where:
         if extra:
             raise self.fail(key, f"unknown key {extra[0]!r}", f"Allowed keys: {', '.join(sorted(allowed))}")
 
-    def get(self, table: Mapping[str, Any], name: str, key: str, typ: type | tuple[type, ...],
-            default: Any = ..., fix: str = "") -> Any:
+    def get(
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        key: str,
+        typ: type | tuple[type, ...],
+        default: Any = ...,
+        fix: str = "",
+    ) -> Any:
         if name not in table:
             if default is ...:
                 raise self.fail(f"{key}.{name}", "missing", fix or f"Add `{name} = ...` to [{key}]")
             return default
         val = table[name]
-        if not isinstance(val, typ) or isinstance(val, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,)):
+        # bool is an int in Python; `accuracy_m = true` is still a mistake.
+        is_stray_bool = isinstance(val, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,))
+        if not isinstance(val, typ) or is_stray_bool:
             tn = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
             raise self.fail(f"{key}.{name}", f"expected {tn}, got {val!r}", fix or f"Write {name} as a {tn}")
         return val
@@ -474,7 +525,7 @@ def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple
         pid = where.get(t, "id", key, str)
         if not _ID_RE.match(pid) or any(p.id == pid for p in pairs):
             raise where.fail(f"{key}.id", f"bad or repeated pair id {pid!r}", "Give each pair a unique id")
-        names = {c: where.get(t, c, key, str, fix=f"Name the settlement of {c} ({c} = \"...\")") for c in sorted(codes)}
+        names = {c: where.get(t, c, key, str, fix=f'Name the settlement of {c} ({c} = "...")') for c in sorted(codes)}
         pairs.append(Pair(pid, where.get(t, "section", key, int, default=None), names))
     return tuple(pairs)
 
@@ -482,8 +533,10 @@ def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple
 def _bounds(value: list[Any] | None, where: _Where, key: str) -> tuple[float, float, float, float] | None:
     if value is None:
         return None
-    if len(value) != 4 or not all(isinstance(v, int | float) for v in value) or not (
-        value[0] < value[2] and value[1] < value[3]
+    if (
+        len(value) != 4
+        or not all(isinstance(v, int | float) for v in value)
+        or not (value[0] < value[2] and value[1] < value[3])
     ):
         raise where.fail(key, f"bad bounds {value!r}", "Give [min_lon, min_lat, max_lon, max_lat] in degrees")
     return (float(value[0]), float(value[1]), float(value[2]), float(value[3]))
@@ -503,16 +556,24 @@ def _load_layers(
         if role not in ROLES:
             raise where.fail(f"{key}.role", f"unknown role {role!r}", f"Use one of: {', '.join(ROLES)}")
         if role in _SINGLE_ROLES and any(lay.role == role for lay in layers.values()):
-            raise where.fail(f"{key}.role", f"a second {role!r} layer", f"A case has one {role} layer; use role 'context' for others")
+            raise where.fail(
+                f"{key}.role", f"a second {role!r} layer", f"A case has one {role} layer; use role 'context' for others"
+            )
         rel = where.get(t, "path", key, str)
         path = _inside(root, rel, where, f"{key}.path")
-        crs = where.get(t, "crs", key, str, fix="Declare the CRS of the file, e.g. crs = \"EPSG:4326\"")
-        acc = where.get(t, "accuracy_m", key, (int, float), fix="State the positional accuracy in metres, e.g. accuracy_m = 25")
+        crs = where.get(t, "crs", key, str, fix='Declare the CRS of the file, e.g. crs = "EPSG:4326"')
+        acc = where.get(
+            t, "accuracy_m", key, (int, float), fix="State the positional accuracy in metres, e.g. accuracy_m = 25"
+        )
         if acc < 0:
             raise where.fail(f"{key}.accuracy_m", f"negative accuracy {acc!r}", "Give metres >= 0")
         left = where.get(t, "left", key, str, default=None)
         if role in ("new_line", "new_line_alt", "old_line") and left is None:
-            raise where.fail(f"{key}.left", "missing", f"Say which country lies left of the line in vertex order: left = \"{sorted(codes)[0]}\"")
+            raise where.fail(
+                f"{key}.left",
+                "missing",
+                f'Say which country lies left of the line in vertex order: left = "{sorted(codes)[0]}"',
+            )
         if left is not None and left not in codes:
             raise where.fail(f"{key}.left", f"unknown country {left!r}", f"Use one of {sorted(codes)}")
         line_type = where.get(t, "line_type", key, str, default="geodesic")
@@ -535,10 +596,18 @@ def _load_layers(
         options["accuracy_m_by_name"] = by_name
         options.setdefault("line_type", line_type)
         layers[name] = Layer(
-            name=name, role=role, path=path.relative_to(root.resolve()), crs=crs, accuracy_m=float(acc),
-            frame=frame, transformation=tr, source=str(t.get("source", "")),
-            licence=str(t.get("licence", t.get("license", ""))), date=str(t.get("date", "")),
-            left=left, options=options,
+            name=name,
+            role=role,
+            path=path.relative_to(root.resolve()),
+            crs=crs,
+            accuracy_m=float(acc),
+            frame=frame,
+            transformation=tr,
+            source=str(t.get("source", "")),
+            licence=str(t.get("licence", t.get("license", ""))),
+            date=str(t.get("date", "")),
+            left=left,
+            options=options,
         )
     return layers
 
@@ -563,7 +632,11 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str)
     bad = kinds[~kinds.isin(allowed)]
     if len(bad):
         row = int(bad.index[0]) + 1
-        raise where.fail(key, f"feature {row} is a {bad.iloc[0]!r}", f"A {role} layer holds {' or '.join(sorted(allowed))} geometries")
+        raise where.fail(
+            key,
+            f"feature {row} is a {bad.iloc[0]!r}",
+            f"A {role} layer holds {' or '.join(sorted(allowed))} geometries",
+        )
 
 
 def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_ids: set[str]) -> tuple[Claim, ...]:
@@ -580,34 +653,56 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
             raise where.fail(f"{key}.quantity", f"unknown quantity {quantity!r}", "Use 'length', 'area' or 'count'")
         unit = where.get(t, "unit", key, str)
         if quantity in QUANTITIES and unit not in QUANTITIES[quantity]:
-            raise where.fail(f"{key}.unit", f"unit {unit!r} is not a {quantity} unit", f"Use one of {sorted(QUANTITIES[quantity])}")
+            raise where.fail(
+                f"{key}.unit", f"unit {unit!r} is not a {quantity} unit", f"Use one of {sorted(QUANTITIES[quantity])}"
+            )
         scope_raw = where.get(t, "scope", key, (str, list), default="total")
         if scope_raw == "total":
             scope: tuple[str, ...] = ()
         elif isinstance(scope_raw, list) and scope_raw and all(s in pair_ids for s in scope_raw):
             scope = tuple(scope_raw)
         else:
-            raise where.fail(f"{key}.scope", f"bad scope {scope_raw!r}", f"Use \"total\" or a list of pair ids from {sorted(pair_ids)}")
+            raise where.fail(
+                f"{key}.scope", f"bad scope {scope_raw!r}", f'Use "total" or a list of pair ids from {sorted(pair_ids)}'
+            )
         value = where.get(t, "value", key, (int, float))
         precision = where.get(t, "precision", key, (int, float), default=None)
         if precision is None:
             precision = _precision_from_value(value)
         direction = where.get(t, "direction", key, str, default=None)
         if direction is not None and direction not in codes:
-            raise where.fail(f"{key}.direction", f"unknown country {direction!r}", f"Use one of {sorted(codes)}: the country the land went to")
+            raise where.fail(
+                f"{key}.direction",
+                f"unknown country {direction!r}",
+                f"Use one of {sorted(codes)}: the country the land went to",
+            )
         if quantity == "area" and direction is None:
-            raise where.fail(f"{key}.direction", "missing", f"Say which country the area went to: direction = \"{sorted(codes)[0]}\"")
+            raise where.fail(
+                f"{key}.direction", "missing", f'Say which country the area went to: direction = "{sorted(codes)[0]}"'
+            )
         subject = where.get(t, "subject", key, str, default=None)
         if quantity == "count" and subject is None:
-            raise where.fail(f"{key}.subject", "missing", "Say which layer role is counted, e.g. subject = \"buildings\"")
+            raise where.fail(f"{key}.subject", "missing", 'Say which layer role is counted, e.g. subject = "buildings"')
         if subject is not None and subject not in ("buildings", "plots", "roads", "features"):
-            raise where.fail(f"{key}.subject", f"unknown subject {subject!r}", "Use 'buildings', 'plots', 'roads' or 'features'")
-        claims.append(Claim(
-            id=cid, quantity=quantity, scope=scope, value=float(value), unit=unit,
-            precision=float(precision), direction=direction, subject=subject,
-            wording=str(t.get("wording", "")), said_by=str(t.get("said_by", "")),
-            source=str(t.get("source", "")), date=str(t.get("date", "")),
-        ))
+            raise where.fail(
+                f"{key}.subject", f"unknown subject {subject!r}", "Use 'buildings', 'plots', 'roads' or 'features'"
+            )
+        claims.append(
+            Claim(
+                id=cid,
+                quantity=quantity,
+                scope=scope,
+                value=float(value),
+                unit=unit,
+                precision=float(precision),
+                direction=direction,
+                subject=subject,
+                wording=str(t.get("wording", "")),
+                said_by=str(t.get("said_by", "")),
+                source=str(t.get("source", "")),
+                date=str(t.get("date", "")),
+            )
+        )
     return tuple(claims)
 
 
@@ -628,7 +723,9 @@ def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...
             total = None
             named = parts
             if len(parts) < 2:
-                raise where.fail(f"{key}.claims", f"{list(parts)!r} names fewer than 2 claims", "Name two or more claim ids")
+                raise where.fail(
+                    f"{key}.claims", f"{list(parts)!r} names fewer than 2 claims", "Name two or more claim ids"
+                )
         else:
             raise where.fail(f"{key}.kind", f"unknown kind {kind!r}", "Use 'sum' or 'equal'")
         for n in named:
@@ -648,8 +745,15 @@ def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...]
     lay = lays[0]
     nf = lay.options.get("name_field", "name")
     if nf not in lay.frame.columns:
-        raise where.fail(f"layers.{lay.name}.name_field", f"no field {nf!r} in {lay.path}",
-                         f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}")
+        raise where.fail(
+            f"layers.{lay.name}.name_field",
+            f"no field {nf!r} in {lay.path}",
+            f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}",
+        )
     for name in lay.options.get("accuracy_m_by_name", {}):
         if name not in set(lay.frame[nf].astype(str)):
-            raise where.fail(f"layers.{lay.name}.accuracy_m_by_name", f"no settlement {name!r} in {lay.path}", "Use a name from the layer")
+            raise where.fail(
+                f"layers.{lay.name}.accuracy_m_by_name",
+                f"no settlement {name!r} in {lay.path}",
+                "Use a name from the layer",
+            )

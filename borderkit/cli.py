@@ -69,8 +69,12 @@ def cases() -> None:
 def verify(
     case: CaseArg = DEFAULT_CASE,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit 1 when a claim is inconsistent (by its Monte Carlo verdict where there is one).")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 1 when a claim is inconsistent (by its Monte Carlo verdict where there is one)."
+        ),
+    ] = False,
     draws: Annotated[int, typer.Option("--draws", min=0, help="Monte Carlo draws for 95 % intervals (0: off).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the draws: same seed, same numbers.")] = 0,
 ) -> None:
@@ -98,19 +102,27 @@ def render_report(report: Any) -> str:
     for v in report.verdicts:
         c = v.claim
         row = [
-            c.id, "total" if c.is_total else "+".join(c.scope),
+            c.id,
+            "total" if c.is_total else "+".join(c.scope),
             f"{c.value:g} ±{c.precision:g} {c.unit}",
             "—" if v.measured is None else f"{v.measured:.3g} {c.unit}",
-            "—" if v.difference is None else (
-                f"{v.difference:+.2g} ({v.difference_pct:+.0f}%)" if v.difference_pct is not None else f"{v.difference:+.2g}"),
+            "—"
+            if v.difference is None
+            else (
+                f"{v.difference:+.2g} ({v.difference_pct:+.0f}%)"
+                if v.difference_pct is not None
+                else f"{v.difference:+.2g}"
+            ),
             "—" if v.tolerance is None else f"±{v.tolerance:.2g}",
             v.verdict,
         ]
         if stat:
             lo_med_hi = v.interval
-            row += ["—" if lo_med_hi is None else f"{lo_med_hi[0]:.3g}–{lo_med_hi[2]:.3g}",
-                    v.statistical_verdict or "—" if lo_med_hi is not None else "—",
-                    f"{v.z:.1f}" if v.z is not None and v.statistical_verdict == "inconsistent" else "—"]
+            row += [
+                "—" if lo_med_hi is None else f"{lo_med_hi[0]:.3g}–{lo_med_hi[2]:.3g}",
+                v.statistical_verdict or "—" if lo_med_hi is not None else "—",
+                f"{v.z:.1f}" if v.z is not None and v.statistical_verdict == "inconsistent" else "—",
+            ]
         rows.append(row)
     header = ["claim", "scope", "reported", "measured", "difference", "tolerance", "first-order"]
     if stat:
@@ -123,13 +135,19 @@ def render_report(report: Any) -> str:
         lines += [f"  {c.check.id}: {c.verdict}: {c.reason}" for c in report.checks]
     if stat:
         u = report.uncertainty
-        lines += ["", f"How sure ({u.draws:,} Monte Carlo draws, seed {u.seed}; statistical verdict: the reported "
-                      "value's rounding interval against the 95 % interval of the draws):"]
+        lines += [
+            "",
+            f"How sure ({u.draws:,} Monte Carlo draws, seed {u.seed}; statistical verdict: the reported "
+            "value's rounding interval against the 95 % interval of the draws):",
+        ]
         for claim_id, source in u.sensitivity.decisive().items():
             lines.append(f"  {claim_id}: decided most by {source}")
         lines += ["", "What the claims imply:"]
-        lines += [f"  {r.claimed_text}; measured {round(r.measured, 6) + 0.0:.4g} {r.unit}"
-                  for r in u.inverse if r.measured is not None]
+        lines += [
+            f"  {r.claimed_text}; measured {round(r.measured, 6) + 0.0:.4g} {r.unit}"
+            for r in u.inverse
+            if r.measured is not None
+        ]
     lines += ["", "How the numbers were measured:"]
     lines += [f"  - {n}" for n in m.notes]
     if m.total_length_m is not None:
@@ -144,16 +162,20 @@ def render_report(report: Any) -> str:
         for r in m.areas.itertuples():
             if getattr(r, "sliver", False):
                 continue
-            lines.append(f"      {r.area_m2 / 1e6:7.3f} km² {r.from_country} -> {r.to_country}  pair {r.pairs or '—'}"
-                         + (f"  holds {r.settlements}" if r.settlements else ""))
+            lines.append(
+                f"      {r.area_m2 / 1e6:7.3f} km² {r.from_country} -> {r.to_country}  pair {r.pairs or '—'}"
+                + (f"  holds {r.settlements}" if r.settlements else "")
+            )
     s = m.settlements
     lines += ["", "Settlements (side of the new / old line, distance to the new line):"]
     for r in s.itertuples():
         if not r.has_coordinate:
             lines.append(f"  {r.name} ({r.country}, pair {r.pair}): no published coordinate")
         else:
-            lines.append(f"  {r.name} ({r.country}, pair {r.pair or '—'}): {r.side_new} / {r.side_old}, "
-                         f"{r.distance_to_new_m:,.0f} m")
+            lines.append(
+                f"  {r.name} ({r.country}, pair {r.pair or '—'}): {r.side_new} / {r.side_old}, "
+                f"{r.distance_to_new_m:,.0f} m"
+            )
     lines += ["", "Data: © OpenStreetMap contributors (ODbL 1.0); sources in the case's SOURCES.md."]
     return "\n".join(lines)
 
@@ -250,8 +272,11 @@ def convert(
     except BorderkitError as err:
         _fail(err)
     acc = "unknown" if tr.accuracy_m is None else f"{tr.accuracy_m:g} m"
-    typer.echo(f"transformation: {tr.code or 'none'} {tr.name} (accuracy {acc}; "
-               f"spread between candidates {tr.spread_m:.1f} m)", err=True)
+    typer.echo(
+        f"transformation: {tr.code or 'none'} {tr.name} (accuracy {acc}; "
+        f"spread between candidates {tr.spread_m:.1f} m)",
+        err=True,
+    )
     typer.echo(f"wrote {output}")
 
 

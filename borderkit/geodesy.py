@@ -110,7 +110,7 @@ def local_projected_crs(lon: float, lat: float) -> CRS:
     if not (-180 <= lon <= 180 and -80 <= lat <= 84):
         msg = f"no UTM zone for lon={lon!r}, lat={lat!r}: expected -180..180, -80..84 degrees"
         raise GeometryError(msg)
-    zone = min(int(math.floor((lon + 180) / 6)) + 1, 60)
+    zone = min(math.floor((lon + 180) / 6) + 1, 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

@@ -129,7 +129,10 @@ class Measurements:
     def per_pair(self) -> pd.DataFrame:
         """Length and areas per settlement pair, one row each."""
         rows = []
-        pairs = sorted(set(self.segments["pair"]) | ({p for ps in self.areas["pairs"] for p in ps.split(",") if p} if self.areas is not None else set()))
+        pairs = sorted(
+            set(self.segments["pair"])
+            | ({p for ps in self.areas["pairs"] for p in ps.split(",") if p} if self.areas is not None else set())
+        )
         for p in pairs:
             row: dict[str, Any] = {"pair": p, "length_m": self.length_m((p,))}
             totals = self.area_totals((p,))
@@ -146,27 +149,48 @@ class Measurements:
             "total_planar_length_m": _r(self.total_planar_length_m),
             "planar_crs": self.planar_crs,
             "segments": len(self.segments),
-            "per_pair": [{k: (_r(v) if isinstance(v, float) else v) for k, v in r.items()} for r in self.per_pair().to_dict("records")],
-            "areas": None if self.areas is None else [
-                {"from_country": r.from_country, "to_country": r.to_country, "area_m2": _r(r.area_m2),
-                 "pairs": r.pairs, "settlements": r.settlements,
-                 "width_m": _r(getattr(r, "width_m", None)), "sliver": bool(getattr(r, "sliver", False))}
+            "per_pair": [
+                {k: (_r(v) if isinstance(v, float) else v) for k, v in r.items()}
+                for r in self.per_pair().to_dict("records")
+            ],
+            "areas": None
+            if self.areas is None
+            else [
+                {
+                    "from_country": r.from_country,
+                    "to_country": r.to_country,
+                    "area_m2": _r(r.area_m2),
+                    "pairs": r.pairs,
+                    "settlements": r.settlements,
+                    "width_m": _r(getattr(r, "width_m", None)),
+                    "sliver": bool(getattr(r, "sliver", False)),
+                }
                 for r in self.areas.itertuples()
             ],
             "area_totals": None if self.areas is None else {k: _r(v) for k, v in (self.area_totals() or {}).items()},
             "sliver_width_m": _r(self.sliver_width_m),
             "areas_reason": self.areas_reason,
             "settlements": [
-                {"name": r.name, "country": r.country, "pair": r.pair, "has_coordinate": bool(r.has_coordinate),
-                 "side_new": r.side_new, "side_old": r.side_old, "distance_to_new_m": _r(r.distance_to_new_m)}
+                {
+                    "name": r.name,
+                    "country": r.country,
+                    "pair": r.pair,
+                    "has_coordinate": bool(r.has_coordinate),
+                    "side_new": r.side_new,
+                    "side_old": r.side_old,
+                    "distance_to_new_m": _r(r.distance_to_new_m),
+                }
                 for r in self.settlements.itertuples()
             ],
             "notes": list(self.notes),
         }
         if self.alt is not None:
-            out["alt"] = {"total_length_m": _r(self.alt.total_length_m),
-                          "areas": None if self.alt.areas is None else
-                          {c: _r(self.alt.area_m2(c)) for c in sorted(set(self.alt.areas["to_country"]))}}
+            out["alt"] = {
+                "total_length_m": _r(self.alt.total_length_m),
+                "areas": None
+                if self.alt.areas is None
+                else {c: _r(self.alt.area_m2(c)) for c in sorted(set(self.alt.areas["to_country"]))},
+            }
         return out
 
 
@@ -177,7 +201,10 @@ def _r(v: float | None, nd: int = 1) -> float | None:
 
 
 def _segment_arrays(
-    lines: list[tuple[str, LineString]], line_type: str, known_xy: NDArray[np.float64], known_pair: NDArray[np.object_],
+    lines: list[tuple[str, LineString]],
+    line_type: str,
+    known_xy: NDArray[np.float64],
+    known_pair: NDArray[np.object_],
     pair_ids: set[str],
 ) -> dict[str, Any] | None:
     """Segments of ``lines`` as arrays: ends, geodesic and UTM lengths, pair, group.
@@ -221,8 +248,15 @@ def _segment_arrays(
             best[closer], nearest[closer] = d[closer], k
         fill = pair == ""
         pair[fill] = known_pair[nearest[fill]]
-    return {"a": a, "b": b, "group": group, "pair": pair, "length_m": np.asarray(length, dtype=float),
-            "planar_length_m": planar, "crs": utm.to_string()}
+    return {
+        "a": a,
+        "b": b,
+        "group": group,
+        "pair": pair,
+        "length_m": np.asarray(length, dtype=float),
+        "planar_length_m": planar,
+        "crs": utm.to_string(),
+    }
 
 
 @lru_cache(maxsize=8)
@@ -242,13 +276,21 @@ def _segment_frame(
     arr = _segment_arrays(lines, line_type, *_known_arrays(known), pair_ids)
     cols = ["group", "pair", "length_m", "planar_length_m", "geometry"]
     if arr is None:
-        empty = pd.DataFrame({c: pd.Series(dtype=object if c in ("group", "pair", "geometry") else float) for c in cols})
+        empty = pd.DataFrame(
+            {c: pd.Series(dtype=object if c in ("group", "pair", "geometry") else float) for c in cols}
+        )
         return gpd.GeoDataFrame(empty, geometry="geometry", crs="EPSG:4326"), ""
     geometry = shapely.linestrings(np.stack([arr["a"], arr["b"]], axis=1))
     frame = gpd.GeoDataFrame(
-        {"group": arr["group"], "pair": arr["pair"], "length_m": arr["length_m"],
-         "planar_length_m": arr["planar_length_m"], "geometry": geometry},
-        geometry="geometry", crs="EPSG:4326",
+        {
+            "group": arr["group"],
+            "pair": arr["pair"],
+            "length_m": arr["length_m"],
+            "planar_length_m": arr["planar_length_m"],
+            "geometry": geometry,
+        },
+        geometry="geometry",
+        crs="EPSG:4326",
     )
     return frame, arr["crs"]
 
@@ -275,7 +317,7 @@ def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
             g = g.sort_values(order, kind="stable")
         xy = shapely.get_coordinates(g.geometry.to_numpy())
         pairs = g["pair"].astype(str).to_numpy() if "pair" in g.columns else np.full(len(g), "")
-        out += [(str(pairs[i]), LineString(xy[i:i + 2])) for i in range(len(xy) - 1)]
+        out += [(str(pairs[i]), LineString(xy[i : i + 2])) for i in range(len(xy) - 1)]
     return out
 
 
@@ -342,7 +384,9 @@ def settlement_effects_m(
     acc = known["accuracy_m"].to_numpy(dtype=float)
     pair_ids = {p.id for p in case.pairs}
     tp = case.layer("turning_points")
-    line_type = str(tp.options.get("line_type", "geodesic")) if tp is not None and line_role == "new_line" else "geodesic"
+    line_type = (
+        str(tp.options.get("line_type", "geodesic")) if tp is not None and line_role == "new_line" else "geodesic"
+    )
     basis, lines, _ = _measured_line(case, line_role, settlements)
     layer = case.layer(line_role)
     span_line = layer.union() if layer is not None and "outermost pairs" in basis else None
@@ -352,8 +396,9 @@ def settlement_effects_m(
         arr = _segment_arrays(measured, line_type, points, pairs, pair_ids)
         if arr is None:
             return dict.fromkeys(scopes, 0.0)
-        return {sc: float(arr["length_m"][np.isin(arr["pair"], sc)].sum() if sc else arr["length_m"].sum())
-                for sc in scopes}
+        return {
+            sc: float(arr["length_m"][np.isin(arr["pair"], sc)].sum() if sc else arr["length_m"].sum()) for sc in scopes
+        }
 
     base = lengths(xy)
     squares = dict.fromkeys(scopes, 0.0)
@@ -361,8 +406,9 @@ def settlement_effects_m(
     for i in range(len(xy)):
         if not acc[i] > 0:
             continue
-        lon, lat, _ = GEOD.fwd(np.full(directions, xy[i, 0]), np.full(directions, xy[i, 1]), azimuths,
-                               np.full(directions, acc[i]))
+        lon, lat, _ = GEOD.fwd(
+            np.full(directions, xy[i, 0]), np.full(directions, xy[i, 1]), azimuths, np.full(directions, acc[i])
+        )
         worst = dict.fromkeys(scopes, 0.0)
         for x, y in zip(lon, lat, strict=True):
             moved = xy.copy()
@@ -413,7 +459,9 @@ def measure(
         from borderkit.linetype import densify
 
         segments["geometry"] = [
-            LineString(np.column_stack(densify(*shapely.get_coordinates(g).T, line_type=line_type, max_segment_m=100.0)))
+            LineString(
+                np.column_stack(densify(*shapely.get_coordinates(g).T, line_type=line_type, max_segment_m=100.0))
+            )
             for g in segments.geometry
         ]
         notes.append(f"turning points joined by {line_type} lines (densified every 100 m for drawing and export)")
@@ -433,9 +481,21 @@ def measure(
     alt = None
     if with_alt and line_role == "new_line" and case.layer("new_line_alt") is not None:
         alt = measure(case, line_role="new_line_alt", with_alt=False, sliver_width_m=sliver_width_m)
-    return Measurements(case.id, basis, segments, total, total_planar, areas, reason, settlements,
-                        planar_crs, alt, tuple(notes), sliver_width_m=width,
-                        countries=tuple(c.code for c in case.countries))
+    return Measurements(
+        case.id,
+        basis,
+        segments,
+        total,
+        total_planar,
+        areas,
+        reason,
+        settlements,
+        planar_crs,
+        alt,
+        tuple(notes),
+        sliver_width_m=width,
+        countries=tuple(c.code for c in case.countries),
+    )
 
 
 def _areas(
@@ -445,11 +505,24 @@ def _areas(
     missing = [n for n, lay in ((line_role, new), ("old_line", old), ("extent", ext)) if lay is None]
     if missing:
         return None, f"not computable: no {' and no '.join(missing)} layer in this case"
-    assert new is not None and old is not None and ext is not None and new.left and old.left
+    assert new is not None
+    assert old is not None
+    assert ext is not None
+    assert new.left is not None
+    assert old.left is not None
     codes = (case.countries[0].code, case.countries[1].code)
-    frame = handover_polygons(new.union(), old.union(), ext.union(), new_left=new.left, old_left=old.left,
-                              countries=codes, settlements=settlements, new_accuracy_m=new.accuracy_m,
-                              old_accuracy_m=old.accuracy_m, sliver_width_m=sliver_width_m)
+    frame = handover_polygons(
+        new.union(),
+        old.union(),
+        ext.union(),
+        new_left=new.left,
+        old_left=old.left,
+        countries=codes,
+        settlements=settlements,
+        new_accuracy_m=new.accuracy_m,
+        old_accuracy_m=old.accuracy_m,
+        sliver_width_m=sliver_width_m,
+    )
     return frame, f"faces between {line_role} and old_line inside the extent"
 
 
@@ -476,4 +549,3 @@ def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame)
             dist[i] = float(g.distance(line_utm))
     out["distance_to_new_m"] = dist
     return out
-

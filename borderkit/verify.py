@@ -80,7 +80,9 @@ class Verdict:
 
     def __repr__(self) -> str:
         m = "—" if self.measured is None else f"{self.measured:.3g} {self.claim.unit}"
-        return f"<Verdict {self.claim.id}: reported {self.claim.value:g} {self.claim.unit}, measured {m}: {self.verdict}>"
+        return (
+            f"<Verdict {self.claim.id}: reported {self.claim.value:g} {self.claim.unit}, measured {m}: {self.verdict}>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by ``borderkit verify --json``."""
@@ -94,21 +96,37 @@ class Verdict:
             "subject": c.subject,
             "reported": {"value": c.value, "unit": unit, "precision": c.precision, "wording": c.wording},
             "measured": None if self.measured is None else {"value": _round(self.measured), "unit": unit},
-            "difference": None if self.difference is None else {
-                "value": _round(self.difference), "unit": unit, "percent": _round(self.difference_pct, 2)},
-            "tolerance": None if self.tolerance is None else {
-                "value": _round(self.tolerance), "unit": unit,
+            "difference": None
+            if self.difference is None
+            else {"value": _round(self.difference), "unit": unit, "percent": _round(self.difference_pct, 2)},
+            "tolerance": None
+            if self.tolerance is None
+            else {
+                "value": _round(self.tolerance),
+                "unit": unit,
                 "parts": {k: _round(v) for k, v in self.tolerance_parts.items()},
-                "combined": "root sum of squares of the parts"},
+                "combined": "root sum of squares of the parts",
+            },
             "verdict": self.verdict,
             "reason": self.reason,
             "basis": self.basis,
             "sources": {"said_by": c.said_by, "source": c.source, "date": c.date},
-            **({} if self.statistical_verdict is None else {
-                "interval": None if self.interval is None else {
-                    "lo": _round(self.interval[0]), "median": _round(self.interval[1]),
-                    "hi": _round(self.interval[2]), "unit": unit, "level": 0.95},
-                "statistical": {"verdict": self.statistical_verdict, "z": _round(self.z, 2)}}),
+            **(
+                {}
+                if self.statistical_verdict is None
+                else {
+                    "interval": None
+                    if self.interval is None
+                    else {
+                        "lo": _round(self.interval[0]),
+                        "median": _round(self.interval[1]),
+                        "hi": _round(self.interval[2]),
+                        "unit": unit,
+                        "level": 0.95,
+                    },
+                    "statistical": {"verdict": self.statistical_verdict, "z": _round(self.z, 2)},
+                }
+            ),
         }
 
 
@@ -126,9 +144,15 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"id": self.check.id, "kind": self.check.kind, "claims": list(self.check.claims),
-                "total": self.check.total, "difference": {"value": _round(self.difference), "unit": self.unit},
-                "verdict": self.verdict, "reason": self.reason}
+        return {
+            "id": self.check.id,
+            "kind": self.check.kind,
+            "claims": list(self.check.claims),
+            "total": self.check.total,
+            "difference": {"value": _round(self.difference), "unit": self.unit},
+            "verdict": self.verdict,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,41 +179,72 @@ class Report:
         draws=N)``), else by its first-order verdict.
         """
         return [v.claim.id for v in self.verdicts if v.final_verdict == INCONSISTENT] + [
-            c.check.id for c in self.checks if c.verdict == INCONSISTENT]
+            c.check.id for c in self.checks if c.verdict == INCONSISTENT
+        ]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per claim: reported, measured, difference, tolerance, verdict, reason."""
         rows = []
         for v in self.verdicts:
             c = v.claim
-            rows.append({
-                "claim": c.id, "quantity": c.quantity,
-                "scope": "total" if c.is_total else "+".join(c.scope),
-                "reported": c.value, "±": c.precision, "unit": c.unit,
-                "measured": v.measured, "difference": v.difference, "difference_%": v.difference_pct,
-                "tolerance": v.tolerance, "verdict": v.verdict, "reason": v.reason,
-                **({} if self.uncertainty is None else {
-                    "lo": v.interval[0] if v.interval else None,
-                    "median": v.interval[1] if v.interval else None,
-                    "hi": v.interval[2] if v.interval else None,
-                    "statistical_verdict": v.statistical_verdict, "z": v.z}),
-            })
+            rows.append(
+                {
+                    "claim": c.id,
+                    "quantity": c.quantity,
+                    "scope": "total" if c.is_total else "+".join(c.scope),
+                    "reported": c.value,
+                    "±": c.precision,
+                    "unit": c.unit,
+                    "measured": v.measured,
+                    "difference": v.difference,
+                    "difference_%": v.difference_pct,
+                    "tolerance": v.tolerance,
+                    "verdict": v.verdict,
+                    "reason": v.reason,
+                    **(
+                        {}
+                        if self.uncertainty is None
+                        else {
+                            "lo": v.interval[0] if v.interval else None,
+                            "median": v.interval[1] if v.interval else None,
+                            "hi": v.interval[2] if v.interval else None,
+                            "statistical_verdict": v.statistical_verdict,
+                            "z": v.z,
+                        }
+                    ),
+                }
+            )
         return pd.DataFrame(rows).set_index("claim")
 
     def checks_frame(self) -> pd.DataFrame:
         """One row per cross-check between claims."""
-        return pd.DataFrame([{"check": c.check.id, "kind": c.check.kind, "difference": c.difference,
-                              "unit": c.unit, "verdict": c.verdict, "reason": c.reason}
-                             for c in self.checks]).set_index("check")
+        return pd.DataFrame(
+            [
+                {
+                    "check": c.check.id,
+                    "kind": c.check.kind,
+                    "difference": c.difference,
+                    "unit": c.unit,
+                    "verdict": c.verdict,
+                    "reason": c.reason,
+                }
+                for c in self.checks
+            ]
+        ).set_index("check")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document printed by ``borderkit verify --json``."""
         layers = [lay.provenance() for lay in self.case.layers.values()]
         return {
-            "case": {"id": self.case.id, "title": self.case.title,
-                     "countries": [{"code": c.code, "name": c.name} for c in self.case.countries],
-                     "pairs": [{"id": p.id, "section": p.section, "settlements": dict(p.settlements)} for p in self.case.pairs],
-                     "layers": layers},
+            "case": {
+                "id": self.case.id,
+                "title": self.case.title,
+                "countries": [{"code": c.code, "name": c.name} for c in self.case.countries],
+                "pairs": [
+                    {"id": p.id, "section": p.section, "settlements": dict(p.settlements)} for p in self.case.pairs
+                ],
+                "layers": layers,
+            },
             "claims": [v.to_dict() for v in self.verdicts],
             "checks": [c.to_dict() for c in self.checks],
             "measurements": self.measurements.to_dict(),
@@ -214,8 +269,11 @@ def _datum_spread_m(case: Case, roles: tuple[str, ...]) -> float:
 def _length_verdict(case: Case, m: Measurements, claim: Claim, settlement_m: float) -> Verdict:
     measured = m.length_m(claim.scope)
     if measured is None or measured == 0.0:
-        why = "no new line and no turning points in this case" if m.line_basis == "none" else (
-            f"the measured line has no segment attributed to {'+'.join(claim.scope)}")
+        why = (
+            "no new line and no turning points in this case"
+            if m.line_basis == "none"
+            else (f"the measured line has no segment attributed to {'+'.join(claim.scope)}")
+        )
         return _not_computable(claim, why)
     new = case.layer("turning_points") if m.line_basis == "turning_points" else case.layer("new_line")
     assert new is not None
@@ -246,7 +304,8 @@ def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
         sel = sel[[set(p.split(",")) <= set(claim.scope) for p in sel["pairs"]]]
     half_perimeter_m = 0.5 * sum(geodesic_perimeter_m(g) for g in sel.geometry)
     new, old = case.layer("new_line"), case.layer("old_line")
-    assert new is not None and old is not None
+    assert new is not None
+    assert old is not None
     parts = {
         "rounding": claim.precision_si,
         "positional": half_perimeter_m * math.hypot(new.accuracy_m, old.accuracy_m),
@@ -286,13 +345,18 @@ def _judge(claim: Claim, measured_si: float, parts_si: dict[str, float], basis: 
     u = claim.unit
     if abs(diff) <= tol:
         verdict = CONSISTENT
-        reason = (f"measured {measured:.3g} {u} is within ±{tol:.2g} {u} of the reported {claim.value:g} {u} "
-                  f"(largest doubt: {big}, ±{parts.get(big, 0):.2g} {u})")
+        reason = (
+            f"measured {measured:.3g} {u} is within ±{tol:.2g} {u} of the reported {claim.value:g} {u} "
+            f"(largest doubt: {big}, ±{parts.get(big, 0):.2g} {u})"
+        )
     else:
         verdict = INCONSISTENT
-        reason = (f"measured {measured:.3g} {u} differs from the reported {claim.value:g} {u} by {diff:+.2g} {u}, "
-                  f"{abs(diff) / tol:.1f}× the tolerance ±{tol:.2g} {u} (largest doubt: {big})" if tol else
-                  f"measured {measured:.3g} {u} differs from the reported {claim.value:g} {u} by {diff:+.2g} {u}")
+        reason = (
+            f"measured {measured:.3g} {u} differs from the reported {claim.value:g} {u} by {diff:+.2g} {u}, "
+            f"{abs(diff) / tol:.1f}× the tolerance ±{tol:.2g} {u} (largest doubt: {big})"
+            if tol
+            else f"measured {measured:.3g} {u} differs from the reported {claim.value:g} {u} by {diff:+.2g} {u}"
+        )
     return Verdict(claim, measured, diff, pct, tol, parts, verdict, reason, basis)
 
 
@@ -311,9 +375,11 @@ def _check(case: Case, check: Check) -> CheckResult:
         ivs = [interval(c) for c in parts]
         left = (sum(a for a, _ in ivs), sum(b for _, b in ivs))
         right = interval(cl[check.total])
-        diff = sum(c.value * c.scale / to_unit for c in parts) - cl[check.total].value * cl[check.total].scale / to_unit
+        total = cl[check.total]
+        parts_sum = sum(c.value * c.scale / to_unit for c in parts)
+        diff = parts_sum - total.value * total.scale / to_unit
         words = " + ".join(f"{c.value:g}" for c in parts)
-        what = f"{words} = {sum(c.value * c.scale / to_unit for c in parts):g} {unit} vs {check.total} {cl[check.total].value:g} {cl[check.total].unit}"
+        what = f"{words} = {parts_sum:g} {unit} vs {check.total} {total.value:g} {total.unit}"
     else:
         ivs = [interval(c) for c in parts]
         # Equal claims agree when one value lies in every claim's interval.
@@ -323,9 +389,9 @@ def _check(case: Case, check: Check) -> CheckResult:
         what = " vs ".join(f"{c.id} {c.value:g} {c.unit}" for c in parts)
     overlap = max(left[0], right[0]) <= min(left[1], right[1]) if check.kind == "sum" else left[0] <= right[1]
     verdict = CONSISTENT if overlap else INCONSISTENT
-    reason = (f"{what}: differ by {diff:+.3g} {unit}; "
-              + ("the rounding of the wording can explain it" if overlap
-                 else "more than the rounding of the wording allows"))
+    reason = f"{what}: differ by {diff:+.3g} {unit}; " + (
+        "the rounding of the wording can explain it" if overlap else "more than the rounding of the wording allows"
+    )
     return CheckResult(check, left, right, diff, unit, verdict, reason)
 
 
@@ -378,6 +444,12 @@ def verify(case: Case, *, measurements: Measurements | None = None, draws: int =
 
     u = uncertainty(case, draws=draws, seed=seed, measurements=m)
     by_id = {i.claim_id: i for i in u.intervals}
-    verdicts = [replace(v, interval=by_id[v.claim.id].interval, statistical_verdict=by_id[v.claim.id].verdict,
-                        z=by_id[v.claim.id].z) if v.claim.id in by_id else v for v in verdicts]
+    verdicts = [
+        replace(
+            v, interval=by_id[v.claim.id].interval, statistical_verdict=by_id[v.claim.id].verdict, z=by_id[v.claim.id].z
+        )
+        if v.claim.id in by_id
+        else v
+        for v in verdicts
+    ]
     return Report(case, m, tuple(verdicts), checks, u)

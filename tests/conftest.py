@@ -30,8 +30,9 @@ def geodsolve() -> Callable[[float, float, float, float], float]:
     exe = _tool("GeodSolve", "geographiclib-tools")
 
     def run(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-        out = subprocess.run([exe, "-i", "-p", "9"], input=f"{lat1} {lon1} {lat2} {lon2}\n",
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [exe, "-i", "-p", "9"], input=f"{lat1} {lon1} {lat2} {lon2}\n", capture_output=True, text=True, check=True
+        ).stdout
         return float(out.split()[2])
 
     return run
@@ -148,17 +149,34 @@ def synthetic_case(tmp_path: Path) -> Callable[..., Path]:
         root = tmp_path / "synthetic-case"
         root.mkdir(exist_ok=True)
         (root / "new_line.geojson").write_text(_fc([_line([(10.0, 0.0), (10.0, 0.05), (10.0, 0.1)])]))
-        (root / "old_line.geojson").write_text(_fc([_line(
-            [(10.0, 0.0), (10.0, 0.04), (10.01, 0.04), (10.01, 0.06), (10.0, 0.06), (10.0, 0.1)])]))
-        (root / "settlements.geojson").write_text(_fc([
-            _point(9.99, 0.09, name="A-north", country="AAA"),
-            _point(10.005, 0.05, name="B-north", country="BBB"),
-            _point(9.99, 0.01, name="A-south", country="AAA"),
-        ]))
-        (root / "extent.geojson").write_text(_fc([{
-            "type": "Feature", "properties": {},
-            "geometry": {"type": "Polygon", "coordinates": [[[9.95, -0.01], [10.05, -0.01], [10.05, 0.11], [9.95, 0.11], [9.95, -0.01]]]},
-        }]))
+        (root / "old_line.geojson").write_text(
+            _fc([_line([(10.0, 0.0), (10.0, 0.04), (10.01, 0.04), (10.01, 0.06), (10.0, 0.06), (10.0, 0.1)])])
+        )
+        (root / "settlements.geojson").write_text(
+            _fc(
+                [
+                    _point(9.99, 0.09, name="A-north", country="AAA"),
+                    _point(10.005, 0.05, name="B-north", country="BBB"),
+                    _point(9.99, 0.01, name="A-south", country="AAA"),
+                ]
+            )
+        )
+        (root / "extent.geojson").write_text(
+            _fc(
+                [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[9.95, -0.01], [10.05, -0.01], [10.05, 0.11], [9.95, 0.11], [9.95, -0.01]]
+                            ],
+                        },
+                    }
+                ]
+            )
+        )
         toml = SYNTHETIC_TOML.format(old_line=OLD_LINE_TOML if with_old_line else "", total_km=total_km)
         (root / "case.toml").write_text(toml + textwrap.dedent(extra_toml))
         (root / "SOURCES.md").write_text("Synthetic test geometry, made by the test itself.\n")
@@ -216,13 +234,34 @@ def write_synthetic_case(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "case.toml").write_text(MINIMAL_TOML, encoding="utf-8")
     points = [("Synthetic North A", "AAA", [10.01, 50.02]), ("Synthetic South B", "BBB", [10.03, 49.98])]
-    (folder / "settlements.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": n, "country": c},
-         "geometry": {"type": "Point", "coordinates": xy}} for n, c, xy in points]}), encoding="utf-8")
+    (folder / "settlements.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": n, "country": c},
+                        "geometry": {"type": "Point", "coordinates": xy},
+                    }
+                    for n, c, xy in points
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     line = [[9.95, 50.0], [10.0, 50.001], [10.05, 49.999], [10.1, 50.0]]
-    (folder / "new_line.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": line}}]}),
-        encoding="utf-8")
+    (folder / "new_line.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": line}}
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -318,9 +357,13 @@ def _write(frame: gpd.GeoDataFrame, path: Path) -> None:
     frame.to_file(path, driver="GPKG" if path.suffix == ".gpkg" else "GeoJSON")
 
 
-def write_village_case(root: Path, *, layers: tuple[str, ...] = ("buildings", "plots", "roads", "features"),
-             claims: str = VILLAGE_CLAIMS,
-             roads: list[tuple[str, list[tuple[float, float]]]] | None = None) -> Path:
+def write_village_case(
+    root: Path,
+    *,
+    layers: tuple[str, ...] = ("buildings", "plots", "roads", "features"),
+    claims: str = VILLAGE_CLAIMS,
+    roads: list[tuple[str, list[tuple[float, float]]]] | None = None,
+) -> Path:
     """Write the synthetic village case (see ``tests/test_impact.py``) into ``root``.
 
     ``roads`` replaces the road network: (name, [(x, y), ...]) in local metres.
@@ -332,33 +375,96 @@ def write_village_case(root: Path, *, layers: tuple[str, ...] = ("buildings", "p
         return gpd.GeoDataFrame(props, geometry=[LineString([_xy(*c) for c in coords])], crs=crs, index=[0])
 
     _write(lines([(0, -3000), (0, 3000)]), root / "old_line.geojson")
-    _write(lines([(0, -3000), (0, -2500), (5, -2500), (5, -2000), (0, -2000), (0, -1000), (-500, -1000),
-                  (-500, 1000), (0, 1000), (0, 1500), (200, 1500), (200, 2000), (0, 2000), (0, 3000)]),
-           root / "new_line.geojson")
+    _write(
+        lines(
+            [
+                (0, -3000),
+                (0, -2500),
+                (5, -2500),
+                (5, -2000),
+                (0, -2000),
+                (0, -1000),
+                (-500, -1000),
+                (-500, 1000),
+                (0, 1000),
+                (0, 1500),
+                (200, 1500),
+                (200, 2000),
+                (0, 2000),
+                (0, 3000),
+            ]
+        ),
+        root / "new_line.geojson",
+    )
     _write(gpd.GeoDataFrame(geometry=[_rect(-2000, -2800, 2000, 2800)], crs=crs), root / "extent.geojson")
-    _write(gpd.GeoDataFrame({"name": ["Kirants", "Kheyrimli"], "country": ["ARM", "AZE"]},
-                            geometry=[Point(_xy(-1500, 0)), Point(_xy(1500, 0))], crs=crs),
-           root / "settlements.geojson")
-    _write(gpd.GeoDataFrame({"name": ["b1", "b2", "b3", "s60", "s40", "b-arm", "house", "farm"]}, geometry=[
-        _sq(-250, -500), _sq(-150, 300), _sq(-350, 600),
-        _rect(-504, -205, -494, -195),  # 6 m of 10 inside the rectangle (x > -500): 60 %
-        _rect(-506, 195, -496, 205),    # 4 m of 10 inside: 40 %
-        _sq(100, 1750), _sq(-1500, 50), _sq(1200, 0)], crs=crs), root / "buildings.gpkg")
-    _write(gpd.GeoDataFrame({"name": ["p1", "p2", "p3", "p4", "p5-half", "p-out"]}, geometry=[
-        _rect(-450, -900, -250, -500), _rect(-250, -900, -50, -500),
-        _rect(-450, -500, -250, -100), _rect(-250, -500, -50, -100),
-        _rect(-600, 100, -400, 500), _rect(-1800, 0, -1600, 400)], crs=crs), root / "plots.geojson")
+    _write(
+        gpd.GeoDataFrame(
+            {"name": ["Kirants", "Kheyrimli"], "country": ["ARM", "AZE"]},
+            geometry=[Point(_xy(-1500, 0)), Point(_xy(1500, 0))],
+            crs=crs,
+        ),
+        root / "settlements.geojson",
+    )
+    _write(
+        gpd.GeoDataFrame(
+            {"name": ["b1", "b2", "b3", "s60", "s40", "b-arm", "house", "farm"]},
+            geometry=[
+                _sq(-250, -500),
+                _sq(-150, 300),
+                _sq(-350, 600),
+                _rect(-504, -205, -494, -195),  # 6 m of 10 inside the rectangle (x > -500): 60 %
+                _rect(-506, 195, -496, 205),  # 4 m of 10 inside: 40 %
+                _sq(100, 1750),
+                _sq(-1500, 50),
+                _sq(1200, 0),
+            ],
+            crs=crs,
+        ),
+        root / "buildings.gpkg",
+    )
+    _write(
+        gpd.GeoDataFrame(
+            {"name": ["p1", "p2", "p3", "p4", "p5-half", "p-out"]},
+            geometry=[
+                _rect(-450, -900, -250, -500),
+                _rect(-250, -900, -50, -500),
+                _rect(-450, -500, -250, -100),
+                _rect(-250, -500, -50, -100),
+                _rect(-600, 100, -400, 500),
+                _rect(-1800, 0, -1600, 400),
+            ],
+            crs=crs,
+        ),
+        root / "plots.geojson",
+    )
     k, a, b, c, i = (-1500, 0), (-700, 0), (-300, 0), (-300, 1300), (-300, 2600)
     d, e = (-1000, 400), (-1000, 1300)
     if roads is None:
-        roads = [("K-A", [k, a]), ("A-B", [a, b]), ("B-C", [b, c]), ("C-I", [c, i]), ("A-D", [a, d]),
-                 ("D-E", [d, e]), ("E-C", [e, c])]
-    _write(gpd.GeoDataFrame({"name": [n for n, _ in roads]},
-                            geometry=[LineString([_xy(*p) for p in coords]) for _, coords in roads], crs=crs),
-           root / "roads.geojson")
-    _write(gpd.GeoDataFrame({"name": ["School", "Spring", "Ijevan"]},
-                            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*i))], crs=crs),
-           root / "places.geojson")
+        roads = [
+            ("K-A", [k, a]),
+            ("A-B", [a, b]),
+            ("B-C", [b, c]),
+            ("C-I", [c, i]),
+            ("A-D", [a, d]),
+            ("D-E", [d, e]),
+            ("E-C", [e, c]),
+        ]
+    _write(
+        gpd.GeoDataFrame(
+            {"name": [n for n, _ in roads]},
+            geometry=[LineString([_xy(*p) for p in coords]) for _, coords in roads],
+            crs=crs,
+        ),
+        root / "roads.geojson",
+    )
+    _write(
+        gpd.GeoDataFrame(
+            {"name": ["School", "Spring", "Ijevan"]},
+            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*i))],
+            crs=crs,
+        ),
+        root / "places.geojson",
+    )
     layer_toml = {
         "buildings": 'path = "buildings.gpkg"\naccuracy_m = 2\n',
         "plots": 'path = "plots.geojson"\naccuracy_m = 2\n',
@@ -412,8 +518,6 @@ accuracy_m = 0
         toml += f'\n[layers.{role}]\nrole = "{role}"\ncrs = "{crs}"\n' + layer_toml[role]
     (root / "case.toml").write_text(toml + claims, encoding="utf-8")
     return root
-
-
 
 
 @pytest.fixture(scope="session")

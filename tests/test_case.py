@@ -14,7 +14,13 @@ from borderkit.case import _precision_from_value
 def test_load_case__shipped_tavush_has_its_pairs_layers_and_claims() -> None:
     case = load_case("tavush-2024")
     assert [p.id for p in case.pairs] == ["baghanis", "voskepar", "kirants", "berkaber"]
-    assert {lay.role for lay in case.layers.values()} >= {"settlements", "new_line", "new_line_alt", "old_line", "extent"}
+    assert {lay.role for lay in case.layers.values()} >= {
+        "settlements",
+        "new_line",
+        "new_line_alt",
+        "old_line",
+        "extent",
+    }
     claims = {c.id: c for c in case.claims}
     assert claims["length-total-12.7"].value_si == 12_700
     assert claims["length-total-12.7"].precision_si == pytest.approx(50)
@@ -79,8 +85,8 @@ def _edit(root: Path, old: str, new: str) -> None:
         ('scope = "total"', 'scope = ["nowhere"]', "bad scope"),
         ('quantity = "length"', 'quantity = "volume"', "unknown quantity 'volume'"),
         ('role = "new_line"', 'role = "newline"', "unknown role 'newline'"),
-        ('accuracy_m = 5', 'accuracy_m = "five"', "expected int or float, got 'five'"),
-        ('accuracy_m = 5', 'accuracy_m = -5', "negative accuracy"),
+        ("accuracy_m = 5", 'accuracy_m = "five"', "expected int or float, got 'five'"),
+        ("accuracy_m = 5", "accuracy_m = -5", "negative accuracy"),
         ("format = 1", "format = 2", "unsupported format 2"),
         ('title = "Synthetic', 'titel = "Synthetic', "unknown key 'titel'"),
         ('direction = "BBB"', "", "direction: missing"),
@@ -96,14 +102,16 @@ def test_load_case__bad_case_toml_names_key_value_and_fix(synthetic_case, old, n
 
 
 def test_load_case__second_new_line_layer_is_refused(synthetic_case) -> None:
-    root = synthetic_case(extra_toml='''
+    root = synthetic_case(
+        extra_toml="""
         [layers.another]
         role = "new_line"
         path = "old_line.geojson"
         crs = "EPSG:4326"
         accuracy_m = 5
         left = "AAA"
-    ''')
+    """
+    )
     with pytest.raises(CaseError, match="a second 'new_line' layer"):
         load_case(root)
 
@@ -137,10 +145,12 @@ def test_load_case__never_modifies_input_files(synthetic_case) -> None:
 
 
 def test_load_case__unknown_settlement_in_accuracy_table(synthetic_case) -> None:
-    root = synthetic_case(extra_toml='''
+    root = synthetic_case(
+        extra_toml="""
         [layers.settlements.accuracy_m_by_name]
         "Atlantis" = 10
-    ''')
+    """
+    )
     # The table must follow [layers.settlements]: move it there.
     text = (root / "case.toml").read_text()
     block = '\n[layers.settlements.accuracy_m_by_name]\n"Atlantis" = 10\n'
@@ -153,7 +163,9 @@ def test_load_case__unknown_settlement_in_accuracy_table(synthetic_case) -> None
 def test_load_case__bounds_catch_swapped_lat_lon_with_row(synthetic_case) -> None:
     root = synthetic_case()
     text = (root / "case.toml").read_text()
-    (root / "case.toml").write_text(text.replace('title = "Synthetic', 'bounds = [9.9, -0.1, 10.1, 0.2]\ntitle = "Synthetic', 1))
+    (root / "case.toml").write_text(
+        text.replace('title = "Synthetic', 'bounds = [9.9, -0.1, 10.1, 0.2]\ntitle = "Synthetic', 1)
+    )
     assert load_case(root).id == "synthetic-case"  # the synthetic data lies inside
     settlements = (root / "settlements.geojson").read_text()
     # Row 2 (B-north, 10.005E 0.05N) written lat, lon: (0.05, 10.005).
@@ -165,6 +177,8 @@ def test_load_case__bounds_catch_swapped_lat_lon_with_row(synthetic_case) -> Non
 def test_load_case__bad_bounds_value(synthetic_case) -> None:
     root = synthetic_case()
     text = (root / "case.toml").read_text()
-    (root / "case.toml").write_text(text.replace('title = "Synthetic', 'bounds = [10.1, 0, 9.9, 0.2]\ntitle = "Synthetic', 1))
+    (root / "case.toml").write_text(
+        text.replace('title = "Synthetic', 'bounds = [10.1, 0, 9.9, 0.2]\ntitle = "Synthetic', 1)
+    )
     with pytest.raises(CaseError, match=re.escape("bad bounds [10.1, 0, 9.9, 0.2]")):
         load_case(root)

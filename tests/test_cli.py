@@ -45,8 +45,9 @@ def test_verify__strict_exits_1_on_an_inconsistent_claim(synthetic_case) -> None
 
 
 def test_errors__one_line_on_stderr_exit_2_no_traceback(tmp_path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "borderkit", "verify", str(tmp_path / "nowhere")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "borderkit", "verify", str(tmp_path / "nowhere")], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()

@@ -106,4 +106,5 @@ def test_area__does_not_change_with_orientation_or_start_vertex(shift, reverse, 
     if reverse:
         moved = moved[::-1]
     assert geodesic_area_m2(Polygon(moved)) == pytest.approx(base, rel=1e-10)
-    assert np.isfinite(base) and base > 0
+    assert np.isfinite(base)
+    assert base > 0

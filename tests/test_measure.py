@@ -67,13 +67,16 @@ def test_measure__settlement_sides_before_and_after(synthetic_case) -> None:
 
 def test_measure__tavush_reports_alt_rendering_and_planar_difference() -> None:
     m = measure(load_case("tavush-2024"))
-    assert m.alt is not None and m.alt.total_length_m is not None
-    assert m.total_planar_length_m is not None and m.total_length_m is not None
+    assert m.alt is not None
+    assert m.alt.total_length_m is not None
+    assert m.total_planar_length_m is not None
+    assert m.total_length_m is not None
     # Planar (UTM 38N, CM 45E) and geodesic differ by metres over ~18 km, not more.
     assert 0 < abs(m.total_planar_length_m - m.total_length_m) < 20
     assert m.planar_crs == "EPSG:32638"
     d = m.to_dict()
-    assert d["line_basis"] == m.line_basis and d["areas"]
+    assert d["line_basis"] == m.line_basis
+    assert d["areas"]
 
 
 SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"

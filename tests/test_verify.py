@@ -76,8 +76,18 @@ def test_report__json_document_has_the_documented_shape() -> None:
     d = verify(load_case("tavush-2024")).to_dict()
     assert set(d) >= {"case", "claims", "measurements"}
     c = d["claims"][0]
-    assert set(c) >= {"id", "quantity", "scope", "reported", "measured", "difference", "tolerance",
-                      "verdict", "reason", "sources"}
+    assert set(c) >= {
+        "id",
+        "quantity",
+        "scope",
+        "reported",
+        "measured",
+        "difference",
+        "tolerance",
+        "verdict",
+        "reason",
+        "sources",
+    }
     assert c["reported"] == {"value": 12.0, "unit": "km", "precision": 0.5, "wording": "12-kilometer section"}
     assert all(layer["transformation"]["code"] is None for layer in d["case"]["layers"])
 
@@ -98,15 +108,33 @@ def test_settlement_effects__a_settlement_near_a_hairpin_moves_the_stretch_by_ki
     from borderkit.measure import settlement_effects_m
 
     root = synthetic_case()
-    (root / "new_line.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {},
-        "geometry": {"type": "LineString", "coordinates": [[10.0, 0.0], [10.0, 0.1], [10.05, 0.1], [10.05, 0.0]]}}]}))
+    (root / "new_line.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[10.0, 0.0], [10.0, 0.1], [10.05, 0.1], [10.05, 0.0]],
+                        },
+                    }
+                ],
+            }
+        )
+    )
     settlements = json.loads((root / "settlements.geojson").read_text())
     for f in settlements["features"]:
         if f["properties"]["name"] == "A-south":
             f["geometry"]["coordinates"] = [10.02, 0.01]
     (root / "settlements.geojson").write_text(json.dumps(settlements))
     text = (root / "case.toml").read_text()
-    (root / "case.toml").write_text(text.replace('licence = "CC0"\n', 'licence = "CC0"\n\n[layers.settlements.accuracy_m_by_name]\n"A-south" = 1300\n', 1))
+    (root / "case.toml").write_text(
+        text.replace(
+            'licence = "CC0"\n', 'licence = "CC0"\n\n[layers.settlements.accuracy_m_by_name]\n"A-south" = 1300\n', 1
+        )
+    )
     effect_m = settlement_effects_m(load_case(root), [()])[()]
     assert 12_800 < effect_m < 13_400
