@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -223,7 +223,7 @@ def _segment_arrays(
     if not starts:
         return None
     a, b = np.concatenate(starts), np.concatenate(ends)
-    group = np.concatenate(groups)
+    group_of = np.concatenate(groups)
     if line_type == "rhumb":
         from borderkit.linetype import rhumb_length_m
 
@@ -235,7 +235,7 @@ def _segment_arrays(
     ax, ay = (np.asarray(v) for v in tr.transform(a[:, 0], a[:, 1]))
     bx, by = (np.asarray(v) for v in tr.transform(b[:, 0], b[:, 1]))
     planar = np.hypot(bx - ax, by - ay)
-    pair = np.array([g if g in pair_ids else "" for g in group], dtype=object)
+    pair = np.array([g if g in pair_ids else "" for g in group_of], dtype=object)
     if len(known_xy):
         # Nearest pair settlement to each segment's midpoint, in the UTM plane.
         mx, my = (ax + bx) / 2, (ay + by) / 2
@@ -251,7 +251,7 @@ def _segment_arrays(
     return {
         "a": a,
         "b": b,
-        "group": group,
+        "group": group_of,
         "pair": pair,
         "length_m": np.asarray(length, dtype=float),
         "planar_length_m": planar,
@@ -456,11 +456,13 @@ def measure(
     segments, planar_crs = _segment_frame(lines, line_type, known, {p.id for p in case.pairs})
     if basis == "turning_points" and len(segments):
         # Draw and export the line that was measured: geodesic or rhumb, densified.
-        from borderkit.linetype import densify
+        from borderkit.linetype import LineType, densify
 
         segments["geometry"] = [
             LineString(
-                np.column_stack(densify(*shapely.get_coordinates(g).T, line_type=line_type, max_segment_m=100.0))
+                np.column_stack(
+                    densify(*shapely.get_coordinates(g).T, line_type=cast(LineType, line_type), max_segment_m=100.0)
+                )
             )
             for g in segments.geometry
         ]
