@@ -166,6 +166,10 @@ def render_report(report: Any) -> str:
                 f"      {r.area_m2 / 1e6:7.3f} km² {r.from_country} -> {r.to_country}  pair {r.pairs or '—'}"
                 + (f"  holds {r.settlements}" if r.settlements else "")
             )
+    imp = report.impact
+    if imp is not None:
+        lines += ["", f"Impact (what lies in the handed-over land): {imp!r}"]
+        lines += [f"  - {n}" for n in imp.notes]
     s = m.settlements
     lines += ["", "Settlements (side of the new / old line, distance to the new line):"]
     for r in s.itertuples():

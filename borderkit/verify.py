@@ -166,6 +166,16 @@ class Report:
     #: :class:`borderkit.uncertainty.UncertaintyResult` when ``verify(..., draws=N)``.
     uncertainty: Any = field(default=None, repr=False)
 
+    @property
+    def impact(self) -> Any:
+        """:class:`borderkit.impact.ImpactResult` of the case (default rules), or ``None``
+        when the case has no buildings, plots, roads or features layer."""
+        from borderkit.impact import IMPACT_ROLES, _cached_impact
+
+        if not any(self.case.layers_with_role(r) for r in IMPACT_ROLES) or self.measurements.areas is None:
+            return None
+        return _cached_impact(self.case, self.measurements)
+
     def __repr__(self) -> str:
         counts = pd.Series([v.verdict for v in self.verdicts]).value_counts().to_dict()
         text = ", ".join(f"{n} {k}" for k, n in counts.items())
@@ -248,6 +258,7 @@ class Report:
             "claims": [v.to_dict() for v in self.verdicts],
             "checks": [c.to_dict() for c in self.checks],
             "measurements": self.measurements.to_dict(),
+            "impact": None if self.impact is None else self.impact.to_dict(),
             **({} if self.uncertainty is None else {"uncertainty": self.uncertainty.to_dict()}),
         }
 

@@ -102,3 +102,17 @@ def test_verify__draws_zero_prints_first_order_only(synthetic_case) -> None:
     assert result.exit_code == 0
     assert "first-order" in result.stdout
     assert "95% interval" not in result.stdout
+
+
+def test_verify__village_case_prints_and_carries_impact(village) -> None:
+    root = str(village)
+    text = runner.invoke(app, ["verify", root, "--draws", "0"])
+    assert text.exit_code in (0, 1), text.output
+    assert "Impact (what lies in the handed-over land)" in text.stdout
+    doc = json.loads(runner.invoke(app, ["verify", root, "--draws", "0", "--json"]).stdout)
+    assert doc["impact"]["totals"]
+
+
+def test_verify__tavush_json_has_no_impact_without_impact_layers() -> None:
+    doc = json.loads(runner.invoke(app, ["verify", "--draws", "0", "--json"]).stdout)
+    assert doc["impact"] is None
