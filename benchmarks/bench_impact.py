@@ -34,6 +34,7 @@ from borderkit.impact import impact, impact_verdict_value
 
 TOML = """format = 1
 id = "synthetic-bench"
+synthetic = true
 title = "Synthetic benchmark case (not a real place)"
 
 [[countries]]

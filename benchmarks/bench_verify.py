@@ -65,6 +65,7 @@ def _synthetic_case(root: Path, n: int) -> None:
         [[44.9, 39.99], [45.1, 39.99], [45.1, 40.91], [44.9, 40.91], [44.9, 39.99]]]}))
     (root / "case.toml").write_text(f"""\
 id = "synthetic-bench"
+synthetic = true
 title = "Synthetic benchmark border, {n} vertices (not a real border)"
 [[countries]]
 code = "AAA"

@@ -2,7 +2,8 @@
 
 ``case.toml`` (format 1) holds:
 
-- ``id``, ``title``, ``description``; optional ``bounds = [min_lon, min_lat, max_lon,
+- ``id``, ``title``, ``description``; ``synthetic = true`` for made-up data (only then may
+  layers omit ``source`` and ``licence``); optional ``bounds = [min_lon, min_lat, max_lon,
   max_lat]``: where the case's data must lie (a coordinate far outside is an error
   that suggests swapped axes or a wrong zone); a layer's ``expect_bounds`` overrides it;
 - ``[[countries]]``: ``code`` and ``name`` of the two parties;
@@ -71,7 +72,9 @@ ROLES: Mapping[str, str] = {
 }
 _SINGLE_ROLES = {"settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent"}
 QUANTITIES = {"length": {"m": 1.0, "km": 1000.0}, "area": {"m2": 1.0, "ha": 1e4, "km2": 1e6}}
-_TOP_KEYS = {"format", "id", "title", "description", "bounds", "countries", "pairs", "layers", "claims", "checks"}
+_TOP_KEYS = {
+    "format", "id", "title", "description", "synthetic", "bounds", "countries", "pairs", "layers", "claims", "checks",
+}
 _LAYER_KEYS = {
     "role",
     "path",
@@ -242,6 +245,9 @@ class Case:
     claims: tuple[Claim, ...]
     checks: tuple[Check, ...] = ()
     description: str = ""
+    #: True for made-up test or tutorial data (``synthetic = true`` in case.toml); such a
+    #: case may omit provenance, and every output says it is synthetic.
+    synthetic: bool = False
 
     def __repr__(self) -> str:
         return f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, {len(self.claims)} claims>"
@@ -496,11 +502,12 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     codes = {c.code for c in countries}
     pairs = _load_pairs(doc, where, codes)
     bounds = _bounds(where.get(doc, "bounds", "case.toml", list, default=None), where, "bounds")
-    layers = _load_layers(doc, where, root, codes, bounds)
+    synthetic = where.get(doc, "synthetic", "case.toml", bool, default=False)
+    layers = _load_layers(doc, where, root, codes, bounds, synthetic=synthetic)
     claims = _load_claims(doc, where, codes, {p.id for p in pairs})
     checks = _load_checks(doc, where, claims)
     _check_settlement_names(layers, pairs, where)
-    return Case(case_id, title, root, countries, pairs, layers, claims, checks, description)
+    return Case(case_id, title, root, countries, pairs, layers, claims, checks, description, synthetic)
 
 
 def _load_countries(doc: Mapping[str, Any], where: _Where) -> tuple[Country, Country]:
@@ -543,7 +550,13 @@ def _bounds(value: list[Any] | None, where: _Where, key: str) -> tuple[float, fl
 
 
 def _load_layers(
-    doc: Mapping[str, Any], where: _Where, root: Path, codes: set[str], bounds: tuple[float, float, float, float] | None
+    doc: Mapping[str, Any],
+    where: _Where,
+    root: Path,
+    codes: set[str],
+    bounds: tuple[float, float, float, float] | None,
+    *,
+    synthetic: bool = False,
 ) -> dict[str, Layer]:
     layers: dict[str, Layer] = {}
     raw = where.get(doc, "layers", "case.toml", dict, default={})
@@ -559,6 +572,15 @@ def _load_layers(
             raise where.fail(
                 f"{key}.role", f"a second {role!r} layer", f"A case has one {role} layer; use role 'context' for others"
             )
+        if not synthetic:
+            # Real data carries its provenance; only a case marked synthetic may omit it.
+            for k, example in (("source", "geoBoundaries gbOpen ARM ADM0 @93c2201b"), ("licence", "ODbL 1.0")):
+                if not str(t.get(k, t.get("license", "")) if k == "licence" else t.get(k, "")).strip():
+                    raise where.fail(
+                        f"{key}.{k}",
+                        "missing",
+                        f'Say where the file comes from: {k} = "{example}" (or mark a made-up case synthetic = true)',
+                    )
         rel = where.get(t, "path", key, str)
         path = _inside(root, rel, where, f"{key}.path")
         crs = where.get(t, "crs", key, str, fix='Declare the CRS of the file, e.g. crs = "EPSG:4326"')

@@ -67,6 +67,7 @@ def _point(lon: float, lat: float, **props: object) -> dict:
 SYNTHETIC_TOML = """\
 format = 1
 id = "synthetic-case"
+synthetic = true
 title = "Synthetic case (test geometry, not a real border)"
 
 [[countries]]
@@ -188,6 +189,7 @@ def synthetic_case(tmp_path: Path) -> Callable[..., Path]:
 MINIMAL_TOML = """\
 format = 1
 id = "synthetic-no-old-line"
+synthetic = true
 title = "SYNTHETIC case with no old line (test data, not a real border)"
 
 [[countries]]
@@ -473,6 +475,7 @@ def write_village_case(
     }
     toml = f"""format = 1
 id = "synthetic-village"
+synthetic = true
 title = "Synthetic village (test geometry, not a real place)"
 
 [[countries]]

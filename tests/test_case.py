@@ -43,7 +43,7 @@ def test_settlements__members_without_coordinates_are_listed_not_guessed() -> No
     assert missing == {"Kheyrimli", "Ghizilhajili"}
     assert s.loc[~s["has_coordinate"], "geometry"].isna().all()
     baghanis = s.loc[s["name"] == "Baghanis"].iloc[0]
-    assert baghanis["accuracy_m"] == 1000
+    assert baghanis["accuracy_m"] == 535  # arc-minute rounding: 0.5′/√3 of latitude
 
 
 def test_list_cases__includes_the_shipped_case() -> None:
@@ -182,3 +182,17 @@ def test_load_case__bad_bounds_value(synthetic_case) -> None:
     )
     with pytest.raises(CaseError, match=re.escape("bad bounds [10.1, 0, 9.9, 0.2]")):
         load_case(root)
+
+
+def test_load_case__real_case_must_name_source_and_licence(synthetic_case) -> None:
+    root = synthetic_case()
+    _edit(root, "synthetic = true\n", "")
+    # The synthetic settlements name source and licence; the new line names only a source.
+    with pytest.raises(CaseError, match=r"layers\.new_line\.licence: missing") as info:
+        load_case(root)
+    assert "synthetic = true" in str(info.value)
+
+
+def test_load_case__synthetic_flag_is_recorded(synthetic_case) -> None:
+    assert load_case(synthetic_case()).synthetic is True
+    assert load_case("tavush-2024").synthetic is False

@@ -76,6 +76,7 @@ left = "AAA"
     (root / "case.toml").write_text(f"""\
 format = 1
 id = "synthetic-uncertainty"
+synthetic = true
 title = "Synthetic case for uncertainty tests (not a real border)"
 
 [[countries]]
