@@ -46,7 +46,8 @@ class Measurements:
         ``"new_line"`` or ``"none"``.
     segments : GeoDataFrame
         Each segment of the measured line: ``pair``, ``length_m`` (geodesic),
-        ``planar_length_m`` (local UTM), geometry.
+        ``planar_length_m`` (local UTM), its ends ``lon0, lat0, lon1, lat1``, and the
+        geometry (densified along the line type for turning points).
     total_length_m, total_planar_length_m : float or None
     areas : GeoDataFrame or None
         Handed-over faces (see :func:`borderkit.areas.handover_polygons`); ``None`` when
@@ -274,7 +275,7 @@ def _segment_frame(
 ) -> tuple[gpd.GeoDataFrame, str]:
     """One row per segment, vectorised over all segments (no Python loop per vertex)."""
     arr = _segment_arrays(lines, line_type, *_known_arrays(known), pair_ids)
-    cols = ["group", "pair", "length_m", "planar_length_m", "geometry"]
+    cols = ["group", "pair", "length_m", "planar_length_m", "lon0", "lat0", "lon1", "lat1", "geometry"]
     if arr is None:
         empty = pd.DataFrame(
             {c: pd.Series(dtype=object if c in ("group", "pair", "geometry") else float) for c in cols}
@@ -287,6 +288,11 @@ def _segment_frame(
             "pair": arr["pair"],
             "length_m": arr["length_m"],
             "planar_length_m": arr["planar_length_m"],
+            # The segment's own ends: the geometry may be densified for drawing.
+            "lon0": arr["a"][:, 0],
+            "lat0": arr["a"][:, 1],
+            "lon1": arr["b"][:, 0],
+            "lat1": arr["b"][:, 1],
             "geometry": geometry,
         },
         geometry="geometry",
