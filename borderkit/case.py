@@ -24,16 +24,20 @@ fix in every error.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -73,7 +77,17 @@ ROLES: Mapping[str, str] = {
 _SINGLE_ROLES = {"settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent"}
 QUANTITIES = {"length": {"m": 1.0, "km": 1000.0}, "area": {"m2": 1.0, "ha": 1e4, "km2": 1e6}}
 _TOP_KEYS = {
-    "format", "id", "title", "description", "synthetic", "bounds", "countries", "pairs", "layers", "claims", "checks",
+    "format",
+    "id",
+    "title",
+    "description",
+    "synthetic",
+    "bounds",
+    "countries",
+    "pairs",
+    "layers",
+    "claims",
+    "checks",
 }
 _LAYER_KEYS = {
     "role",
@@ -215,7 +229,7 @@ class Layer:
         # A single feature needs no overlay: self-noding a 10^6-vertex line costs seconds.
         merged = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
         if merged.geom_type == "MultiLineString":
-            merged = shapely.line_merge(merged)
+            merged = _oriented_like(shapely.line_merge(merged), geoms)
         return merged
 
     def provenance(self) -> dict[str, Any]:
@@ -230,6 +244,26 @@ class Layer:
             "accuracy_m": self.accuracy_m,
             "transformation": self.transformation.to_dict(),
         }
+
+
+def _oriented_like(merged: shapely.Geometry, parts: Any) -> shapely.Geometry:
+    """Turn a merged line to run the way most of its source features run (by length).
+
+    Merging is undirected: one short feature drawn the other way can flip the whole line,
+    and with it every ``left``. OpenStreetMap ways often disagree like that.
+    """
+    if merged.geom_type != "LineString":
+        return merged
+    pieces = shapely.get_parts(shapely.get_parts(np.asarray(parts, dtype=object)))
+    pieces = pieces[shapely.get_type_id(pieces) == 1]  # LineStrings
+    if len(pieces) == 0:
+        return merged
+    start = shapely.line_locate_point(merged, shapely.get_point(pieces, 0))
+    end = shapely.line_locate_point(merged, shapely.get_point(pieces, -1))
+    length = shapely.length(pieces)
+    if length[end < start].sum() > length[end > start].sum():
+        return shapely.reverse(merged)
+    return merged
 
 
 @dataclass(frozen=True, eq=False)
@@ -415,6 +449,26 @@ class _Where:
             raise self.fail(f"{key}.{name}", f"expected {tn}, got {val!r}", fix or f"Write {name} as a {tn}")
         return val
 
+    def number(
+        self,
+        table: Mapping[str, Any],
+        name: str,
+        key: str,
+        default: Any = ...,
+        *,
+        minimum: float | None = None,
+        fix: str = "",
+    ) -> Any:
+        """A finite int or float (not bool), at least ``minimum`` when given."""
+        if name not in table:
+            return self.get(table, name, key, (int, float), default=default, fix=fix)
+        val = self.get(table, name, key, (int, float), fix=fix)
+        if not math.isfinite(val):
+            raise self.fail(f"{key}.{name}", f"not a finite number: {val!r}", fix or f"Give {name} as a finite number")
+        if minimum is not None and val < minimum:
+            raise self.fail(f"{key}.{name}", f"{val!r} is below {minimum:g}", fix or f"Give {name} >= {minimum:g}")
+        return val
+
 
 def _precision_from_value(value: int | float) -> float:
     """Half a unit of the last digit written: ``12`` -> 0.5, ``12.7`` -> 0.05.
@@ -429,7 +483,8 @@ def _precision_from_value(value: int | float) -> float:
     """
     if isinstance(value, int):
         return 0.5
-    decimals = len(repr(float(value)).split(".")[1])
+    exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    decimals = max(-int(exponent), 1) if isinstance(exponent, int) else 1
     return round(0.5 * 10.0**-decimals, decimals + 1)
 
 
@@ -584,11 +639,13 @@ def _load_layers(
         rel = where.get(t, "path", key, str)
         path = _inside(root, rel, where, f"{key}.path")
         crs = where.get(t, "crs", key, str, fix='Declare the CRS of the file, e.g. crs = "EPSG:4326"')
-        acc = where.get(
-            t, "accuracy_m", key, (int, float), fix="State the positional accuracy in metres, e.g. accuracy_m = 25"
+        acc = where.number(
+            t,
+            "accuracy_m",
+            key,
+            minimum=0,
+            fix="State the positional accuracy (1 σ) in metres >= 0, e.g. accuracy_m = 25",
         )
-        if acc < 0:
-            raise where.fail(f"{key}.accuracy_m", f"negative accuracy {acc!r}", "Give metres >= 0")
         left = where.get(t, "left", key, str, default=None)
         if role in ("new_line", "new_line_alt", "old_line") and left is None:
             raise where.fail(
@@ -601,9 +658,34 @@ def _load_layers(
         line_type = where.get(t, "line_type", key, str, default="geodesic")
         if line_type not in ("geodesic", "rhumb"):
             raise where.fail(f"{key}.line_type", f"unknown line type {line_type!r}", "Use 'geodesic' or 'rhumb'")
+        if "line_type" in t and role != "turning_points":
+            raise where.fail(
+                f"{key}.line_type",
+                f"given for a {role!r} layer",
+                "line_type says how turning points are joined; remove it here",
+            )
+        operation = where.get(
+            t, "operation", key, str, default=None, fix='Name the operation as text: operation = "EPSG:15865"'
+        )
         by_name = where.get(t, "accuracy_m_by_name", key, dict, default={})
+        for settlement in by_name:
+            where.number(
+                by_name,
+                settlement,
+                f"{key}.accuracy_m_by_name",
+                minimum=0,
+                fix=f'Give metres >= 0: "{settlement}" = 500',
+            )
+        if by_name and role != "settlements":
+            raise where.fail(
+                f"{key}.accuracy_m_by_name", f"given for a {role!r} layer", "Use it on the settlements layer"
+            )
         columns = where.get(t, "columns", key, dict, default=None)
-        read_kwargs: dict[str, Any] = {"crs": crs, "operation": t.get("operation"), "layer": t.get("layer")}
+        read_kwargs: dict[str, Any] = {
+            "crs": crs,
+            "operation": operation,
+            "layer": where.get(t, "layer", key, str, default=None),
+        }
         if columns is not None:
             read_kwargs["columns"] = columns
         layer_bounds = _bounds(where.get(t, "expect_bounds", key, list, default=None), where, f"{key}.expect_bounds")
@@ -643,12 +725,15 @@ _GEOM_KINDS = {
     "extent": {"Polygon", "MultiPolygon"},
     "plots": {"Polygon", "MultiPolygon"},
     "roads": {"LineString", "MultiLineString"},
+    "buildings": {"Point", "MultiPoint", "Polygon", "MultiPolygon"},
 }
 
 
 def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str) -> None:
+    if frame.empty or frame.geometry.isna().all():
+        raise where.fail(key, "the file has no features", "Give a file with data, or remove the layer from case.toml")
     allowed = _GEOM_KINDS.get(role)
-    if allowed is None or frame.empty:
+    if allowed is None:
         return
     kinds = frame.geometry.geom_type.fillna("None")
     bad = kinds[~kinds.isin(allowed)]
@@ -687,8 +772,17 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
             raise where.fail(
                 f"{key}.scope", f"bad scope {scope_raw!r}", f'Use "total" or a list of pair ids from {sorted(pair_ids)}'
             )
-        value = where.get(t, "value", key, (int, float))
-        precision = where.get(t, "precision", key, (int, float), default=None)
+        value = where.number(
+            t, "value", key, minimum=0, fix="Give the reported figure as a number >= 0, e.g. value = 12.7"
+        )
+        precision = where.number(
+            t,
+            "precision",
+            key,
+            default=None,
+            minimum=0,
+            fix="Give the half-width the wording implies, >= 0, in the claim's unit",
+        )
         if precision is None:
             precision = _precision_from_value(value)
         direction = where.get(t, "direction", key, str, default=None)
@@ -772,8 +866,26 @@ def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...]
             f"no field {nf!r} in {lay.path}",
             f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}",
         )
+    cf = lay.options.get("country_field", "country")
+    if cf not in lay.frame.columns:
+        raise where.fail(
+            f"layers.{lay.name}.country_field",
+            f"no field {cf!r} in {lay.path}",
+            f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}; name the country code field",
+        )
+    names = set(lay.frame[nf].astype(str))
+    for i, pair in enumerate(pairs):
+        for code, member in pair.settlements.items():
+            close = difflib.get_close_matches(member, sorted(names), n=1, cutoff=0.85)
+            if member not in names and close:
+                # Absent names are pair members with no coordinate; a near-miss is a typo.
+                raise where.fail(
+                    f"pairs[{i}] ({pair.id}).{code}",
+                    f"{member!r} is not in {lay.path}, but {close[0]!r} is",
+                    f'Write the name as the layer does: {code} = "{close[0]}"',
+                )
     for name in lay.options.get("accuracy_m_by_name", {}):
-        if name not in set(lay.frame[nf].astype(str)):
+        if name not in names:
             raise where.fail(
                 f"layers.{lay.name}.accuracy_m_by_name",
                 f"no settlement {name!r} in {lay.path}",

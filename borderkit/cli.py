@@ -46,6 +46,15 @@ def _fmt(v: Any, nd: int = 3) -> str:
     return str(v)
 
 
+def _num(v: float, *, sign: bool = False) -> str:
+    """Fixed-point with about three significant digits: 17.8, 0.85, 1,270 (never 1.27e+03)."""
+    a = abs(v)
+    if a == 0:
+        return "0"
+    spec = ",.0f" if a >= 100 else ".1f" if a >= 10 else ".2f" if a >= 0.1 else ".3f"
+    return format(v, ("+" if sign else "") + spec)
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
@@ -86,11 +95,18 @@ def verify(
     except BorderkitError as err:
         _fail(err)
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, allow_nan=False))
     else:
         typer.echo(render_report(report))
     if strict and report.inconsistent:
         raise typer.Exit(1)
+
+
+def _line_kind(report: Any) -> str:
+    tp = report.case.layer("turning_points")
+    if report.measurements.line_basis == "turning_points" and tp is not None:
+        return f"{tp.options.get('line_type', 'geodesic')} lines between turning points"
+    return "geodesic between vertices"
 
 
 def render_report(report: Any) -> str:
@@ -105,21 +121,18 @@ def render_report(report: Any) -> str:
             c.id,
             "total" if c.is_total else "+".join(c.scope),
             f"{c.value:g} ±{c.precision:g} {c.unit}",
-            "—" if v.measured is None else f"{v.measured:.3g} {c.unit}",
+            "—" if v.measured is None else f"{_num(v.measured)} {c.unit}",
             "—"
             if v.difference is None
-            else (
-                f"{v.difference:+.2g} ({v.difference_pct:+.0f}%)"
-                if v.difference_pct is not None
-                else f"{v.difference:+.2g}"
-            ),
-            "—" if v.tolerance is None else f"±{v.tolerance:.2g}",
+            else f"{_num(v.difference, sign=True)} {c.unit}"
+            + (f" ({v.difference_pct:+.0f}%)" if v.difference_pct is not None else ""),
+            "—" if v.tolerance is None else f"±{_num(v.tolerance)} {c.unit}",
             v.verdict,
         ]
         if stat:
             lo_med_hi = v.interval
             row += [
-                "—" if lo_med_hi is None else f"{lo_med_hi[0]:.3g}–{lo_med_hi[2]:.3g}",
+                "—" if lo_med_hi is None else f"{_num(lo_med_hi[0])}–{_num(lo_med_hi[2])} {c.unit}",
                 v.statistical_verdict or "—" if lo_med_hi is not None else "—",
                 f"{v.z:.1f}" if v.z is not None and v.statistical_verdict == "inconsistent" else "—",
             ]
@@ -152,7 +165,8 @@ def render_report(report: Any) -> str:
     lines += [f"  - {n}" for n in m.notes]
     if m.total_length_m is not None:
         lines.append(
-            f"  - line: {m.total_length_m / 1000:.3f} km geodesic (WGS 84) vs {m.total_planar_length_m / 1000:.3f} km "
+            f"  - line: {m.total_length_m / 1000:.3f} km on the WGS 84 ellipsoid ({_line_kind(report)}) vs "
+            f"{m.total_planar_length_m / 1000:.3f} km "
             f"planar in {m.planar_crs} ({m.total_planar_length_m - m.total_length_m:+.1f} m)"
         )
     if m.alt is not None and m.alt.total_length_m is not None:
@@ -175,6 +189,8 @@ def render_report(report: Any) -> str:
     for r in s.itertuples():
         if not r.has_coordinate:
             lines.append(f"  {r.name} ({r.country}, pair {r.pair}): no published coordinate")
+        elif not r.pair:
+            lines.append(f"  {r.name} ({r.country}): not a pair member; sides not assessed")
         else:
             lines.append(
                 f"  {r.name} ({r.country}, pair {r.pair or '—'}): {r.side_new} / {r.side_old}, "

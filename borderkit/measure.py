@@ -29,6 +29,7 @@ from shapely.ops import substring
 
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
+from borderkit.errors import InputError
 from borderkit.geodesy import GEOD, local_projected_crs
 
 __all__ = ["Measurements", "measure", "settlement_effects_m"]
@@ -128,7 +129,11 @@ class Measurements:
         return out
 
     def per_pair(self) -> pd.DataFrame:
-        """Length and areas per settlement pair, one row each."""
+        """Length and areas per settlement pair, one row each.
+
+        A face holding settlements of several pairs gets a row of its own for that group
+        (``"baghanis+voskepar"``, no length), so that the rows add up to the totals.
+        """
         rows = []
         pairs = sorted(
             set(self.segments["pair"])
@@ -140,6 +145,21 @@ class Measurements:
             if totals is not None:
                 row.update({k: v for k, v in totals.items() if k != "slivers"})
             rows.append(row)
+        # A face holding settlements of several pairs belongs to none alone: one row per
+        # such group, so that the rows add up to the totals.
+        if self.areas is not None:
+            sliver = self.areas["sliver"].astype(bool) if "sliver" in self.areas else pd.Series(False, self.areas.index)
+            codes = self._codes()
+            for group in sorted({g for g in self.areas["pairs"] if "," in g}):
+                in_group = self.areas["pairs"] == group
+                sel = self.areas[in_group & ~sliver]
+                row = {"pair": group.replace(",", "+"), "length_m": None}
+                for c in codes:
+                    row[f"area_to_{c}_m2"] = float(sel.loc[sel["to_country"] == c, "area_m2"].sum())
+                if len(codes) == 2:
+                    row[f"net_area_to_{codes[1]}_m2"] = row[f"area_to_{codes[1]}_m2"] - row[f"area_to_{codes[0]}_m2"]
+                row["sliver_area_m2"] = float(self.areas.loc[in_group & sliver, "area_m2"].sum())
+                rows.append(row)
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,8 +197,8 @@ class Measurements:
                     "country": r.country,
                     "pair": r.pair,
                     "has_coordinate": bool(r.has_coordinate),
-                    "side_new": r.side_new,
-                    "side_old": r.side_old,
+                    "side_new": r.side_new if isinstance(r.side_new, str) else None,
+                    "side_old": r.side_old if isinstance(r.side_old, str) else None,
                     "distance_to_new_m": _r(r.distance_to_new_m),
                 }
                 for r in self.settlements.itertuples()
@@ -307,7 +327,7 @@ def _span(line: LineString, known_xy: NDArray[np.float64]) -> tuple[LineString, 
     return substring(line, float(at.min()), float(at.max()), normalized=True), int(at.argmin()), int(at.argmax())
 
 
-def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
+def _turning_point_lines(layer: Layer, pair_ids: set[str]) -> list[tuple[str, LineString]]:
     """Turning points joined in ``order`` (or ``seq``/``sequence``/``point``, else file order).
 
     Points with a ``line`` field form separate lines; otherwise all points make one line,
@@ -315,14 +335,42 @@ def _turning_point_lines(layer: Layer) -> list[tuple[str, LineString]]:
     point, where the layer has such a field; segments are returned one per entry.
     """
     frame = layer.frame
+    where = f"layers.{layer.name}: {layer.path}"
     order = next((c for c in ("order", "seq", "sequence", "point") if c in frame.columns), None)
+    if order:
+        # Text from a spreadsheet would sort 1, 10, 11, 2: order by number, or say why not.
+        numbers = pd.to_numeric(frame[order], errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy())
+        if len(bad):
+            msg = (
+                f"{where}: row {bad[0] + 1}: {order} = {frame[order].iloc[bad[0]]!r} is not a number. "
+                f"Number the turning points 1, 2, 3, ... in the {order!r} field."
+            )
+            raise InputError(msg)
+        frame = frame.assign(**{order: numbers})
+    if "pair" in frame.columns:
+        unknown = sorted(set(frame["pair"].dropna().astype(str)) - pair_ids - {""})
+        if unknown:
+            msg = (
+                f"{where}: pair {unknown[0]!r} is not a pair id of the case. "
+                f"Use one of {sorted(pair_ids)}, or leave the field empty for the nearest pair."
+            )
+            raise InputError(msg)
     groups = frame.groupby("line", sort=False) if "line" in frame.columns else [("", frame)]
     out: list[tuple[str, LineString]] = []
     for _, g in groups:
         if order:
+            repeated = g[order][g[order].duplicated()]
+            if len(repeated):
+                msg = (
+                    f"{where}: {order} = {repeated.iloc[0]:g} appears twice"
+                    f"{' in line ' + repr(str(g['line'].iloc[0])) if 'line' in g.columns else ''}. "
+                    "Give each turning point its own number."
+                )
+                raise InputError(msg)
             g = g.sort_values(order, kind="stable")
         xy = shapely.get_coordinates(g.geometry.to_numpy())
-        pairs = g["pair"].astype(str).to_numpy() if "pair" in g.columns else np.full(len(g), "")
+        pairs = g["pair"].fillna("").astype(str).to_numpy() if "pair" in g.columns else np.full(len(g), "")
         out += [(str(pairs[i]), LineString(xy[i : i + 2])) for i in range(len(xy) - 1)]
     return out
 
@@ -333,7 +381,7 @@ def _measured_line(
     notes: list[str] = []
     tp = case.layer("turning_points")
     if tp is not None and line_role == "new_line":
-        return "turning_points", _turning_point_lines(tp), notes
+        return "turning_points", _turning_point_lines(tp, {p.id for p in case.pairs}), notes
     lay = case.layer(line_role)
     if lay is None:
         return "none", [], notes
@@ -540,12 +588,15 @@ def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame)
     for col, role in (("side_new", line_role), ("side_old", "old_line")):
         lay = case.layer(role)
         vals: list[str | None] = [None] * len(out)
-        if lay is not None and lay.left and has.any():
-            sides = side_of(lay.union(), out.geometry[has].to_numpy(), what=f"layer {lay.name}")
+        # Only pair members: the lines say nothing reliable about other places (an enclave,
+        # say, that a line without holes puts on the wrong side).
+        assess = has & (out["pair"] != "").to_numpy()
+        if lay is not None and lay.left and assess.any():
+            sides = side_of(lay.union(), out.geometry[assess].to_numpy(), what=f"layer {lay.name} ({lay.path})")
             other = case.other(lay.left)
-            for i, s in zip(np.flatnonzero(has), sides, strict=True):
+            for i, s in zip(np.flatnonzero(assess), sides, strict=True):
                 vals[i] = lay.left if s > 0 else (other if s < 0 else "on the line")
-        out[col] = vals
+        out[col] = pd.Series(vals, index=out.index, dtype=object)
     dist: list[float] = [float("nan")] * len(out)
     lay = case.layer(line_role)
     if lay is not None and has.any():

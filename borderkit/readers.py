@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyogrio.errors import DataSourceError
+from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from borderkit.crs import (
@@ -696,8 +696,16 @@ def read_layer(
         msg = f"{path}: columns= applies to CSV files only; a vector file carries its geometry."
         raise InputError(msg)
     try:
+        layer_names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        if layer is None and len(layer_names) > 1:
+            msg = (f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
+                   f'layer = "{layer_names[0]}" (layer= in Python).')
+            raise InputError(msg)
+        if layer is not None and layer not in layer_names:
+            msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
+            raise InputError(msg)
         frame = pyogrio.read_dataframe(path, layer=layer)
-    except DataSourceError as err:
+    except (DataSourceError, DataLayerError) as err:
         msg = f"{path}: cannot be read as a vector file ({err}). Use GeoJSON, GeoPackage, KML or Shapefile."
         raise InputError(msg) from err
     if crs is not None:

@@ -86,8 +86,15 @@ def _edit(root: Path, old: str, new: str) -> None:
         ('quantity = "length"', 'quantity = "volume"', "unknown quantity 'volume'"),
         ('role = "new_line"', 'role = "newline"', "unknown role 'newline'"),
         ("accuracy_m = 5", 'accuracy_m = "five"', "expected int or float, got 'five'"),
-        ("accuracy_m = 5", "accuracy_m = -5", "negative accuracy"),
+        ("accuracy_m = 5", "accuracy_m = -5", "accuracy_m: -5 is below 0"),
+        ("accuracy_m = 5", "accuracy_m = nan", "not a finite number: nan"),
+        ("value = 0.5", "value = inf", "not a finite number: inf"),
+        ("value = 0.5", "value = -0.5", "value: -0.5 is below 0"),
+        ('value = 0.5\nunit = "km2"', 'value = 0.5\nunit = "km2"\nprecision = -1', "precision: -1 is below 0"),
+        ('role = "new_line"', 'role = "new_line"\nline_type = "rhumb"', "line_type: given for a 'new_line' layer"),
+        ('left = "AAA"', 'left = "AAA"\noperation = 15865', "expected str, got 15865"),
         ("format = 1", "format = 2", "unsupported format 2"),
+        ('AAA = "A-north"', 'AAA = "A-nort"', "'A-nort' is not in settlements.geojson, but 'A-north' is"),
         ('title = "Synthetic', 'titel = "Synthetic', "unknown key 'titel'"),
         ('direction = "BBB"', "", "direction: missing"),
         ('id = "synthetic-case"', 'id = "synthetic case"', "bad id"),
@@ -196,3 +203,42 @@ def test_load_case__real_case_must_name_source_and_licence(synthetic_case) -> No
 def test_load_case__synthetic_flag_is_recorded(synthetic_case) -> None:
     assert load_case(synthetic_case()).synthetic is True
     assert load_case("tavush-2024").synthetic is False
+
+
+def test_layer_union__keeps_the_direction_of_most_of_the_line(synthetic_case) -> None:
+    # Synthetic new line in two features: a long piece drawn north to south (lat 0.1 to
+    # 0.01) and a short piece drawn south to north (0.0 to 0.01). shapely's undirected
+    # merge returns them as one line running south to north; most of the line (0.09 deg
+    # of 0.1) runs north to south, so the merged line must too, or `left` would flip.
+    import json
+
+    root = synthetic_case()
+    (root / "new_line.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "LineString", "coordinates": [[10.0, 0.1], [10.0, 0.05], [10.0, 0.01]]},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "LineString", "coordinates": [[10.0, 0.0], [10.0, 0.01]]},
+                    },
+                ],
+            }
+        )
+    )
+    line = load_case(root).layer("new_line").union()
+    assert line.geom_type == "LineString"
+    assert line.coords[0][1] > line.coords[-1][1]
+
+
+def test_load_case__empty_layer_is_refused(synthetic_case) -> None:
+    root = synthetic_case()
+    (root / "old_line.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(CaseError, match=r"layers\.old_line: the file has no features"):
+        load_case(root)

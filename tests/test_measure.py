@@ -111,3 +111,62 @@ def test_measure__turning_points_in_sk42_grid_give_geodesic_lengths(synthetic_ca
         assert (m.segments["length_m"].to_numpy() >= np.array(ref) - 0.05).all()
     # The drawn line is densified (every 100 m) along the measured line.
     assert all(len(g.coords) > 2 for g in m.segments.geometry)
+
+
+def test_per_pair__rows_add_up_to_the_totals_with_shared_faces() -> None:
+    # In Tavush one face holds settlements of two pairs (Baghanis Ayrum, Ashaghi
+    # Askipara): it must appear as its own group row, not vanish.
+    m = measure(load_case("tavush-2024"))
+    table = m.per_pair()
+    assert "baghanis+voskepar" in set(table["pair"])
+    totals = m.area_totals()
+    for code in ("ARM", "AZE"):
+        assert table[f"area_to_{code}_m2"].sum() == pytest.approx(totals[f"area_to_{code}_m2"], rel=1e-12)
+    assert table["length_m"].sum() == pytest.approx(m.total_length_m, rel=1e-12)
+
+
+def test_turning_points__order_given_as_text_sorts_by_number(synthetic_case, geodsolve) -> None:
+    # Synthetic: 12 points due north along lon 10.0, lat 0.00 .. 0.11, with "order" as
+    # text "1".."12" and written in shuffled order. Sorted as text (1, 10, 11, 12, 2, ...)
+    # the line would zig-zag; by number it is 0.11 deg long.
+    import json
+
+    root = synthetic_case(
+        extra_toml=TURNING_POINTS_TOML.format(line_type="geodesic")
+        .replace("turning_points_sk42.csv", "tp.geojson")
+        .replace("EPSG:28408", "EPSG:4326")
+    )
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"order": str(k + 1)},
+            "geometry": {"type": "Point", "coordinates": [10.0, k * 0.01]},
+        }
+        for k in range(12)
+    ]
+    (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats[::-1]}))
+    m = measure(load_case(root))
+    assert m.total_length_m == pytest.approx(geodsolve(0.0, 10.0, 0.11, 10.0), abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("orders", "message"),
+    [(["1", "2", "x"], "row 3: order = 'x' is not a number"), (["1", "2", "2"], "order = 2 appears twice")],
+)
+def test_turning_points__bad_order_names_row(synthetic_case, orders, message) -> None:
+    import json
+
+    from borderkit import InputError
+
+    root = synthetic_case(
+        extra_toml=TURNING_POINTS_TOML.format(line_type="geodesic")
+        .replace("turning_points_sk42.csv", "tp.geojson")
+        .replace("EPSG:28408", "EPSG:4326")
+    )
+    feats = [
+        {"type": "Feature", "properties": {"order": o}, "geometry": {"type": "Point", "coordinates": [10.0, k * 0.01]}}
+        for k, o in enumerate(orders)
+    ]
+    (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    with pytest.raises(InputError, match=message):
+        measure(load_case(root))

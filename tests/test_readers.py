@@ -384,3 +384,18 @@ def test_read_points_table__python_api_with_dataframe() -> None:
     _assert_same_points(frame, [(LON, LAT)])
     with pytest.raises(CoordinateError, match="notebook: row 1: column 'lat'"):
         read_points_table(table.assign(lat=["41°99′N"]), crs="EPSG:4326", source="notebook")
+
+
+def test_read_layer__geopackage_with_several_layers_needs_a_layer_name(tmp_path) -> None:
+    import geopandas as gpd
+    from shapely import Point, box
+
+    path = tmp_path / "synthetic_two_layers.gpkg"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs="EPSG:4326").to_file(path, layer="synthetic_extent")
+    gpd.GeoDataFrame(geometry=[Point(0.5, 0.5)], crs="EPSG:4326").to_file(path, layer="synthetic_points")
+    with pytest.raises(InputError, match=r"holds 2 layers \(synthetic_extent, synthetic_points\); say which one"):
+        read_layer(path)
+    with pytest.raises(InputError, match="no layer 'nosuch'; the file holds synthetic_extent, synthetic_points"):
+        read_layer(path, layer="nosuch")
+    frame, _ = read_layer(path, layer="synthetic_points")
+    assert frame.geometry.iloc[0].equals(Point(0.5, 0.5))
