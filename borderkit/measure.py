@@ -579,7 +579,10 @@ def _areas(
         old_accuracy_m=old.accuracy_m,
         sliver_width_m=sliver_width_m,
     )
-    return frame, f"faces between {line_role} and old_line inside the extent"
+    return frame, (
+        f"faces between {line_role} and old_line inside the extent ({ext.path}); faces cut by the extent's edge "
+        "count only inside it, so the areas depend on that analytical choice"
+    )
 
 
 def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
