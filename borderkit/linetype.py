@@ -72,9 +72,12 @@ def _rhumb(lon1: float, lat1: float, lon2: float, lat2: float) -> tuple[float, f
     dlam = math.remainder(math.radians(lon2 - lon1), 2 * math.pi)  # the short way round
     dpsi = float(_isometric(phi2) - _isometric(phi1))
     dm = float(_meridian_arc(np.array(phi2)) - _meridian_arc(np.array(phi1)))
-    if abs(dpsi) > 1e-12:
+    if abs(phi2 - phi1) > 1e-6:
         ratio = dm / dpsi
-    else:  # along a parallel: dM/dpsi -> radius of the parallel
+    else:
+        # Along (or within ~6 m of) a parallel: dM/dpsi -> the radius of the parallel at
+        # the mean latitude (relative error O(dphi^2) < 1e-12), where the difference
+        # quotient of two nearly equal arcs would lose most of its digits.
         phi = 0.5 * (phi1 + phi2)
         ratio = _A * math.cos(phi) / math.sqrt(1 - _E2 * math.sin(phi) ** 2)
     length = math.hypot(dm, dlam * ratio)

@@ -148,3 +148,10 @@ def test_rhumb_length_m__is_additive_along_the_densified_line(lon: float, lat: f
     x, y = densify([lon, lon2], [lat, lat2], line_type="rhumb", max_segment_m=2000)
     pieces = sum(rhumb_length_m(x[i], y[i], x[i + 1], y[i + 1]) for i in range(len(x) - 1))
     assert pieces == pytest.approx(total, abs=1e-4)
+
+
+def test_rhumb_length_m__nearly_along_a_parallel_matches_rhumbsolve() -> None:
+    # Hypothesis found this: a latitude change of 2.2e-10 deg made the arc difference
+    # quotient lose its digits (0.68 m off). GeographicLib:
+    #   echo "39 44 39.00000000022 44.25" | RhumbSolve -i -p 6  ->  89.99999993538 21656.600978
+    assert rhumb_length_m(44.0, 39.0, 44.25, 39.00000000022) == pytest.approx(21656.600978, abs=1e-6)
