@@ -206,7 +206,12 @@ def _clip(line: BaseGeometry, extent: BaseGeometry, grid_deg: float) -> BaseGeom
     is_box = extent.geom_type == "Polygon" and len(extent.interiors) == 0
     if is_box and shapely.equals(extent, shapely.envelope(extent)):
         return shapely.clip_by_rect(line, *extent.bounds)
-    return shapely.intersection(line, extent, grid_size=grid_deg)
+    # Any other extent: cut the line a little outside it and let the noding with the
+    # extent's boundary do the rest. Ends cut exactly on a curved or slanted boundary
+    # are not always noded with it, and polygonize then merges faces across the gap.
+    x0, y0, x1, y1 = extent.bounds
+    pad = 0.01 * max(x1 - x0, y1 - y0) + 10 * grid_deg
+    return shapely.clip_by_rect(line, x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
 def handover_polygons(

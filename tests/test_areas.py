@@ -240,3 +240,20 @@ def test_side_of__matches_above_below_for_x_monotone_synthetic_lines(ys, probes)
         pts.append(shapely.Point(px, py))
         expected.append(1 if above else -1)
     assert side_of(line, pts).tolist() == expected
+
+
+def test_handover_polygons__non_box_extent_keeps_faces_apart() -> None:
+    # Synthetic: the old line runs north along lon 10.0; the new one bulges 0.01 deg east
+    # between lat 0.04 and 0.06 and again between 0.08 and 0.09. Two separate faces
+    # (0.01 x 0.02 and 0.01 x 0.01 deg). A slightly rotated box (not axis-aligned, so
+    # not clipped as a rectangle) must give the same two faces, not one merged face.
+    old = LineString([(10.0, -0.05), (10.0, 0.15)])
+    new = LineString([(10.0, -0.05), (10.0, 0.04), (10.01, 0.04), (10.01, 0.06), (10.0, 0.06),
+                      (10.0, 0.08), (10.01, 0.08), (10.01, 0.09), (10.0, 0.09), (10.0, 0.15)])
+    square = box(9.95, 0.0, 10.05, 0.1)
+    tilted = shapely.affinity.rotate(square, 0.5, origin="centroid")
+    kw = {"new_left": "W", "old_left": "W", "countries": ("W", "E")}
+    a = handover_polygons(new, old, square, **kw)
+    b = handover_polygons(new, old, tilted, **kw)
+    assert len(a) == len(b) == 2
+    assert sorted(b["area_m2"]) == pytest.approx(sorted(a["area_m2"]), rel=1e-9)
