@@ -15,6 +15,10 @@ Random (propagated by Monte Carlo; each can be switched off with ``exclude``):
     (east, north). Independent per vertex, or, with ``correlation_length_m = ℓ``,
     correlated along the line with an exponential covariance
     ``σ² · exp(−Δs / ℓ)`` (Δs: distance along the line), since digitising errors are.
+    When the lengths come from turning points, it is the turning points that move (σ =
+    the ``accuracy_m`` of their layer), joined by the layer's ``line_type``; the
+    rendered new line still moves for the areas, which are measured between it and the
+    old line.
 ``old_line``
     The same for the line held before (areas only).
 ``settlements``
@@ -25,15 +29,25 @@ Random (propagated by Monte Carlo; each can be switched off with ``exclude``):
     axis, ``spread_m`` being the spread of the candidate datum operations.
 ``rendering``
     Which public rendering of the new line is right is unknown: each draw uses
-    ``new_line`` or ``new_line_alt`` with equal probability.
+    ``new_line`` or ``new_line_alt`` with equal probability. Not for lengths measured
+    from turning points (the renderings play no part in them).
 
 Systematic or on the reported side (in the budget, not in the draws):
 
 ``line_type``
     The effect of joining the vertices by rhumb lines instead of geodesics (or the
     reverse, when the case declares rhumb lines).
+``extent``
+    The case's extent (a box the analyst chose) cuts faces and, for a line clipped to
+    it, the measured line: each such quantity is measured again with the extent grown
+    and shrunk by ``extent_margin_m``. An analytical choice, not a random error: shown
+    beside the interval, never in it.
 ``rounding``
     Half a unit of the last digit of the reported value ("12.7 km" = ±0.05 km).
+
+Claims with no measured value (a scope with no segment, no areas, no line) are
+``not computable``, count and impact claims ``not propagated``: neither gets an
+interval nor a ``z``. Every ``to_dict`` is strict JSON (no NaN, no infinity).
 
 Method
 ------
@@ -88,6 +102,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Collection
@@ -113,6 +128,7 @@ __all__ = [
     "UNDETERMINED_HALF_WIDTH",
     "ClaimInterval",
     "ErrorBudget",
+    "ExtentEffect",
     "InverseReading",
     "Sensitivity",
     "UncertaintyResult",
@@ -131,10 +147,14 @@ LEVEL = 0.95
 #: value is ``undetermined``, not ``consistent``.
 UNDETERMINED_HALF_WIDTH = 0.5
 
+#: How the budget describes the extent row.
+EXTENT_KIND = "an analytical choice, not a random error: not in the Monte Carlo interval"
+
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 UNDETERMINED = "undetermined"
 NOT_PROPAGATED = "not propagated"
+NOT_COMPUTABLE = "not computable"
 
 _MAD_TO_SIGMA = 1.482602218505602
 _CHUNK = 2048
@@ -194,7 +214,8 @@ class ErrorBudget:
 
     ``effects[source][claim_id]`` is, in the claim's unit, the half-width of the 95 %
     interval that the source alone gives (random sources), the shift it causes
-    (``line_type``) or the half-unit of the wording (``rounding``).
+    (``line_type``), half the range between the extent grown and shrunk (``extent``,
+    not in the interval) or the half-unit of the wording (``rounding``).
     """
 
     sources: tuple[str, ...]
@@ -281,16 +302,63 @@ class InverseReading:
     lo: float | None
     hi: float | None
     note: str = ""
+    #: The measured side in words, with its unit (fixed-point), or why there is none.
+    measured_text: str = ""
 
     def __repr__(self) -> str:
-        m = "n/a" if self.measured is None else f"{self.measured:.4g}"
-        return f"<InverseReading {self.name}: claimed {self.claimed:.4g} {self.unit}, measured {m}>"
+        m = "n/a" if self.measured is None else _sig(self.measured)
+        return f"<InverseReading {self.name}: claimed {_sig(self.claimed)} {self.unit}, measured {m}>"
+
+    @property
+    def text(self) -> str:
+        """One line: what the claims imply; what the measurements give."""
+        return f"{self.claimed_text}; measured {self.measured_text or 'n/a'}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {"name": self.name, "unit": self.unit, "claimed": _r(self.claimed),
                 "claimed_text": self.claimed_text, "measured": _r(self.measured),
-                "lo": _r(self.lo), "hi": _r(self.hi), "note": self.note}
+                "measured_text": self.measured_text, "lo": _r(self.lo), "hi": _r(self.hi),
+                "note": self.note}
+
+
+@dataclass(frozen=True)
+class ExtentEffect:
+    """How a claim's measured value moves with the case's analysis extent.
+
+    The extent (a box the case authors chose) cuts faces and, without turning points or
+    settlements, the measured line. It is an analytical choice, not a random error, so
+    it is not in the Monte Carlo interval: the extent grown and shrunk by ``margin_m``
+    gives ``grown`` and ``shrunk`` (claim's unit); ``half_range`` is half their
+    difference. ``None`` where the quantity does not depend on the extent.
+    """
+
+    claim_id: str
+    unit: str
+    margin_m: float
+    measured: float | None
+    grown: float | None
+    shrunk: float | None
+    reason: str = ""
+
+    @property
+    def half_range(self) -> float | None:
+        """Half the difference between the grown and the shrunk extent, in the claim's unit."""
+        if self.grown is None or self.shrunk is None:
+            return None
+        return abs(self.grown - self.shrunk) / 2
+
+    def __repr__(self) -> str:
+        if self.half_range is None:
+            return f"<ExtentEffect {self.claim_id}: independent of the extent>"
+        return (f"<ExtentEffect {self.claim_id}: ±{self.margin_m:g} m extent gives {_sig(self.shrunk)}–"
+                f"{_sig(self.grown)} {self.unit} (±{_sig(self.half_range)})>")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"claim": self.claim_id, "unit": self.unit, "margin_m": self.margin_m,
+                "measured": _r(self.measured), "grown": _r(self.grown), "shrunk": _r(self.shrunk),
+                "half_range": _r(self.half_range), "reason": self.reason}
 
 
 @dataclass(frozen=True, eq=False)
@@ -308,6 +376,10 @@ class UncertaintyResult:
     excluded: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=(), repr=False)
     elapsed_s: float = field(default=0.0, repr=False)
+    #: Each length and area claim re-measured with the case extent grown and shrunk by
+    #: ``extent_margin_m``: an analytical choice, not in the Monte Carlo interval.
+    extent: tuple[ExtentEffect, ...] = field(default=(), repr=False)
+    extent_margin_m: float = field(default=0.0, repr=False)
 
     def __repr__(self) -> str:
         counts = pd.Series([i.verdict for i in self.intervals], dtype=object).value_counts().to_dict()
@@ -335,6 +407,16 @@ class UncertaintyResult:
         """The inverse readings as a table."""
         return pd.DataFrame([r.to_dict() for r in self.inverse]).set_index("name")
 
+    def extent_effect(self, claim_id: str) -> ExtentEffect | None:
+        """The extent sensitivity of one claim, or ``None`` when it was not computed."""
+        return next((e for e in self.extent if e.claim_id == claim_id), None)
+
+    def extent_frame(self) -> pd.DataFrame:
+        """One row per claim: measured, with the extent grown and shrunk, and the half-range."""
+        cols = ["claim", "unit", "margin_m", "measured", "grown", "shrunk", "half_range", "reason"]
+        frame = pd.DataFrame([e.to_dict() for e in self.extent], columns=cols)
+        return frame.set_index("claim")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form: settings, intervals, budget, sensitivity, inverse readings, notes."""
         return {"draws": self.draws, "seed": self.seed, "level": LEVEL,
@@ -343,12 +425,35 @@ class UncertaintyResult:
                 "undetermined_half_width": UNDETERMINED_HALF_WIDTH,
                 "intervals": [i.to_dict() for i in self.intervals],
                 "budget": self.budget.to_dict(), "sensitivity": self.sensitivity.to_dict(),
-                "inverse": [r.to_dict() for r in self.inverse], "notes": list(self.notes)}
+                "inverse": [r.to_dict() for r in self.inverse], "notes": list(self.notes),
+                "extent": {"margin_m": self.extent_margin_m, "kind": EXTENT_KIND,
+                           "effects": [e.to_dict() for e in self.extent]}}
+
+
+def _sig(v: float | None, sig: int = 3) -> str:
+    """Fixed-point text, never an exponent: whole numbers from 10^(sig−1) up, else ``sig`` digits.
+
+    >>> _sig(17823.4), _sig(9.9512), _sig(0.51234), _sig(-0.0999999), _sig(0.0)
+    ('17823', '9.95', '0.512', '-0.100', '0')
+    """
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    r = float(f"{v:.{sig}g}")
+    if r == 0 or abs(r) >= 10 ** (sig - 1):
+        return f"{v:.0f}"
+    return f"{r:.{max(sig - 1 - math.floor(math.log10(abs(r))), 0)}f}"
+
+
+def _num(v: float) -> str:
+    """A reported figure as written: fixed-point, no trailing zeros (``12.6``, ``12600``, ``0.05``)."""
+    text = f"{round(v, 6):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _r(v: float | None, nd: int = 4) -> float | None:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return None if v is None or math.isnan(v) else float(v)
+    """Rounded for JSON; ``None`` for a missing, NaN or infinite value (strict JSON has neither)."""
+    if v is None or not math.isfinite(float(v)):
+        return None
     return round(float(v), nd)
 
 
@@ -438,14 +543,22 @@ def _normal_quantile(p: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _judge(claim: Claim, lo: float, med: float, hi: float, sigma: float) -> tuple[str, float, str]:
-    """Statistical verdict, z and reason; values in SI."""
+def _judge(claim: Claim, lo: float, med: float, hi: float, sigma: float) -> tuple[str, float | None, str]:
+    """Statistical verdict, z and reason; values in SI.
+
+    ``z`` is ``None`` when the interval has zero width (nothing was random): the claim is
+    then outside by a definite amount, not by a number of σ.
+    """
     v, p = claim.value_si, claim.precision_si
     scale, u = claim.scale, claim.unit
     span = f"{med / scale:.3g} [{lo / scale:.3g}, {hi / scale:.3g}] {u}"
     if hi < v - p or lo > v + p:
         nearest = v - p if med < v - p else v + p
-        z = (med - nearest) / sigma if sigma > 0 else math.copysign(math.inf, med - nearest)
+        if not sigma > 0:
+            return INCONSISTENT, None, (f"reported {claim.value:g} ± {claim.precision:g} {u} lies outside the "
+                                        f"{LEVEL:.0%} interval {span}, which has zero width (no random error "
+                                        "reaches this quantity)")
+        z = (med - nearest) / sigma
         return INCONSISTENT, z, (f"reported {claim.value:g} ± {claim.precision:g} {u} lies outside the "
                                  f"{LEVEL:.0%} interval {span}, {abs(z):.1f} σ from its median")
     half = (hi - lo) / 2.0
@@ -596,6 +709,17 @@ class _Prep:
     ranges: dict[str, tuple[int, int, NDArray[np.float64]]] = field(default_factory=dict)
     xhat: dict[tuple[int, str], float | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Lengths come from turning points: their own σ and datum, no rendering draw.
+    turning_points: bool = False
+    #: Per quantity ("length", "area"): whether draws pick new_line or new_line_alt.
+    rendering_for: dict[str, bool] = field(default_factory=dict)
+    #: Length and area claims with no measured value, and why (not propagated).
+    not_computable: dict[str, str] = field(default_factory=dict)
+
+    def length_role(self, r: _Rendering) -> str:
+        """The layer whose vertex σ and datum move the measured line of ``r``."""
+        ln = r.length
+        return "turning_points" if self.turning_points and ln is not None and not ln.span else r.role
 
 
 def _line_vertices(case: Case, role: str) -> NDArray[np.float64]:
@@ -645,11 +769,31 @@ def _prepare(case: Case, m: Measurements) -> _Prep:
     if set_lay is None:
         prep.spread.setdefault("settlements", 0.0)
     wants_area = any(c.quantity == "area" for c in claims)
+    prep.turning_points = m.line_basis == "turning_points"
     roles = [("new_line", m)] + ([("new_line_alt", m.alt)] if m.alt is not None else [])
     for role, mm in roles:
-        length = _length_model(case, mm, role, to_m)
+        # With turning points the measured line is theirs; the alternative rendering
+        # only bears on the areas, which are still measured between the rendered lines.
+        skip_length = prep.turning_points and role != "new_line"
+        length = None if skip_length else _length_model(case, mm, role, to_m)
         area = _area_model(case, mm, role, to_m) if wants_area and mm.areas is not None and len(mm.areas) else None
         prep.renderings.append(_Rendering(role, mm, length, area))
+    # A claim with no measured value has nothing to put an interval around.
+    for c in list(prep.claims):
+        why = _not_computable(prep, c)
+        if why is not None:
+            prep.not_computable[c.id] = why
+            prep.claims.remove(c)
+    two = len(prep.renderings) > 1
+    prep.rendering_for = {"length": two and not prep.turning_points,
+                          "area": two and prep.renderings[1].measurements.areas is not None}
+    if prep.turning_points:
+        tp = case.layer("turning_points")
+        assert tp is not None
+        prep.notes.append(
+            f"lengths from the turning points ({tp.name}): each moves by σ {tp.accuracy_m:g} m per axis "
+            f"and the layer by its datum spread ({tp.transformation.spread_m:g} m); joined by "
+            f"{_line_type(case, m)} lines; no rendering draw for lengths (new_line_alt bears on areas only)")
     return prep
 
 
@@ -667,10 +811,16 @@ def _length_model(case: Case, mm: Measurements, role: str, to_m: Any) -> _LineMo
             group=np.full(len(full) - 1, "", dtype=object), span=True,
             rhumb_shift=np.zeros(0),
         )
-    # Fixed pieces (turning points, extent clip, whole line): rebuild polylines from segments.
-    geoms = mm.segments.geometry.to_numpy()
-    a = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    b = shapely.get_coordinates(shapely.get_point(geoms, 1))
+    # Fixed pieces (turning points, extent clip, whole line): rebuild polylines from the
+    # segments' own ends (their geometry may be densified for drawing).
+    seg = mm.segments
+    if {"lon0", "lat0", "lon1", "lat1"} <= set(seg.columns):
+        a = seg[["lon0", "lat0"]].to_numpy(dtype=float)
+        b = seg[["lon1", "lat1"]].to_numpy(dtype=float)
+    else:
+        geoms = seg.geometry.to_numpy()
+        a = shapely.get_coordinates(shapely.get_point(geoms, 0))
+        b = shapely.get_coordinates(shapely.get_point(geoms, -1))
     brk = np.ones(len(a), bool)
     brk[1:] = np.any(a[1:] != b[:-1], axis=1)
     xy: list[NDArray[np.float64]] = []
@@ -688,11 +838,11 @@ def _length_model(case: Case, mm: Measurements, role: str, to_m: Any) -> _LineMo
         grp.append(g if g in pair_ids else "")
     xy_ll = np.array(xy)
     seg_ok = np.array(ok)
-    line_type = "geodesic"
-    tp = case.layer("turning_points")
-    if mm.line_basis == "turning_points" and tp is not None:
-        line_type = str(tp.options.get("line_type", "geodesic"))
-    seg_len = np.where(seg_ok, _seg_lengths(xy_ll, line_type), 0.0)
+    line_type = _line_type(case, mm)
+    # The measured lengths themselves (geodesic or rhumb as the layer says), so that a
+    # draw with no noise gives exactly the measured value.
+    seg_len = np.zeros(len(seg_ok))
+    seg_len[seg_ok] = seg["length_m"].to_numpy(dtype=float)
     other = _seg_lengths(xy_ll, "rhumb" if line_type == "geodesic" else "geodesic")
     xy_m = to_m(xy_ll)
     return _LineModel(
@@ -701,6 +851,14 @@ def _length_model(case: Case, mm: Measurements, role: str, to_m: Any) -> _LineMo
         group=np.array(grp, dtype=object), span=False,
         rhumb_shift=np.where(seg_ok, other - seg_len, 0.0), a0=0.0, b0=float(len(xy_ll) - 1),
     )
+
+
+def _line_type(case: Case, mm: Measurements) -> str:
+    """How the measured vertices are joined: the turning points layer's ``line_type``, else geodesic."""
+    tp = case.layer("turning_points")
+    if mm.line_basis == "turning_points" and tp is not None:
+        return str(tp.options.get("line_type", "geodesic"))
+    return "geodesic"
 
 
 def _seg_lengths(xy: NDArray[np.float64], line_type: str) -> NDArray[np.float64]:
@@ -884,8 +1042,8 @@ def _span_window(prep: _Prep, noise: _Noise) -> None:
 
 def _span_key(prep: _Prep, on: dict[str, bool]) -> tuple[bool, bool]:
     """Which settlement movements are on, collapsed where a source has size 0."""
-    spr = prep.spread.get("settlements", 0.0) > 0 or any(
-        prep.spread.get(r, 0.0) > 0 for r in ("new_line", "new_line_alt"))
+    lines = ("new_line", "new_line_alt", "turning_points") if prep.turning_points else ("new_line", "new_line_alt")
+    spr = prep.spread.get("settlements", 0.0) > 0 or any(prep.spread.get(r, 0.0) > 0 for r in lines)
     has_s = bool(len(prep.set_sigma)) and float(prep.set_sigma.max()) > 0
     return (bool(on["settlements"]) and has_s, bool(on["datum"]) and spr)
 
@@ -913,25 +1071,36 @@ def _ensure_ranges(prep: _Prep) -> None:
         prep.ranges[layer] = (lo, hi, np.concatenate([[0.0], np.cumsum(step)]))
 
 
+def _alt_mask(prep: _Prep, noise: _Noise, off: frozenset[str], D: int, quantity: str) -> NDArray[np.bool_]:
+    """Which of the first ``D`` draws use new_line_alt for a quantity ("length" or "area")."""
+    if "rendering" in off or not prep.rendering_for.get(quantity, False):
+        return np.zeros(D, bool)
+    return noise.use_alt[:D]
+
+
 def _run(prep: _Prep, noise: _Noise, off: frozenset[str], D: int) -> dict[str, NDArray[np.float64]]:
     """Raw draws (SI) of every propagated claim, the first ``D`` draws, with ``off`` switched off."""
     on = {s: s not in off for s in SOURCES}
-    alt_mask = noise.use_alt[:D] if (on["rendering"] and len(prep.renderings) > 1) else np.zeros(D, bool)
     out = {c.id: np.empty(D) for c in prep.claims}
-    for ri, r in enumerate(prep.renderings):
-        sel = alt_mask if ri == 1 else ~alt_mask
-        idx = np.flatnonzero(sel)
-        if ri > 1 or not len(idx):
+    for quantity in ("length", "area"):
+        claims = [c for c in prep.claims if c.quantity == quantity]
+        if not claims:
             continue
-        if r.length is not None and any(c.scope and c.quantity == "length" for c in prep.claims):
-            _codes(prep, noise, r, _span_key(prep, on))  # fill the cache before the threads read it
+        alt_mask = _alt_mask(prep, noise, off, D, quantity)
+        for ri, r in enumerate(prep.renderings[:2]):
+            idx = np.flatnonzero(alt_mask if ri == 1 else ~alt_mask)
+            if not len(idx):
+                continue
+            if quantity == "length" and r.length is not None and any(c.scope for c in claims):
+                _codes(prep, noise, r, _span_key(prep, on))  # fill the cache before the threads read it
 
-        def work(c0: int, r: _Rendering = r, idx: NDArray[np.intp] = idx) -> None:
-            rows = idx[c0:c0 + _CHUNK]
-            for cid, v in _measure_draws(prep, noise, r, rows, on).items():
-                out[cid][rows] = v  # disjoint rows per chunk: no lock needed
+            def work(c0: int, r: _Rendering = r, idx: NDArray[np.intp] = idx,
+                     claims: list[Claim] = claims) -> None:
+                rows = idx[c0:c0 + _CHUNK]
+                for cid, v in _measure_draws(prep, noise, r, rows, on, claims).items():
+                    out[cid][rows] = v  # disjoint rows per chunk: no lock needed
 
-        list(_pool().map(work, range(0, len(idx), _CHUNK)))
+            list(_pool().map(work, range(0, len(idx), _CHUNK)))
     return out
 
 
@@ -957,13 +1126,13 @@ def _line_error(prep: _Prep, noise: _Noise, layer: str, role: str, start: int, n
 
 
 def _measure_draws(prep: _Prep, noise: _Noise, r: _Rendering, rows: NDArray[np.intp],
-                   on: dict[str, bool]) -> dict[str, NDArray[np.float64]]:
+                   on: dict[str, bool], claims: list[Claim]) -> dict[str, NDArray[np.float64]]:
     out: dict[str, NDArray[np.float64]] = {}
     n = len(rows)
     ln = r.length
-    length_claims = [c for c in prep.claims if c.quantity == "length"]
+    length_claims = [c for c in claims if c.quantity == "length"]
     if ln is not None and length_claims:
-        role = r.role if ln.span else ("turning_points" if r.measurements.line_basis == "turning_points" else r.role)
+        role = prep.length_role(r)
         K = len(ln.seg_len)
         if on["new_line"] and prep.sigma.get(role, 0.0) > 0:
             e = _line_error(prep, noise, ln.layer, role, ln.start, len(ln.xy_m), rows, on)
@@ -995,7 +1164,7 @@ def _measure_draws(prep: _Prep, noise: _Noise, r: _Rendering, rows: NDArray[np.i
     elif length_claims:
         for c in length_claims:
             out[c.id] = np.full(n, np.nan)
-    area_claims = [c for c in prep.claims if c.quantity == "area"]
+    area_claims = [c for c in claims if c.quantity == "area"]
     am = r.area
     for c in area_claims:
         if am is None:
@@ -1032,6 +1201,10 @@ def _codes(prep: _Prep, noise: _Noise, r: _Rendering, key: tuple[bool, bool]) ->
     else:
         on = dict.fromkeys(SOURCES, True) | {"settlements": key[0], "datum": key[1]}
         off = _settlement_offsets_m(prep, noise, on)
+        role = prep.length_role(r)
+        spr = prep.spread.get(role, 0.0)
+        if key[1] and spr > 0:  # what matters is where the settlements are relative to the line
+            off = off - (noise.shift[role] * spr / 2)[:, None, :]
         sxy = prep.set_m[None] + off                                  # (D, S, 2)
         codes = np.empty((noise.draws, K), dtype=np.int8)
         mid32 = mid.astype(np.float32)
@@ -1076,6 +1249,111 @@ def _measured_si(prep: _Prep, r: _Rendering, claim: Claim) -> float | None:
     return prep.xhat[key]
 
 
+# ====================================================================== the extent
+def _moved_extent(prep: _Prep, margin_m: float) -> Any:
+    """The case extent grown (``margin_m`` > 0) or shrunk (< 0) by ``margin_m`` metres.
+
+    A box (the usual extent) stays a box: its edges move by ``margin_m`` converted to
+    degrees at its mid-latitude (WGS 84 metres per degree, the longitude ones scaled by
+    cos φ). Any other polygon is buffered in the local UTM plane with mitred corners,
+    after densifying its edges so that they keep their shape between the two planes.
+    """
+    ext = prep.case.layer("extent")
+    assert ext is not None
+    poly = ext.union()
+    if poly.geom_type == "Polygon" and not poly.interiors and shapely.equals(poly, shapely.envelope(poly)):
+        x0, y0, x1, y1 = poly.bounds
+        per_lon, per_lat = _m_per_deg(np.array([(y0 + y1) / 2]))
+        dx, dy = margin_m / float(per_lon[0]), margin_m / float(per_lat[0])
+        if x1 - x0 <= -2 * dx or y1 - y0 <= -2 * dy:
+            return shapely.Polygon()
+        return shapely.box(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+    fwd = Transformer.from_crs("EPSG:4326", prep.utm, always_xy=True)
+    back = Transformer.from_crs(prep.utm, "EPSG:4326", always_xy=True)
+    plane = shapely.transform(shapely.segmentize(poly, 0.001),
+                              lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+    moved = shapely.buffer(plane, margin_m, join_style="mitre")
+    return shapely.transform(moved, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+
+
+def _extent_areas(prep: _Prep, extent: Any) -> Measurements | None:
+    """The measurements with their faces re-cut by ``extent`` (the rules of :func:`borderkit.measure`)."""
+    from dataclasses import replace
+
+    from borderkit.areas import handover_polygons
+
+    case, m = prep.case, prep.measurements
+    new, old = case.layer("new_line"), case.layer("old_line")
+    if m.areas is None or new is None or old is None or new.left is None or old.left is None or extent.is_empty:
+        return None
+    frame = handover_polygons(
+        new.union(), old.union(), extent, new_left=new.left, old_left=old.left,
+        countries=(case.countries[0].code, case.countries[1].code), settlements=case.settlements(),
+        new_accuracy_m=new.accuracy_m, old_accuracy_m=old.accuracy_m, sliver_width_m=m.sliver_width_m,
+    )
+    return replace(m, areas=frame, alt=None)
+
+
+def _extent_lengths(prep: _Prep, extent: Any, claim: Claim) -> float:
+    """Length (m) of the new line inside ``extent`` for a claim's scope, pieces attributed as measure does."""
+    lay = prep.case.layer("new_line")
+    assert lay is not None
+    parts = [g for g in shapely.get_parts(shapely.intersection(lay.union(), extent)) if g.geom_type == "LineString"]
+    total = 0.0
+    tr = Transformer.from_crs("EPSG:4326", prep.utm, always_xy=True)
+    for g in parts:
+        xy = shapely.get_coordinates(g)
+        if len(xy) < 2:
+            continue
+        seg = _seg_lengths(xy, "geodesic")
+        if claim.scope:
+            if not len(prep.set_m):
+                continue
+            x, y = tr.transform(xy[:, 0], xy[:, 1])
+            mxy = np.column_stack([x, y])
+            mid = (mxy[:-1] + mxy[1:]) / 2
+            d = ((mid[:, None, :] - prep.set_m[None]) ** 2).sum(axis=2)
+            seg = seg[np.isin(prep.set_pair[np.argmin(d, axis=1)], list(claim.scope))]
+        total += float(seg.sum())
+    return total
+
+
+def _extent_effects(prep: _Prep, margin_m: float) -> tuple[ExtentEffect, ...]:
+    """Each length and area claim measured with the extent grown and shrunk by ``margin_m``."""
+    m0 = prep.renderings[0] if prep.renderings else None
+    has_extent = prep.case.layer("extent") is not None
+    basis = prep.measurements.line_basis
+    out: list[ExtentEffect] = []
+    moved: dict[float, Any] = {}
+    cut: dict[float, Measurements | None] = {}
+    for c in prep.claims:
+        x0 = None if m0 is None else _measured_si(prep, m0, c)
+        measured = None if x0 is None else x0 / c.scale
+        depends = has_extent and margin_m > 0 and (c.quantity == "area" or basis.endswith(" in extent"))
+        if not depends:
+            why = ("no extent in this case" if not has_extent else
+                   "margin 0" if margin_m <= 0 else f"the measured line ({basis}) does not depend on the extent")
+            out.append(ExtentEffect(c.id, c.unit, margin_m, measured, None, None, why))
+            continue
+        vals = []
+        for sign in (1.0, -1.0):
+            if sign not in moved:
+                moved[sign] = _moved_extent(prep, sign * margin_m)
+            if c.quantity == "area":
+                if sign not in cut:
+                    cut[sign] = _extent_areas(prep, moved[sign])
+                mm = cut[sign]
+                assert c.direction is not None
+                v = None if mm is None else mm.area_m2(c.direction, c.scope)
+            else:
+                v = _extent_lengths(prep, moved[sign], c)
+            vals.append(None if v is None else v / c.scale)
+        what = "faces re-cut" if c.quantity == "area" else "the new line re-clipped"
+        out.append(ExtentEffect(c.id, c.unit, margin_m, measured, vals[0], vals[1],
+                                f"extent grown and shrunk by {margin_m:g} m, {what}"))
+    return tuple(out)
+
+
 # ====================================================================== the API
 def uncertainty(
     case: Case,
@@ -1087,6 +1365,7 @@ def uncertainty(
     progress: bool | None = None,
     exclude: Collection[str] = (),
     sensitivity: bool = True,
+    extent_margin_m: float = 1000.0,
 ) -> UncertaintyResult:
     """Error budget, Monte Carlo intervals, statistical verdicts and sensitivity of a case.
 
@@ -1111,6 +1390,11 @@ def uncertainty(
     sensitivity : bool
         Also run each source alone and each source switched off (the budget's effects
         and the sensitivity table); ``False`` runs the full model only.
+    extent_margin_m : float
+        Re-measure each quantity that depends on the case's extent (areas; lengths
+        clipped to it) with the extent grown and shrunk by this many metres: the
+        budget's ``extent`` row and :attr:`UncertaintyResult.extent`. An analytical
+        choice, not a random error: not in the Monte Carlo interval. 0 skips it.
 
     Returns
     -------
@@ -1119,7 +1403,8 @@ def uncertainty(
     Raises
     ------
     GeometryError
-        ``draws`` < 1, an unknown source in ``exclude``, or a bad correlation length.
+        ``draws`` < 1, an unknown source in ``exclude``, a bad correlation length or
+        a negative ``extent_margin_m``.
 
     Examples
     --------
@@ -1142,6 +1427,9 @@ def uncertainty(
     if correlation_length_m is not None and not correlation_length_m > 0:
         msg = f"correlation_length_m={correlation_length_m!r}: give metres > 0, or None for independent errors"
         raise GeometryError(msg)
+    if not (isinstance(extent_margin_m, int | float) and math.isfinite(extent_margin_m) and extent_margin_m >= 0):
+        msg = f"extent_margin_m={extent_margin_m!r}: give metres >= 0 (0 skips the extent sensitivity)"
+        raise GeometryError(msg)
     m = measurements if measurements is not None else measure(case)
     prep = _prepare(case, m)
     noise = _draw_base(prep, draws, seed)
@@ -1157,26 +1445,32 @@ def uncertainty(
         runs += [(f"alone:{s}", frozenset(SOURCES) - {s}, n_sens) for s in active]
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    from tqdm.auto import tqdm
-
     results: dict[str, dict[str, NDArray[np.float64]]] = {}
-    with tqdm(total=len(runs), desc="uncertainty", unit="run", disable=not progress, delay=0.5,
-              leave=False) as bar:
+    if progress:
+        # Imported only when asked for: tqdm.auto warns in a notebook without ipywidgets.
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(runs), desc="uncertainty", unit="run", delay=0.5, leave=False) as bar:
+            for name, off, n in runs:
+                results[name] = _run(prep, noise, off, n)
+                bar.update(1)
+    else:
         for name, off, n in runs:
             results[name] = _run(prep, noise, off, n)
-            bar.update(1)
     summaries = {name: _summaries(prep, noise, off, results[name]) for name, off, _ in runs}
     # The sensitivity runs are compared with the full model on the same draws.
     summaries["all@sens"] = _summaries(prep, noise, base_off, {k: v[:n_sens] for k, v in results["all"].items()})
     intervals = _intervals(prep, summaries["all"])
-    budget = _budget(prep, summaries, active, correlation_length_m)
+    extent = _extent_effects(prep, float(extent_margin_m))
+    budget = _budget(prep, summaries, active, correlation_length_m, extent, float(extent_margin_m))
     sens = _sensitivity(prep, summaries, active) if sensitivity else Sensitivity(())
     inverse = _inverse(prep, noise, base_off, results["all"])
-    notes = _notes(prep, summaries["all"], correlation_length_m)
+    notes = _notes(prep, summaries["all"], correlation_length_m, extent)
     return UncertaintyResult(
         case_id=case.id, draws=draws, seed=seed, correlation_length_m=correlation_length_m,
         intervals=intervals, budget=budget, sensitivity=sens, inverse=inverse,
         excluded=tuple(sorted(base_off)), notes=tuple(notes), elapsed_s=time.perf_counter() - t0,
+        extent=extent, extent_margin_m=float(extent_margin_m),
     )
 
 
@@ -1190,16 +1484,16 @@ def _source_size(prep: _Prep, s: str) -> float:
         return float(prep.set_sigma.max()) if len(prep.set_sigma) else 0.0
     if s == "datum":
         return max(prep.spread.values(), default=0.0)
-    return 1.0 if len(prep.renderings) > 1 else 0.0
+    return 1.0 if any(prep.rendering_for.get(c.quantity, False) for c in prep.claims) else 0.0
 
 
 def _corrected(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDArray[np.float64]]
                ) -> tuple[dict[str, NDArray[np.float64]], dict[str, float]]:
     """Draws shifted by twice their bias, per rendering; and the bias of the main rendering."""
     D = len(next(iter(raw.values()))) if raw else 0
-    alt = noise.use_alt[:D] if ("rendering" not in off and len(prep.renderings) > 1) else np.zeros(D, bool)
     out, bias = {}, {}
     for c in prep.claims:
+        alt = _alt_mask(prep, noise, off, D, c.quantity)
         y = raw[c.id].copy()
         for ri, sel in enumerate((~alt, alt)):
             if not sel.any():
@@ -1234,11 +1528,17 @@ def _intervals(prep: _Prep, summ: dict[str, dict[str, float]]) -> tuple[ClaimInt
     m0 = prep.renderings[0] if prep.renderings else None
     for c in prep.case.claims:
         sc = c.scale
-        if c.id in prep.skipped or c.id not in summ or m0 is None:
-            why = (f"{prep.skipped[c.id]} claims are not propagated" if c.id in prep.skipped
-                   else "not computable for this case")
-            out.append(ClaimInterval(c.id, c.quantity, c.unit, c.value, c.precision, None, None, None,
-                                     None, None, None, NOT_PROPAGATED, None, why))
+        if c.id in prep.skipped:
+            out.append(ClaimInterval(c.id, c.quantity, c.unit, c.value, c.precision, None, None, None, None,
+                                     None, None, NOT_PROPAGATED, None,
+                                     f"{prep.skipped[c.id]} claims are not propagated"))
+            continue
+        why = prep.not_computable.get(c.id)
+        if why is None and c.id not in summ:
+            why = "the draws give no finite value for it"
+        if why is not None or m0 is None:
+            out.append(ClaimInterval(c.id, c.quantity, c.unit, c.value, c.precision, None, None, None, None,
+                                     None, None, NOT_COMPUTABLE, None, f"not computable: {why}"))
             continue
         s = summ[c.id]
         verdict, z, reason = _judge(c, s["lo"], s["median"], s["hi"], s["sigma"])
@@ -1249,6 +1549,19 @@ def _intervals(prep: _Prep, summ: dict[str, dict[str, float]]) -> tuple[ClaimInt
     return tuple(out)
 
 
+def _not_computable(prep: _Prep, c: Claim) -> str | None:
+    """Why a length or area claim has no measured value (as :func:`borderkit.verify` says), else None."""
+    m0 = prep.renderings[0] if prep.renderings else None
+    x0 = None if m0 is None else _measured_si(prep, m0, c)
+    if c.quantity == "area":
+        return None if x0 is not None else prep.measurements.areas_reason.removeprefix("not computable: ")
+    if x0 is None or prep.measurements.line_basis == "none":
+        return "no new line and no turning points in this case"
+    if x0 == 0.0:
+        return f"the measured line has no segment attributed to {'+'.join(c.scope) or 'the total'}"
+    return None
+
+
 _SIZE_TEXT = {
     "rendering": "each draw uses new_line or new_line_alt, 50/50",
     "line_type": "rhumb lines instead of geodesics between vertices (systematic)",
@@ -1257,7 +1570,7 @@ _SIZE_TEXT = {
 
 
 def _budget(prep: _Prep, summaries: dict[str, dict[str, dict[str, float]]], active: list[str],
-            corr: float | None) -> ErrorBudget:
+            corr: float | None, extent: tuple[ExtentEffect, ...], margin_m: float) -> ErrorBudget:
     units = {c.id: c.unit for c in prep.claims}
     sizes, kinds, effects = {}, {}, {}
     corr_text = "independent per vertex" if corr is None else f"correlated along the line, ℓ = {corr:g} m"
@@ -1265,6 +1578,9 @@ def _budget(prep: _Prep, summaries: dict[str, dict[str, dict[str, float]]], acti
         if s == "new_line":
             accs = sorted({prep.sigma[r] for r in ("new_line", "new_line_alt") if prep.sigma.get(r)})
             sizes[s] = f"σ {'/'.join(f'{a:g}' for a in accs) or 0} m per vertex and axis, {corr_text}"
+            if prep.turning_points:
+                sizes[s] = (f"σ {prep.sigma.get('turning_points', 0):g} m per turning point and axis (lengths); "
+                            f"{sizes[s]} of the rendered line (areas)")
         elif s == "old_line":
             sizes[s] = f"σ {prep.sigma.get('old_line', 0):g} m per vertex and axis, {corr_text}"
         elif s == "settlements":
@@ -1284,9 +1600,16 @@ def _budget(prep: _Prep, summaries: dict[str, dict[str, dict[str, float]]], acti
                       for c in prep.claims}
     sizes["line_type"], kinds["line_type"] = _SIZE_TEXT["line_type"], "systematic shift"
     effects["line_type"] = {c.id: _line_type_shift(prep, c) for c in prep.claims}
+    by_claim = {e.claim_id: e for e in extent}
+    sizes["extent"] = (f"the case extent grown and shrunk by {margin_m:g} m: " + "; ".join(
+        f"{cid} {_sig(e.shrunk)}–{_sig(e.grown)} {e.unit}" for cid, e in by_claim.items() if e.half_range is not None)
+        ) if any(e.half_range is not None for e in extent) else f"the case extent grown and shrunk by {margin_m:g} m"
+    kinds["extent"] = EXTENT_KIND
+    effects["extent"] = {c.id: (by_claim[c.id].half_range if c.id in by_claim and by_claim[c.id].half_range
+                                is not None else 0.0) for c in prep.claims}
     sizes["rounding"], kinds["rounding"] = _SIZE_TEXT["rounding"], "reported value"
     effects["rounding"] = {c.id: c.precision for c in prep.claims}
-    srcs = (*SOURCES, "line_type", "rounding")
+    srcs = (*SOURCES, "line_type", "extent", "rounding")
     return ErrorBudget(srcs, sizes, kinds, effects, units)
 
 
@@ -1368,8 +1691,16 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
         return float(lo), float(hi)
 
     def measured(c: Claim) -> float | None:
-        return None if m0 is None else _measured_si(prep, m0, c)
+        return None if m0 is None or c.id in prep.not_computable else _measured_si(prep, m0, c)
 
+    def with_interval(v: float | None, lo: float | None, hi: float | None, unit: str) -> str:
+        if v is None:
+            return "n/a"
+        span = "" if lo is None or hi is None else f" (95 % interval {_sig(lo)}–{_sig(hi)} {unit})"
+        return f"{_sig(v)} {unit}{span}"
+
+    basis = prep.measurements.line_basis
+    proxy = basis != "turning_points"
     lengths = [c for c in prep.claims if c.quantity == "length" and c.is_total]
     for ar in (c for c in prep.claims if c.quantity == "area" and c.is_total):
         for ln in lengths:
@@ -1377,22 +1708,23 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
             ma, ml = measured(ar), measured(ln)
             y = refl[ar.id] / refl[ln.id] if ar.id in refl and ln.id in refl else None
             lo, hi = q(y)
+            mv = None if not ma or not ml else ma / ml
             out.append(InverseReading(
                 f"mean depth: {ar.id} / {ln.id}", "m", depth,
-                f"{ar.value:g} {ar.unit} over {ln.value:g} {ln.unit} is a strip {depth:.0f} m deep on average",
-                None if not ma or not ml else ma / ml, lo, hi,
-                "the area spread evenly along the whole length; measured: handed-over area / measured length"))
-    for ar in (c for c in prep.claims if c.quantity == "area" and c.is_total):
-        areas = m0.measurements.areas if m0 is not None else None
-        if areas is None or "settlements" not in areas.columns:
-            continue
-        held = areas[(areas["to_country"] == ar.direction) & (areas["settlements"].astype(str) != "")]
-        out.append(InverseReading(
-            f"faces holding named settlements: {ar.id}", ar.unit, ar.value,
-            f"{ar.value:g} {ar.unit} described as the territory of named villages",
-            float(held["area_m2"].sum()) / ar.scale if len(held) else 0.0, None, None,
-            f"measured: handed-over faces to {ar.direction} that hold a settlement of the case "
-            f"({'; '.join(held['settlements'])}); the other faces may be mapping differences"))
+                f"{_num(ar.value)} {ar.unit} over {_num(ln.value)} {ln.unit} is a strip {depth:.0f} m deep on average",
+                mv, lo, hi,
+                "the area spread evenly along the whole length. Measured: the whole handed-over area to "
+                f"{ar.direction} inside the case's extent ({_sig(None if ma is None else ma / ar.scale)} {ar.unit}) "
+                f"divided by the {'proxy ' if proxy else ''}length ({_sig(None if ml is None else ml / ln.scale)} "
+                f"{ln.unit}, {basis}): the area is cut by the extent box and the length "
+                f"{'by where the proxy stretch ends' if proxy else 'by the turning points'}, so the two do not "
+                "cover the same stretch and the measured depth is not comparable one to one with the claimed",
+                f"{with_interval(mv, lo, hi, 'm')}: whole in-box area / {'proxy ' if proxy else ''}length, "
+                "not comparable one to one"))
+    for ar in (c for c in prep.claims if c.quantity == "area"):
+        reading = _territory_reading(prep, ar)
+        if reading is not None:
+            out.append(reading)
     by_id = {c.id: c for c in prep.case.claims}
     for ch in prep.case.checks:
         if ch.kind != "sum" or ch.total is None:
@@ -1403,35 +1735,103 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
         s = sum(p.value_si for p in parts) / k
         lo_c = sum(p.value_si - p.precision_si for p in parts) / k
         hi_c = sum(p.value_si + p.precision_si for p in parts) / k
-        words = " + ".join(f"{p.value:g}" for p in parts)
-        ms = [measured(p) for p in parts]
-        mt = measured(total)
-        y = None  # raw draws: the parts and the total share their draws, so no correction
-        if all(p.id in raw for p in (*parts, total)):
-            y = (sum(raw[p.id] for p in parts) - raw[total.id]) / k
-        lo, hi = q(y)
+        words = " + ".join(f"{_num(p.value)} {p.unit}" for p in parts)
         out.append(InverseReading(
             f"sum of parts minus total: {ch.id}", unit, s - total.value,
-            f"{words} = {s:g} {unit} vs {total.value:g} {unit} ({s - total.value:+.3g} {unit}; "
-            f"the wording allows {lo_c:.4g}–{hi_c:.4g} vs {(total.value - total.precision):.4g}–"
-            f"{(total.value + total.precision):.4g})",
-            None if mt is None or any(v is None for v in ms) else (sum(v or 0.0 for v in ms) - mt) / k, lo, hi,
-            "measured: the parts' measured lengths summed, minus the measured total"))
+            f"{words} = {_num(s)} {unit} vs {_num(total.value)} {unit} ({_num(s - total.value)} {unit}; "
+            f"the wording allows {_num(lo_c)}–{_num(hi_c)} {unit} vs {_num(total.value - total.precision)}–"
+            f"{_num(total.value + total.precision)} {unit})",
+            None, None, None,
+            "the measured parts are the measured line split by pair, so they add up to the measured total",
+            "n/a (the measured parts add up to the measured total by construction)"))
+        mt = measured(total)
         for p in parts:
             share = p.value_si / total.value_si
             mp = measured(p)
             yy = raw[p.id] / raw[total.id] if p.id in raw and total.id in raw else None
             lo, hi = q(yy)
+            mv = None if not mp or not mt else 100 * mp / mt
+            lo, hi = (None, None) if lo is None or hi is None else (100 * lo, 100 * hi)
             out.append(InverseReading(
                 f"share of total: {p.id}", "%", 100 * share,
-                f"{p.value:g} of {total.value:g} {unit} is {100 * share:.1f} %",
-                None if not mp or not mt else 100 * mp / mt,
-                None if lo is None else 100 * lo, None if hi is None else 100 * hi,
-                "which share of the delimited line each stretch is"))
+                f"{_num(p.value)} {p.unit} of {_num(total.value)} {total.unit} is {100 * share:.1f} %",
+                mv, lo, hi,
+                "which share of the delimited line each stretch is"
+                + ("" if not proxy else "; measured on the proxy stretch"),
+                with_interval(mv, lo, hi, "%")))
     return tuple(out)
 
 
-def _notes(prep: _Prep, summ: dict[str, dict[str, float]], corr: float | None) -> list[str]:
+def _named_settlements(prep: _Prep, claim: Claim) -> tuple[list[str], bool]:
+    """Pair members the claim's wording names (longest names first, each form of a name:
+    ``"Aşağı Əskipara (Ashaghi Askipara)"`` is found as either); if it names none, the
+    members of the direction country in the claim's scope pairs. Second item: named."""
+    sett = prep.measurements.settlements
+    members = sett[sett["pair"] != ""]
+    forms: list[tuple[str, str]] = []
+    for name in members["name"].astype(str):
+        alts = {name, name.split(" (")[0], *re.findall(r"\(([^)]*)\)", name)}
+        forms += [(f.strip(), name) for f in alts if len(f.strip()) >= 3]
+    text = claim.wording
+    found: set[str] = set()
+    for form, name in sorted(forms, key=lambda f: -len(f[0])):
+        pattern = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", re.IGNORECASE)
+        if pattern.search(text):
+            text = pattern.sub(" ", text)  # "Baghanis Ayrum" must not also count as "Baghanis"
+            found.add(name)
+    if found:
+        return [n for n in members["name"].astype(str) if n in found], True
+    scope = set(claim.scope) or {p.id for p in prep.case.pairs}
+    own = members[(members["country"] == claim.direction) & members["pair"].isin(scope)]
+    return list(own["name"].astype(str)), False
+
+
+def _territory_reading(prep: _Prep, ar: Claim) -> InverseReading | None:
+    """The faces to the claim's direction that hold the settlements it names."""
+    areas = prep.measurements.areas
+    if areas is None:
+        return None
+    named, by_wording = _named_settlements(prep, ar)
+    if not named:
+        return None
+    sett = prep.measurements.settlements.drop_duplicates("name").set_index("name")
+    faces = areas[areas["to_country"] == ar.direction]
+    if "sliver" in faces.columns:
+        faces = faces[~faces["sliver"].astype(bool)]
+    missing = [n for n in named if sett.loc[n, "geometry"] is None or sett.loc[n, "geometry"].is_empty]
+    located = [n for n in named if n not in missing]
+    pts = shapely.points(np.array([shapely.get_coordinates(sett.loc[n, "geometry"])[0] for n in located])
+                         ) if located else np.array([])
+    geoms = faces.geometry.to_numpy()
+    hold = np.array([[bool(shapely.covers(g, pt)) for pt in pts] for g in geoms], dtype=bool).reshape(len(geoms),
+                                                                                                      len(located))
+    held = [n for j, n in enumerate(located) if hold[:, j].any()]
+    keep = hold.any(axis=1) if len(located) else np.zeros(len(geoms), bool)
+    area_held = float(faces.loc[keep, "area_m2"].sum()) / ar.scale
+    area_other = float(faces.loc[~keep, "area_m2"].sum()) / ar.scale
+    outside = [n for n in located if n not in held]
+    chosen = ("the settlements the claim names" if by_wording else
+              f"the settlements of {ar.direction} in {'+'.join(ar.scope) or 'every pair'} (the claim names none)")
+    m_count = f"{len(held)} of the {len(named)}"
+    note = (f"measured: the {int(keep.sum())} handed-over face(s) to {ar.direction} holding {m_count} "
+            f"{chosen.removeprefix('the ')}" + (f" ({'; '.join(held)})" if held else ""))
+    if missing:
+        note += f"; {', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no coordinates in this case"
+    if outside:
+        verb = "lies" if len(outside) == 1 else "lie"
+        note += f"; {', '.join(outside)} {verb} in no face handed over to {ar.direction}"
+    note += (f"; the other faces to {ar.direction} ({_sig(area_other)} {ar.unit}) may be differences between "
+             "the mapped lines rather than handovers")
+    return InverseReading(
+        f"faces holding named settlements: {ar.id}", ar.unit, ar.value,
+        f"{_num(ar.value)} {ar.unit} described as the territory of {', '.join(named)}"
+        if by_wording else f"{_num(ar.value)} {ar.unit} read as the territory of {', '.join(named)}",
+        area_held, None, None, note,
+        f"{_sig(area_held)} {ar.unit} in the faces holding {m_count} {chosen.removeprefix('the ')}")
+
+
+def _notes(prep: _Prep, summ: dict[str, dict[str, float]], corr: float | None,
+           extent: tuple[ExtentEffect, ...]) -> list[str]:
     notes = list(prep.notes)
     for r in prep.renderings:
         ln = r.length
@@ -1450,6 +1850,17 @@ def _notes(prep: _Prep, summ: dict[str, dict[str, float]], corr: float | None) -
             notes.append(f"{c.id}: the raw draws are shifted by {s['bias'] / c.scale:+.3g} {c.unit} "
                          f"({abs(s['bias']) / s['sigma']:.1f} σ) from the measured value; the interval is "
                          "corrected for it (shifted by twice the bias)")
+    for e in extent:
+        hr = e.half_range
+        if hr is None:
+            continue
+        iv = summ.get(e.claim_id)
+        c = next(c for c in prep.claims if c.id == e.claim_id)
+        width = "" if iv is None else (f", against a Monte Carlo half-width of "
+                                       f"±{_sig((iv['hi'] - iv['lo']) / 2 / c.scale)} {e.unit}")
+        notes.append(f"{e.claim_id}: depends on the case's extent: grown by {e.margin_m:g} m it gives "
+                     f"{_sig(e.grown)} {e.unit}, shrunk {_sig(e.shrunk)} {e.unit} (±{_sig(hr)} {e.unit}{width}); "
+                     f"{EXTENT_KIND}")
     if any(r.area is not None for r in prep.renderings):
         notes.append("areas: first-order (flux) propagation with faces allowed to vanish or reverse; "
                      "faces keep their attribution to pairs; no new lobes are created")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +52,7 @@ def _feature(geom_type: str, coords: object, **props: object) -> dict:
 
 
 def _write_case(root: Path, *, acc_new: float = 10.0, acc_old: float = 5.0, acc_settle: float = 20.0,
-                area_km2: float = 1.9, length_km: float = 6.7, alt: bool = False) -> Path:
+                area_km2: float = 1.9, length_km: float = 6.7, alt: bool = False, extra: str = "") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     new = [[float(x), 41.0] for x in _LONS]
     old = [[float(x), _old_lat(float(x))] for x in _LONS]
@@ -154,18 +156,18 @@ direction = "BBB"
 value = 3
 unit = "houses"
 precision = 0
-""")
+""" + extra)
     return root
 
 
 @pytest.fixture(scope="module")
-def synthetic_case(tmp_path_factory: pytest.TempPathFactory):
+def straight_case(tmp_path_factory: pytest.TempPathFactory):
     return load_case(_write_case(tmp_path_factory.mktemp("synthetic") / "case"))
 
 
 @pytest.fixture(scope="module")
-def synthetic_result(synthetic_case):
-    return uncertainty(synthetic_case, draws=2000, seed=7)
+def straight_result(straight_case):
+    return uncertainty(straight_case, draws=2000, seed=7)
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -306,15 +308,15 @@ def test_uncertainty__zero_noise_gives_zero_width_interval_at_the_measured_value
         assert iv.measured == pytest.approx(measured, rel=1e-12)
 
 
-def test_uncertainty__same_seed_same_numbers_other_seed_other_numbers(synthetic_case) -> None:
-    a = uncertainty(synthetic_case, draws=300, seed=11, sensitivity=False)
-    b = uncertainty(synthetic_case, draws=300, seed=11, sensitivity=False)
-    c = uncertainty(synthetic_case, draws=300, seed=12, sensitivity=False)
+def test_uncertainty__same_seed_same_numbers_other_seed_other_numbers(straight_case) -> None:
+    a = uncertainty(straight_case, draws=300, seed=11, sensitivity=False)
+    b = uncertainty(straight_case, draws=300, seed=11, sensitivity=False)
+    c = uncertainty(straight_case, draws=300, seed=12, sensitivity=False)
     assert a.to_frame().equals(b.to_frame())
     assert not a.to_frame()[["lo", "median", "hi"]].equals(c.to_frame()[["lo", "median", "hi"]])
 
 
-def test_uncertainty__planar_ratio_lengths_match_geodesic_within_1e6(synthetic_case) -> None:
+def test_uncertainty__planar_ratio_lengths_match_geodesic_within_1e6(straight_case) -> None:
     # The engine scales each geodesic segment by its perturbed/unperturbed UTM length. For
     # a 1 km displacement of one end of a 420 m segment, compare with Geod.inv directly.
     from pyproj import Transformer
@@ -330,13 +332,13 @@ def test_uncertainty__planar_ratio_lengths_match_geodesic_within_1e6(synthetic_c
         assert geo == pytest.approx(GEOD.inv(*a, *b2)[2], rel=1e-6)
 
 
-def test_uncertainty__area_flux_model_agrees_with_recomputed_faces(synthetic_case) -> None:
+def test_uncertainty__area_flux_model_agrees_with_recomputed_faces(straight_case) -> None:
     # Brute force: perturb both lines' vertices, recompute the faces with handover_polygons,
     # and compare the spread with the engine's first-order model (same σ, independent draws).
     rng = np.random.default_rng(9)
-    new = shapely.get_coordinates(synthetic_case.layer("new_line").union())
-    old = shapely.get_coordinates(synthetic_case.layer("old_line").union())
-    ext = synthetic_case.layer("extent").union()
+    new = shapely.get_coordinates(straight_case.layer("new_line").union())
+    old = shapely.get_coordinates(straight_case.layer("old_line").union())
+    ext = straight_case.layer("extent").union()
     mpd_lon, mpd_lat = 84_000.0, 111_000.0  # metres per degree at 41°N, to 1 %
     areas = []
     for _ in range(60):
@@ -345,37 +347,37 @@ def test_uncertainty__area_flux_model_agrees_with_recomputed_faces(synthetic_cas
         f = handover_polygons(shapely.LineString(n2), shapely.LineString(o2), ext, new_left="AAA",
                               old_left="AAA", countries=("AAA", "BBB"))
         areas.append(f.loc[f["to_country"] == "BBB", "area_m2"].sum())
-    u = uncertainty(synthetic_case, draws=2000, seed=1, exclude=("settlements",), sensitivity=False)
+    u = uncertainty(straight_case, draws=2000, seed=1, exclude=("settlements",), sensitivity=False)
     iv = u.interval("area-to-bbb")
     brute_sigma_km2 = float(np.std(areas)) / 1e6
     assert iv.sigma == pytest.approx(brute_sigma_km2, rel=0.35)
     assert iv.median == pytest.approx(float(np.mean(areas)) / 1e6, abs=3 * brute_sigma_km2)
 
 
-def test_uncertainty__correlated_errors_narrow_the_straight_line_length(synthetic_case) -> None:
-    ind = uncertainty(synthetic_case, draws=2000, seed=4, exclude=("settlements",), sensitivity=False)
-    cor = uncertainty(synthetic_case, draws=2000, seed=4, exclude=("settlements",), sensitivity=False,
+def test_uncertainty__correlated_errors_narrow_the_straight_line_length(straight_case) -> None:
+    ind = uncertainty(straight_case, draws=2000, seed=4, exclude=("settlements",), sensitivity=False)
+    cor = uncertainty(straight_case, draws=2000, seed=4, exclude=("settlements",), sensitivity=False,
                       correlation_length_m=50_000)
     w = {k: r.interval("length-total").hi - r.interval("length-total").lo for k, r in (("i", ind), ("c", cor))}
     assert w["c"] < w["i"]
 
 
-def test_uncertainty__budget_lists_every_source(synthetic_result) -> None:
-    frame = synthetic_result.budget.to_frame()
-    assert list(frame.index) == [*SOURCES, "line_type", "rounding"]
+def test_uncertainty__budget_lists_every_source(straight_result) -> None:
+    frame = straight_result.budget.to_frame()
+    assert list(frame.index) == [*SOURCES, "line_type", "extent", "rounding"]
     assert {"size", "kind", "length-total [km]", "area-to-bbb [km2]"} <= set(frame.columns)
     assert frame.loc["rounding", "length-total [km]"] == pytest.approx(0.05)
     assert frame.loc["old_line", "length-total [km]"] == 0.0  # the old line does not touch lengths
     assert frame.loc["new_line", "area-to-bbb [km2]"] > 0
 
 
-def test_uncertainty__result_tables_and_json(synthetic_result) -> None:
-    u = synthetic_result
+def test_uncertainty__result_tables_and_json(straight_result) -> None:
+    u = straight_result
     assert repr(u).startswith("<UncertaintyResult 'synthetic-uncertainty': 2000 draws, seed 7")
     frame = u.to_frame()
     assert frame.loc["count", "verdict"] == "not propagated"
     assert frame.loc["area-to-bbb", "lo"] <= frame.loc["area-to-bbb", "median"] <= frame.loc["area-to-bbb", "hi"]
-    json.dumps(u.to_dict())
+    json.dumps(u.to_dict(), allow_nan=False)
     sens = u.sensitivity.to_frame()
     assert set(sens.index.get_level_values("claim")) == {"length-total", "length-west", "area-to-bbb"}
     shares = sens.groupby(level="claim")["variance_share"].sum()
@@ -383,8 +385,8 @@ def test_uncertainty__result_tables_and_json(synthetic_result) -> None:
     assert u.sensitivity.decisive()["area-to-bbb"] in {"new_line", "old_line"}
 
 
-def test_uncertainty__inverse_reading_of_area_over_length(synthetic_result) -> None:
-    depth = next(r for r in synthetic_result.inverse if r.name.startswith("mean depth"))
+def test_uncertainty__inverse_reading_of_area_over_length(straight_result) -> None:
+    depth = next(r for r in straight_result.inverse if r.name.startswith("mean depth"))
     assert depth.claimed == pytest.approx(1.9e6 / 6.7e3)
     assert depth.lo <= depth.measured <= depth.hi
 
@@ -406,15 +408,15 @@ def test_uncertainty__rendering_mixture_spans_both_renderings(tmp_path: Path) ->
     [({"draws": 0}, "draws=0"), ({"exclude": ("weather",)}, "unknown source 'weather'"),
      ({"correlation_length_m": -5.0}, "correlation_length_m=-5.0")],
 )
-def test_uncertainty__bad_arguments_say_what_is_allowed(synthetic_case, kwargs: dict, match: str) -> None:
+def test_uncertainty__bad_arguments_say_what_is_allowed(straight_case, kwargs: dict, match: str) -> None:
     with pytest.raises(BorderkitError, match=match):
-        uncertainty(synthetic_case, **kwargs)
+        uncertainty(straight_case, **kwargs)
 
 
 # ---------------------------------------------------------------------- verify integration
-def test_verify__draws_add_statistical_verdicts_and_keep_the_deterministic_one(synthetic_case) -> None:
-    plain = verify(synthetic_case)
-    stat = verify(synthetic_case, draws=300, seed=2)
+def test_verify__draws_add_statistical_verdicts_and_keep_the_deterministic_one(straight_case) -> None:
+    plain = verify(straight_case)
+    stat = verify(straight_case, draws=300, seed=2)
     assert [v.verdict for v in plain.verdicts] == [v.verdict for v in stat.verdicts]
     assert plain.verdicts[0].interval is None
     assert "statistical" not in plain.verdicts[0].to_dict()
@@ -427,3 +429,198 @@ def test_verify__draws_add_statistical_verdicts_and_keep_the_deterministic_one(s
     assert {"budget", "sensitivity", "inverse"} <= set(doc["uncertainty"])
     assert "statistical_verdict" in stat.to_frame().columns
     json.dumps(doc)
+
+
+# ---------------------------------------------------------------------- turning points
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+# The WGS 84 points the synthetic SK-42 file was made from (its header comments).
+SK42_WGS84 = [(45.0575, 41.06472222), (45.07, 41.07), (45.082, 41.078), (45.09, 41.085), (45.098, 41.095)]
+TURNING_POINTS_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "{line_type}"
+source = "synthetic"
+licence = "CC0"
+
+[layers.new_line_alt]
+role = "new_line_alt"
+path = "alt.geojson"
+crs = "EPSG:4326"
+accuracy_m = 5
+left = "AAA"
+source = "synthetic"
+
+[[claims]]
+id = "tp-length"
+quantity = "length"
+scope = "total"
+value = {value_km}
+unit = "km"
+"""
+
+
+@pytest.mark.parametrize("line_type", ["geodesic", "rhumb"])
+def test_uncertainty__turning_points_interval_holds_the_measured_length(synthetic_case, line_type) -> None:
+    # Σ GEOD.inv over the five WGS 84 points the SK-42 file was made from: 4872.95 m, so
+    # "4.87 km" (±5 m) is the measured length rounded. An alternative rendering of the new
+    # line, 3x as long (a zig-zag), must not enter the length draws: with turning points
+    # the measured line is theirs.
+    ref_m = sum(GEOD.inv(*a, *b)[2] for a, b in itertools.pairwise(SK42_WGS84))
+    assert ref_m == pytest.approx(4872.95, abs=0.01)
+    root = synthetic_case(extra_toml=TURNING_POINTS_TOML.format(line_type=line_type, value_km=4.87))
+    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    zigzag = [[10.0 + (0.01 if k % 2 else 0.0), k * 0.01] for k in range(11)]
+    (root / "alt.geojson").write_text(_fc([_feature("LineString", zigzag)]))
+    case = load_case(root)
+    m = measure(case)
+    assert m.line_basis == "turning_points"
+    assert m.alt.total_length_m > 2 * m.total_length_m
+    u = uncertainty(case, draws=2000, seed=0, measurements=m)
+    iv = u.interval("tp-length")
+    assert iv.measured == pytest.approx(ref_m / 1e3, abs=1e-4)
+    assert iv.lo <= iv.measured <= iv.hi
+    # Five points with σ = 5 m per axis: the length moves by metres, not kilometres.
+    assert iv.hi - iv.lo < 0.1
+    assert iv.verdict == CONSISTENT
+    assert u.interval("total").verdict == INCONSISTENT  # 11.1 km against 4.87 km of turning points
+    budget = u.budget.to_frame()
+    assert budget.loc["rendering", "tp-length [km]"] == 0.0
+    assert "per turning point" in budget.loc["new_line", "size"]
+    rep = verify(case, measurements=m, draws=500, seed=0)
+    assert rep.to_frame().loc["tp-length", "statistical_verdict"] == CONSISTENT
+    json.dumps(rep.to_dict(), allow_nan=False)
+
+
+# ---------------------------------------------------------------------- not computable
+def _drop_settlements(root: Path) -> None:
+    toml = (root / "case.toml").read_text()
+    start = toml.index("[layers.settlements]")
+    end = toml.index("[layers.new]")
+    (root / "case.toml").write_text(toml[:start] + toml[end:])
+
+
+def _misspell_west(root: Path) -> None:
+    toml = (root / "case.toml").read_text()
+    (root / "case.toml").write_text(toml.replace('AAA = "A-west"', 'AAA = "A-Wset"')
+                                    .replace('BBB = "B-west"', 'BBB = "B-Wset"'))
+
+
+@pytest.mark.parametrize("edit", [_drop_settlements, _misspell_west], ids=["no-settlements", "misspelt-pair"])
+def test_uncertainty__claims_with_no_measured_value_stay_not_computable(tmp_path: Path, edit) -> None:
+    root = _write_case(tmp_path / "c")
+    edit(root)
+    case = load_case(root)
+    rep = verify(case, draws=300, seed=0)
+    first = rep.to_frame()
+    assert first.loc["length-west", "verdict"] == "not computable"
+    iv = rep.uncertainty.interval("length-west")
+    assert (iv.verdict, iv.z, iv.interval) == ("not computable", None, None)
+    assert iv.reason.startswith("not computable: ")
+    assert rep.uncertainty.interval("count").verdict == "not propagated"
+    assert rep.uncertainty.interval("count").z is None
+    assert "length-west" not in rep.inconsistent  # --strict must not fail on it
+    assert "length-west" not in set(rep.uncertainty.sensitivity.to_frame().index.get_level_values("claim"))
+    json.dumps(rep.to_dict(), allow_nan=False)
+
+
+def test_uncertainty__zero_width_interval_outside_the_claim_has_no_z(tmp_path: Path) -> None:
+    case = load_case(_write_case(tmp_path / "c", acc_new=0, acc_old=0, acc_settle=0, length_km=9.0))
+    iv = uncertainty(case, draws=50, seed=0).interval("length-total")
+    assert iv.verdict == INCONSISTENT
+    assert iv.z is None
+    assert "zero width" in iv.reason
+
+
+# ---------------------------------------------------------------------- extent
+def test_uncertainty__extent_row_regrows_and_shrinks_the_box(straight_case) -> None:
+    # The face is a trapezoid between lat 40.995 and 41.0 (0.04° wide at the bottom, 0.05°
+    # at the top: 2.25e-4 square degrees) inside the box lon 44.95–45.05, lat 40.97–41.03.
+    # Growing the box changes nothing. Shrinking it by 3 km moves its sides by 3000 m /
+    # 84 140 m/° of longitude and 3000 m / 111 050 m/° of latitude at 41° N: the box then
+    # keeps a rectangle of the face (0.1 − 2·0.03565)° wide and (0.03 − 0.02701)° high.
+    u = uncertainty(straight_case, draws=200, seed=0, sensitivity=False, extent_margin_m=3000)
+    e = u.extent_effect("area-to-bbb")
+    assert e.margin_m == 3000
+    assert e.grown == pytest.approx(e.measured, rel=1e-6)
+    kept = (0.1 - 2 * 3000 / 84_140) * (0.03 - 3000 / 111_050) / 2.25e-4
+    assert e.shrunk / e.measured == pytest.approx(kept, rel=0.01)
+    assert e.half_range == pytest.approx((e.grown - e.shrunk) / 2)
+    budget = u.budget.to_frame()
+    assert budget.loc["extent", "kind"] == "an analytical choice, not a random error: not in the Monte Carlo interval"
+    assert budget.loc["extent", "area-to-bbb [km2]"] == pytest.approx(e.half_range)
+    # The pair-span length does not depend on the box: no values, effect 0.
+    length = u.extent_effect("length-total")
+    assert (length.grown, length.shrunk, length.half_range) == (None, None, None)
+    assert budget.loc["extent", "length-total [km]"] == 0.0
+    doc = u.to_dict()
+    assert doc["extent"]["effects"][-1]["claim"] == "area-to-bbb"
+    json.dumps(doc, allow_nan=False)
+    assert "area-to-bbb: depends on the case's extent" in " ".join(u.notes)
+
+
+def test_uncertainty__extent_margin_must_be_metres(straight_case) -> None:
+    with pytest.raises(GeometryError, match="extent_margin_m=-1"):
+        uncertainty(straight_case, draws=10, extent_margin_m=-1)
+
+
+# ---------------------------------------------------------------------- inverse readings
+CHECK_TOML = """
+[[claims]]
+id = "length-east"
+quantity = "length"
+scope = ["east"]
+value = 3.3
+unit = "km"
+
+[[claims]]
+id = "length-total-m"
+quantity = "length"
+scope = "total"
+value = 6700
+unit = "m"
+
+[[checks]]
+id = "parts"
+kind = "sum"
+parts = ["length-west", "length-east"]
+total = "length-total-m"
+"""
+
+
+def test_uncertainty__inverse_readings_are_fixed_point_with_units(tmp_path: Path) -> None:
+    case = load_case(_write_case(tmp_path / "c", extra=CHECK_TOML))
+    u = uncertainty(case, draws=300, seed=0, sensitivity=False)
+    texts = [r.text for r in u.inverse]
+    assert not any("e+" in t or "e-0" in t for t in texts)
+    total = next(r for r in u.inverse if r.name == "sum of parts minus total: parts")
+    assert total.claimed_text.startswith("3.4 km + 3.3 km = 6700 m vs 6700 m (0 m;")
+    assert total.measured is None
+    assert total.measured_text == "n/a (the measured parts add up to the measured total by construction)"
+    depth = next(r for r in u.inverse if r.name == "mean depth: area-to-bbb / length-total-m")
+    assert "not comparable one to one" in depth.measured_text
+    assert "whole handed-over area" in depth.note
+    # The claim names no village: the BBB members of its scope, neither inside the face.
+    villages = next(r for r in u.inverse if r.name.startswith("faces holding named settlements"))
+    assert "holding 0 of the 2 settlements of BBB" in villages.note
+    json.dumps(u.to_dict(), allow_nan=False)
+
+
+def test_uncertainty__territory_reading_counts_named_villages_with_and_without_coordinates(tmp_path: Path) -> None:
+    # One named village inside the face (B-mid, added to pair "west" in its place), one
+    # named with no coordinate (B-east renamed in the pairs only): "1 of the 2".
+    root = _write_case(tmp_path / "c")
+    data = json.loads((root / "settlements.geojson").read_text())
+    data["features"].append(_feature("Point", [45.0, 40.997], name="B-mid (Mid)", country="BBB"))
+    (root / "settlements.geojson").write_text(json.dumps(data))
+    toml = (root / "case.toml").read_text().replace('BBB = "B-west"', 'BBB = "B-mid (Mid)"')
+    toml = toml.replace('BBB = "B-east"', 'BBB = "B-far"')
+    toml = toml.replace('id = "area-to-bbb"', 'id = "area-to-bbb"\nwording = "the territory of Mid and B-far"')
+    (root / "case.toml").write_text(toml)
+    u = uncertainty(load_case(root), draws=200, seed=0, sensitivity=False)
+    r = next(r for r in u.inverse if r.name == "faces holding named settlements: area-to-bbb")
+    assert "holding 1 of the 2 settlements the claim names (B-mid (Mid))" in r.note
+    assert "B-far has no coordinates" in r.note
+    assert r.measured == pytest.approx(u.interval("area-to-bbb").measured)
