@@ -28,8 +28,23 @@ Every output follows the same rules:
   ``licence``, ``date``, ``accuracy_m``) and the datum operation that brought it to
   WGS 84 (``transformation``: the record of :meth:`borderkit.crs.Transformation.to_dict`;
   flat formats spell it out in ``transformation_*`` fields). Derived layers
-  (``segments``, ``sections``, ``handed_over``) carry the provenance of the layers they
-  come from, joined with ``"; "``, and the transformation of the new line;
+  (``segments``, ``sections``, ``handed_over`` and the impact layers) carry the provenance
+  of the layers they come from, joined with ``"; "``, the transformation of the new line,
+  and ``basis``: the line basis of the measurements (``"turning_points"``, or a proxy such
+  as ``"new_line between outermost pairs"``);
+- what the new line is, is said in every file: the GeoJSON has a top-level foreign member
+  ``"borderkit": {"case", "line_basis", "notes", "synthetic"}`` (RFC 7946 §6.1), each
+  GeoPackage table's description (``gpkg_contents.description``) says it in short. Without
+  turning points the new line is a proxy and the ``handed_over`` faces include mapping
+  differences between the lines, not only handovers: their ``name`` says "now on <country>'s
+  side", not "to <country>";
+- ``handed_over`` faces carry ``sliver`` and ``width_m`` (largest inscribed circle's
+  diameter): a sliver is narrower than the lines' combined accuracy, counts for nothing and
+  carries no claim;
+- features a claim is about (``sections``: length claims of its pair; ``handed_over``:
+  area claims to its country within its pairs) carry ``claims`` (``"<id>: <verdict>"``, the
+  final verdict: Monte Carlo where there is one, else first-order), ``claims_first_order``
+  and ``claims_interval`` (the 95 % Monte Carlo interval and z);
 - an existing file is replaced only with ``overwrite=True``; a file is written under a
   temporary name and renamed into place, so an error never leaves half a file;
 - the same case exported twice gives byte-identical files (GeoPackage too: GDAL's
@@ -91,20 +106,30 @@ from borderkit.geodesy import geodesic_area_m2, geodesic_length_m, local_project
 if TYPE_CHECKING:
     from borderkit.impact import ImpactResult
     from borderkit.measure import Measurements
-    from borderkit.verify import Report
+    from borderkit.verify import Report, Verdict
 
 __all__ = [
     "COORDINATE_DECIMALS",
     "FORMATS",
     "IMPACT_LAYERS",
     "LAYER_ORDER",
+    "PROXY_NOTICE",
     "SHAPEFILE_FIELDS",
+    "SYNTHETIC_NOTICE",
     "ExportLayer",
+    "basis_record",
     "export",
     "export_layers",
+    "face_verdicts",
+    "faces_label",
+    "format_value",
     "geojson_features",
     "geojson_text",
+    "is_proxy",
+    "new_line_label",
+    "notices",
     "round_geometry",
+    "section_verdicts",
 ]
 
 #: Decimals of longitude and latitude written: 1e-7° is 1.1 cm of latitude.
@@ -150,6 +175,11 @@ _BASE_SHAPEFILE_FIELDS: Mapping[str, str] = {
     "distance_to_new_m": "dist_new_m",
     "feature_source": "feat_src",
     "claims": "claims",
+    "claims_first_order": "claims_1st",
+    "claims_interval": "claims_int",
+    "basis": "basis",
+    "sliver": "sliver",
+    "width_m": "width_m",
     "source": "source",
     "licence": "licence",
     "date": "date",
@@ -186,6 +216,102 @@ _TRANSFORMATION = [
 ]
 #: Pinned GDAL timestamp (GeoPackage ``gpkg_contents.last_change``) for byte-stable files.
 _GDAL_DATE = "2000-01-01T00:00:00Z"
+
+#: What every output (maps, web map, report, exports) says when the case has no turning points.
+PROXY_NOTICE = ("The new line is a proxy: this case has no turning points; faces between the lines include "
+                "mapping differences, not only handovers.")
+#: What every output says about a case marked ``synthetic = true``.
+SYNTHETIC_NOTICE = "SYNTHETIC case: made-up data for tests and examples, not a real border."
+
+#: Decimals shown for a value in a claim's unit; other units (counts) get 4 significant digits.
+_DECIMALS = {"km": 3, "m": 0, "km2": 3, "ha": 2, "m2": 0}
+
+
+# ---------------------------------------------------------------------- line basis
+def is_proxy(m: Measurements) -> bool:
+    """True when the measured new line is not the line through the case's turning points."""
+    return m.line_basis != "turning_points"
+
+
+def _source_short(lay: Layer | None) -> str:
+    """The first clause of a layer's source, without commit hashes: ``"geoBoundaries gbOpen ARM ADM0"``."""
+    if lay is None:
+        return ""
+    head = lay.source
+    for sep in (",", ";", "("):
+        head = head.split(sep)[0]
+    short = " ".join(w for w in head.split() if not w.startswith("@"))
+    return short or lay.name
+
+
+def new_line_label(case: Case, m: Measurements) -> str:
+    """What maps call the new line: a proxy, with its source and date, unless there are turning points.
+
+    Examples
+    --------
+    >>> from borderkit import load_case, measure
+    >>> case = load_case("tavush-2024")
+    >>> new_line_label(case, measure(case))
+    'New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case'
+    """
+    if not is_proxy(m):
+        return "New line (turning points)"
+    lay = case.layer("new_line")
+    what = ", ".join(b for b in (_source_short(lay), lay.date if lay is not None else "") if b)
+    return f"New line: proxy ({what}) — turning points not in this case" if what else \
+        "New line: proxy — turning points not in this case"
+
+
+def faces_label(case: Case, m: Measurements, code: str) -> str:
+    """What maps call the faces whose country changed to ``code``.
+
+    Examples
+    --------
+    >>> from borderkit import load_case, measure
+    >>> case = load_case("tavush-2024")
+    >>> faces_label(case, measure(case), "AZE")
+    "Now on Azerbaijan's side (old line → new line)"
+    """
+    name = next((c.name for c in case.countries if c.code == code), code)
+    return f"Now on {name}'s side (old line → new line)" if is_proxy(m) else f"Handed over to {name}"
+
+
+def notices(case: Case, m: Measurements) -> list[str]:
+    """The notices every output shows: synthetic data, and a proxy new line."""
+    out = [SYNTHETIC_NOTICE] if case.synthetic else []
+    if is_proxy(m):
+        out.append(PROXY_NOTICE)
+    return out
+
+
+def basis_record(case: Case, m: Measurements) -> dict[str, Any]:
+    """The GeoJSON foreign member ``"borderkit"``: case id, line basis, its notes, synthetic."""
+    return {"case": case.id, "line_basis": m.line_basis, "notes": list(m.notes), "synthetic": bool(case.synthetic)}
+
+
+def _description(case: Case, m: Measurements, layer: str) -> str:
+    """A GeoPackage table's description: the basis in short."""
+    text = f"borderkit case {case.id}, layer {layer}; line basis: {m.line_basis}"
+    if is_proxy(m):
+        text += " (a proxy: no turning points in this case; faces between the lines include mapping differences)"
+    if case.synthetic:
+        text += "; SYNTHETIC case, not a real border"
+    return text
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value in a claim's unit with fixed decimals (``km`` 3, ``m`` 0, ``km2`` 3, ``ha`` 2).
+
+    Examples
+    --------
+    >>> format_value(17.83512, "km"), format_value(9.9512, "km2"), format_value(750.4, "m")
+    ('17.835', '9.951', '750')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    nd = _DECIMALS.get(unit)
+    # + 0.0: a value that rounds to zero prints as 0.000, not -0.000.
+    return f"{round(value, nd) + 0.0:.{nd}f}" if nd is not None else f"{value + 0.0:.4g}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,19 +435,43 @@ def _str(value: Any) -> str:
     return str(value)
 
 
-def _claims_text(report: Report | None, *, pair: str | None = None,
-                 to_country: str | None = None) -> str:
-    if report is None:
+def section_verdicts(report: Report | None, pair: str) -> list[Verdict]:
+    """The length claims about ``pair``'s stretch (by name, not the totals)."""
+    if report is None or not pair:
+        return []
+    return [v for v in report.verdicts
+            if v.claim.quantity == "length" and not v.claim.subject and pair in v.claim.scope]
+
+
+def face_verdicts(report: Report | None, to_country: str, pairs: str, sliver: bool) -> list[Verdict]:
+    """The area claims a face counts for: to its country, and (unless total) within its pairs.
+
+    A sliver counts for nothing, so no claim is about it.
+    """
+    if report is None or sliver:
+        return []
+    face_pairs = {p for p in pairs.split(",") if p}
+    return [v for v in report.verdicts
+            if v.claim.quantity == "area" and not v.claim.subject and v.claim.direction == to_country
+            and (v.claim.is_total or face_pairs <= set(v.claim.scope))]
+
+
+def _interval_text(v: Verdict) -> str:
+    if v.interval is None:
         return ""
-    out = []
-    for v in report.verdicts:
-        c = v.claim
-        if pair is not None and (c.quantity != "length" or c.subject or pair not in c.scope):
-            continue
-        if to_country is not None and (c.quantity != "area" or c.direction != to_country):
-            continue
-        out.append(f"{c.id}: {v.verdict}")
-    return "; ".join(out)
+    lo, _, hi = v.interval
+    u = v.claim.unit
+    z = "" if v.z is None or math.isnan(v.z) else f", z {v.z:.1f}"
+    return f"{v.claim.id}: {format_value(lo, u)}–{format_value(hi, u)} {u} (95 %{z})"
+
+
+def _claim_fields(verdicts: list[Verdict]) -> dict[str, str]:
+    """``claims`` (final verdicts), ``claims_first_order`` and ``claims_interval`` of a feature."""
+    return {
+        "claims": "; ".join(f"{v.claim.id}: {v.final_verdict}" for v in verdicts),
+        "claims_first_order": "; ".join(f"{v.claim.id}: {v.verdict}" for v in verdicts),
+        "claims_interval": "; ".join(t for t in (_interval_text(v) for v in verdicts) if t),
+    }
 
 
 def _settlements_layer(case: Case, m: Measurements) -> ExportLayer | None:
@@ -378,6 +528,7 @@ def _segments_layers(case: Case, m: Measurements, report: Report | None) -> list
         "name": [""] * len(seg),
         "pair": [_str(p) for p in seg["pair"]],
         "segment": np.arange(1, len(seg) + 1, dtype=np.int64),
+        "basis": [m.line_basis] * len(seg),
     }, geometry=list(seg.geometry), crs="EPSG:4326")
     segments = _finish("segments", frame, layers, planar=True)
     labels = {p.id: p.label for p in case.pairs}
@@ -385,8 +536,8 @@ def _segments_layers(case: Case, m: Measurements, report: Report | None) -> list
     for pair in dict.fromkeys(segments.frame["pair"]):
         parts = segments.frame.loc[segments.frame["pair"] == pair, "geometry"].to_numpy()
         merged = shapely.line_merge(shapely.union_all(parts)) if len(parts) > 1 else parts[0]
-        rows.append({"name": labels.get(pair, ""), "pair": pair,
-                     "claims": _claims_text(report, pair=pair) if pair else "", "geometry": merged})
+        rows.append({"name": labels.get(pair, ""), "pair": pair, "basis": m.line_basis,
+                     **_claim_fields(section_verdicts(report, pair)), "geometry": merged})
     sections = _finish("sections", gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"),
                        layers, planar=True)
     return [segments, sections]
@@ -398,13 +549,23 @@ def _handed_over_layer(case: Case, m: Measurements, report: Report | None) -> Ex
         return None
     a = m.areas
     names = {c.code: c.name for c in case.countries}
+    slivers = [bool(v) for v in a["sliver"]] if "sliver" in a.columns else [False] * len(a)
+    widths = [math.nan if pd.isna(v) else round(float(v), 1)
+              for v in (a["width_m"] if "width_m" in a.columns else [math.nan] * len(a))]
+    proxy = is_proxy(m)
+    claims = [_claim_fields(face_verdicts(report, str(t), _str(p), s))
+              for t, p, s in zip(a["to_country"], a["pairs"], slivers, strict=True)]
     frame = gpd.GeoDataFrame({
-        "name": [f"to {names.get(str(t), str(t))}" for t in a["to_country"]],
+        "name": [f"now on {names.get(str(t), str(t))}'s side" if proxy else f"to {names.get(str(t), str(t))}"
+                 for t in a["to_country"]],
         "pair": [_str(p) for p in a["pairs"]],
         "from_country": [_str(v) for v in a["from_country"]],
         "to_country": [_str(v) for v in a["to_country"]],
         "settlements": [_str(v) for v in a.get("settlements", pd.Series([""] * len(a)))],
-        "claims": [_claims_text(report, to_country=str(t)) for t in a["to_country"]],
+        "sliver": np.asarray(slivers, dtype=bool),
+        "width_m": np.asarray(widths, dtype=float),
+        "basis": [m.line_basis] * len(a),
+        **{key: [c[key] for c in claims] for key in ("claims", "claims_first_order", "claims_interval")},
     }, geometry=list(a.geometry), crs="EPSG:4326")
     return _finish("handed_over", frame, [new, old])
 
@@ -515,6 +676,7 @@ def _impact_layers(case: Case, m: Measurements, res: ImpactResult | None) -> lis
         "counted": np.asarray(items["counted"], dtype=bool),
         "length_inside_m": np.round(np.asarray(items["length_m"], dtype=float), 3),
         "area_inside_ha": np.round(np.asarray(items["area_ha"], dtype=float), 6),
+        "basis": [m.line_basis] * len(items),
     }, geometry=list(items.geometry), crs="EPSG:4326")
     out.append(_per_feature("impact_items", frame,
                             [[_source_layer(case, str(v))] for v in items["layer"]]))
@@ -527,6 +689,7 @@ def _impact_layers(case: Case, m: Measurements, res: ImpactResult | None) -> lis
         "source_fid": np.asarray(cr["fid"], dtype=np.int64),
         "n_crossings": np.asarray(cr["n_crossings"], dtype=np.int64),
         "road_length_m": np.round(np.asarray(cr["length_m"], dtype=float), 3),
+        "basis": [m.line_basis] * len(cr),
     }, geometry=list(cr.geometry), crs="EPSG:4326")
     out.append(_per_feature("road_crossings", frame,
                             [[_source_layer(case, str(v)), *([new] if new is not None else [])]
@@ -539,6 +702,7 @@ def _impact_layers(case: Case, m: Measurements, res: ImpactResult | None) -> lis
         "source_layer": [str(v) for v in near["layer"]],
         "distance_m": np.round(np.asarray(near["distance_m"], dtype=float), 3),
         "country_after": [_str(v) for v in near["country_after"]],
+        "basis": [m.line_basis] * len(near),
     }, geometry=list(near.geometry), crs="EPSG:4326")
     out.append(_per_feature("near_line", frame,
                             [[_source_layer(case, str(v))] for v in near["layer"]]))
@@ -585,18 +749,27 @@ def _coords_to_lists(obj: Any) -> Any:
     return obj
 
 
-def geojson_text(case: Case, layers: list[ExportLayer]) -> str:
-    """The RFC 7946 document, one feature per line, deterministic."""
+def geojson_text(case: Case, layers: list[ExportLayer], *, measurements: Measurements | None = None) -> str:
+    """The RFC 7946 document, one feature per line, deterministic.
+
+    The foreign member ``"borderkit"`` (:func:`basis_record`) says what the new line is;
+    ``measurements`` default to :func:`borderkit.measure` of ``case``.
+    """
+    if measurements is None:
+        from borderkit.measure import measure
+
+        measurements = measure(case)
     lines = [
         json.dumps(_coords_to_lists(f), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         for f in geojson_features(layers)
     ]
-    head = json.dumps({"type": "FeatureCollection", "name": case.id}, ensure_ascii=False)[:-1]
+    head = json.dumps({"type": "FeatureCollection", "name": case.id,
+                       "borderkit": basis_record(case, measurements)}, ensure_ascii=False)[:-1]
     return head + ', "features": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
-def _write_geojson(case: Case, layers: list[ExportLayer], tmp: Path) -> None:
-    tmp.write_text(geojson_text(case, layers), encoding="utf-8")
+def _write_geojson(case: Case, layers: list[ExportLayer], tmp: Path, m: Measurements) -> None:
+    tmp.write_text(geojson_text(case, layers, measurements=m), encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -625,7 +798,8 @@ def _flat_frame(lay: ExportLayer, *, rename: Mapping[str, str] | None = None) ->
 
 
 def _write_gdal(layers: list[ExportLayer], tmp: Path, driver: str, *,
-                rename: Mapping[str, str] | None = None) -> None:
+                rename: Mapping[str, str] | None = None, case: Case | None = None,
+                measurements: Measurements | None = None) -> None:
     import pyogrio
 
     with _pinned_gdal_date():
@@ -633,7 +807,9 @@ def _write_gdal(layers: list[ExportLayer], tmp: Path, driver: str, *,
             f = _flat_frame(lay, rename=rename)
             kw: dict[str, Any] = {}
             if driver == "GPKG":
-                kw["layer_options"] = {"DESCRIPTION": f"borderkit layer {lay.name}"}
+                desc = (_description(case, measurements, lay.name) if case is not None and measurements is not None
+                        else f"borderkit layer {lay.name}")
+                kw["layer_options"] = {"DESCRIPTION": desc}
                 if i == 0:
                     # GeoPackage 1.2: what GDAL < 3.9 and QGIS 3.x read without warnings.
                     kw["dataset_options"] = {"VERSION": "1.2"}
@@ -763,7 +939,7 @@ def _format_of(path: Path) -> str:
 
 def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
            measurements: Measurements | None = None, report: Report | None = None,
-           impact_result: ImpactResult | None = None) -> Path:
+           impact_result: ImpactResult | None = None, draws: int = 1000, seed: int = 0) -> Path:
     """Write the case's layers and measurements to a GIS file; the format is the suffix.
 
     Parameters
@@ -779,10 +955,15 @@ def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
         Reuse measurements already taken (:func:`borderkit.measure`).
     report : Report, optional
         Reuse a verification (:func:`borderkit.verify`); its verdicts fill the
-        ``claims`` field of ``sections`` and ``handed_over``.
+        ``claims`` fields of ``sections`` and ``handed_over``. By default
+        ``verify(case, draws=draws, seed=seed)``.
     impact_result : ImpactResult, optional
         Reuse :func:`borderkit.impact.impact` results (other rules, routes) for the
         :data:`IMPACT_LAYERS`; by default they are computed with the default rules.
+    draws, seed : int
+        Monte Carlo draws and seed of the verification made when no ``report`` is given
+        (``draws=0``: first-order verdicts only). Seeded draws are deterministic, so the
+        same call writes the same bytes.
 
     Returns
     -------
@@ -807,17 +988,20 @@ def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
     out = Path(path)
     suffix = _format_of(out)
     check_writable(out if suffix != ".shp" else out.parent / ".", overwrite=True)
-    if report is not None and measurements is None:
-        measurements = report.measurements
+    if report is None:
+        from borderkit.verify import verify
+
+        report = verify(case, measurements=measurements, draws=draws, seed=seed)
+    measurements = report.measurements
     layers = export_layers(case, measurements=measurements, report=report, impact_result=impact_result)
     if suffix == ".shp":
         return _write_shapefile_set(layers, out, overwrite)
     try:
         with atomic_output(out, overwrite=overwrite) as tmp:
             if suffix in (".geojson", ".json"):
-                _write_geojson(case, layers, tmp)
+                _write_geojson(case, layers, tmp, measurements)
             elif suffix == ".gpkg":
-                _write_gdal(layers, tmp, "GPKG")
+                _write_gdal(layers, tmp, "GPKG", case=case, measurements=measurements)
             elif suffix == ".kml":
                 _write_gdal(layers, tmp, _kml_driver())
             elif suffix in (".shp.zip", ".zip"):

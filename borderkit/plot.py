@@ -16,6 +16,14 @@ sources and licences of every layer drawn. A case with impact layers also shows 
 roads, plots, buildings (those counted in handed-over land apart from those touching it
 but not counted) and named features, and where roads cross the new line.
 
+A map says what its new line is. Without turning points it is a proxy: the legend calls it
+"New line: proxy (<source>, <date>) — turning points not in this case", the faces between
+the lines "Now on <country>'s side (old line → new line)" (they include mapping
+differences, not only handovers), and a footer line under the map says so
+(:data:`borderkit.export.PROXY_NOTICE`). With turning points the legend reads "New line
+(turning points)" and "Handed over to <country>". A synthetic case says SYNTHETIC in the
+title and the footer.
+
 matplotlib is imported only when a map is drawn.
 """
 
@@ -36,7 +44,7 @@ from pyproj import CRS, Transformer
 from borderkit._io import atomic_output
 from borderkit.case import Case, Layer, Pair
 from borderkit.errors import ExportError
-from borderkit.export import ExportLayer, export_layers
+from borderkit.export import ExportLayer, export_layers, faces_label, new_line_label, notices
 from borderkit.geodesy import GEOD, local_projected_crs
 
 if TYPE_CHECKING:
@@ -350,8 +358,12 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     >>> matplotlib.use("Agg")
     >>> from borderkit import load_case
     >>> ax = plot_case(load_case("tavush-2024"), pair="kirants")
-    >>> [t.get_text() for t in ax.get_legend().get_texts()][:2]
-    ['New line (delimited), 2020-09-25', 'New line, alternative rendering, 2021-02-11']
+    >>> [t.get_text().replace(chr(10), " ") for t in ax.get_legend().get_texts()][:2]
+    ['New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case',
+     'New line, alternative rendering, 2021-02-11']
+    >>> [t.get_text() for t in ax.texts if t.get_gid() == "notice"]
+    ['The new line is a proxy: this case has no turning points; faces between the lines include mapping
+      differences, not only handovers.']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     from matplotlib.lines import Line2D
@@ -365,6 +377,13 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     crs = map_crs(case)
     to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    if measurements is None:
+        if report is not None:
+            measurements = report.measurements
+        else:
+            from borderkit.measure import measure
+
+            measurements = measure(case)
     exported = {lay.name: lay for lay in export_layers(case, measurements=measurements, report=report,
                                                         impact_result=impact_result)}
     layers = {name: lay.frame.to_crs(crs) for name, lay in exported.items()}
@@ -401,7 +420,7 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
             _draw_polygons(ax, sel.geometry, facecolor="none", edgecolor=colour,
                            hatch=_country_hatch(case, c.code), lw=0.8, zorder=4)
             handles.append(Patch(facecolor=_rgba(colour, 0.35), edgecolor=colour,
-                                 hatch=_country_hatch(case, c.code), label=f"Handed over to {c.name}"))
+                                 hatch=_country_hatch(case, c.code), label=faces_label(case, measurements, c.code)))
 
     share = impact_result.building_share if impact_result is not None else 0.5
     _draw_impact(ax, case, layers, crs, (bx0, by0, bx1, by1), handles, shown, share)
@@ -419,8 +438,10 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
             label = "Measured stretch" + (f" ({the_pair.id})" if the_pair is not None else "")
             handles.append(Line2D([], [], color="#ffd92f", lw=7, alpha=0.8, label=label))
 
+    # The proxy's label names its source and date itself; a line break keeps the legend narrow.
+    new_label = new_line_label(case, measurements).replace(" — ", "\n— ")
     styles: dict[str, tuple[dict[str, Any], str]] = {
-        "new_line": ({"color": "#7a0177", "lw": 2.0, "ls": "-"}, "New line (delimited)"),
+        "new_line": ({"color": "#7a0177", "lw": 2.0, "ls": "-"}, new_label),
         "new_line_alt": ({"color": "#7a0177", "lw": 1.2, "ls": (0, (5, 2))}, "New line, alternative rendering"),
         "old_line": ({"color": "0.2", "lw": 1.6, "ls": (0, (1, 1.5))}, "Old line (held before)"),
         "turning_points": ({"color": "#7a0177"}, "Turning points"),
@@ -432,7 +453,7 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
         src = case.layer(name)
         if src is not None:
             shown.append(src)
-            if src.date:
+            if src.date and name != "new_line":
                 label = f"{label}, {src.date}"
         if name == "turning_points":
             xy = shapely.get_coordinates(layers[name].geometry.to_numpy())
@@ -471,8 +492,17 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
               frameon=False, title="Legend", title_fontsize=9, alignment="left")
     ax.set_title(_title(case, the_pair, exported), fontsize=11, loc="left")
-    ax.text(0.0, -0.015, _attribution(case, _unique(shown), crs), transform=ax.transAxes,
-            ha="left", va="top", fontsize=6, color="0.25", gid="attribution")
+    attribution = _attribution(case, _unique(shown), crs)
+    said = notices(case, measurements)
+    if said:
+        notice = ax.text(0.0, -0.015, textwrap.fill(" ".join(said), 150), transform=ax.transAxes, ha="left",
+                         va="top", fontsize=7.5, color="#b42318", fontweight="bold", gid="notice")
+        # Under the notice, whatever its height.
+        ax.annotate(attribution, xy=(0.0, 0.0), xycoords=notice, xytext=(0, -3), textcoords="offset points",
+                    ha="left", va="top", fontsize=6, color="0.25", gid="attribution")
+    else:
+        ax.text(0.0, -0.015, attribution, transform=ax.transAxes,
+                ha="left", va="top", fontsize=6, color="0.25", gid="attribution")
     if inset:
         _inset(ax, case, crs)
     return ax
@@ -586,9 +616,16 @@ def _find_pair(case: Case, pair: str | None) -> Pair | None:
     raise CaseError(msg)
 
 
+def _case_title(case: Case) -> str:
+    """The case's title, marked SYNTHETIC when the case is made up (unless the title says so)."""
+    if case.synthetic and "SYNTHETIC" not in case.title:
+        return f"SYNTHETIC: {case.title}"
+    return case.title
+
+
 def _title(case: Case, pair: Pair | None, exported: dict[str, ExportLayer]) -> str:
     if pair is None:
-        return case.title
+        return _case_title(case)
     bits = [f"{pair.label}" + (f" (section {pair.section})" if pair.section is not None else "")]
     if "sections" in exported:
         f = exported["sections"].frame
@@ -605,7 +642,8 @@ def _title(case: Case, pair: Pair | None, exported: dict[str, ExportLayer]) -> s
                if "settlements" not in exported or name not in set(exported["settlements"].frame["name"])]
     if missing:
         bits.append(f"no published coordinate: {', '.join(missing)}")
-    return f"{case.id}: pair {pair.id}\n" + "; ".join(bits)
+    head = f"{case.id}: pair {pair.id}" + (" (SYNTHETIC)" if case.synthetic else "")
+    return f"{head}\n" + "; ".join(bits)
 
 
 def _area_text(area_m2: float) -> str:
@@ -688,33 +726,71 @@ def save_map(case: Case, path: str | os.PathLike[str], *, overwrite: bool = Fals
     '<?xml'
     """
     out = Path(path)
-    fmt = out.suffix.lower()
-    if fmt not in MAP_FORMATS:
-        msg = (f"{out}: cannot draw a map as {out.suffix or '(no suffix)'!r}. "
-               f"Allowed suffixes: {', '.join(MAP_FORMATS)}.")
-        raise ExportError(msg)
+    fmt = _map_format(out)
     fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi)
     with atomic_output(out, overwrite=overwrite) as tmp:
         _save_figure(fig, tmp, fmt[1:], dpi)
     return out
 
 
+def _map_format(out: Path) -> str:
+    fmt = out.suffix.lower()
+    if fmt not in MAP_FORMATS:
+        msg = (f"{out}: cannot draw a map as {out.suffix or '(no suffix)'!r}. "
+               f"Allowed suffixes: {', '.join(MAP_FORMATS)}.")
+        raise ExportError(msg)
+    return fmt
+
+
 def save_maps(case: Case, folder: str | os.PathLike[str], *, suffix: str = ".png",
               overwrite: bool = False, dpi: float = 150) -> list[Path]:
     """Write the overview (``<case>_overview<suffix>``) and one map per pair (``<case>_<pair>``).
 
-    Returns the paths written, overview first.
+    All or nothing: every target is checked before anything is drawn, so an existing file
+    (without ``overwrite``) stops the whole run with nothing written; the folder is made if
+    missing; every map is drawn in memory first, so a drawing error writes nothing either;
+    then each file is written under a temporary name and renamed.
+
+    Returns
+    -------
+    list of Path
+        The paths written, overview first.
+
+    Raises
+    ------
+    ExportError
+        Bad suffix, ``folder`` is a file, or a target exists and ``overwrite`` is false
+        (the message names the first one).
     """
+    from borderkit._io import check_writable
     from borderkit.measure import measure
     from borderkit.verify import verify
 
     folder = Path(folder)
+    targets: list[tuple[Path, str | None]] = [(folder / f"{case.id}_overview{suffix}", None)]
+    targets += [(folder / f"{case.id}_{p.id}{suffix}", p.id) for p in case.pairs]
+    _map_format(targets[0][0])
+    if folder.exists() and not folder.is_dir():
+        msg = f"{folder}: not a folder. Give a folder for the maps, or remove the file."
+        raise ExportError(msg)
+    for target, _ in targets:
+        if target.exists() and not overwrite:
+            msg = (f"{target}: already exists; nothing was written. To replace the maps, pass "
+                   "overwrite=True / --overwrite, or choose another folder.")
+            raise ExportError(msg)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"{folder}: cannot create the folder ({err.strerror}). Choose a folder you can write to."
+        raise ExportError(msg) from err
+    for target, _ in targets:
+        check_writable(target, overwrite=overwrite)
     m = measure(case)
     r = verify(case, measurements=m)
-    out = [save_map(case, folder / f"{case.id}_overview{suffix}", overwrite=overwrite, dpi=dpi,
-                    measurements=m, report=r)]
-    for p in case.pairs:
-        out.append(save_map(case, folder / f"{case.id}_{p.id}{suffix}", overwrite=overwrite, pair=p.id,
-                            dpi=dpi, measurements=m, report=r))
-    return out
+    fmt = targets[0][0].suffix.lower()[1:]
+    drawn = [render_map(case, fmt=fmt, pair=pair, dpi=dpi, measurements=m, report=r) for _, pair in targets]
+    for (target, _), data in zip(targets, drawn, strict=True):
+        with atomic_output(target, overwrite=overwrite) as tmp:
+            tmp.write_bytes(data)
+    return [target for target, _ in targets]
 

@@ -3,18 +3,24 @@
 The report is one HTML file with no external resource (the map is a PNG inside a
 ``data:`` URI, the CSS is inline), so it can be mailed, archived and printed as is. It
 holds, in order: the case and what was measured, the overview map, the verdict of every
-claim with its tolerance parts, the cross-checks between claims, the measurements per
-pair and the handed-over areas, what lies in the handed-over land (impact: per polygon,
-near the new line, road routes; or which impact layers the case lacks), the uncertainty
-(whatever the verification reports), the notes, and the source, licence, date, accuracy
-and datum operation of every layer.
+claim (first-order, with its tolerance parts, beside the Monte Carlo verdict with its
+95 % interval and z), the cross-checks between claims, the measurements per pair and the
+faces between the old and the new line, what lies in them (impact: per polygon, near the
+new line, road routes; or which impact layers the case lacks), the uncertainty (error
+budget, sensitivity, what the claims imply), the notes, and the source, licence, date,
+accuracy and datum operation of every layer.
+
+The headline counts claims by their final verdict: the Monte Carlo verdict where there
+is one, else the first-order verdict. Every number carries its unit: areas in km² with 3
+decimals, lengths in km (3 decimals) or m. When the case has no turning points, the
+report says under its title that the new line is a proxy and that the faces between the
+lines include mapping differences, not only handovers; a synthetic case says SYNTHETIC.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from borderkit._io import write_text_atomic
 from borderkit.case import Case
 from borderkit.errors import ExportError
+from borderkit.export import face_verdicts, format_value, is_proxy, notices
 
 if TYPE_CHECKING:
     from borderkit.impact import ImpactResult
@@ -40,7 +47,9 @@ table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.92em}
 th,td{border:1px solid #d0d7de;padding:.25em .45em;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .consistent{color:#1a7f37;font-weight:600}.inconsistent{color:#b42318;font-weight:600}
-.not-computable{color:#57606a;font-weight:600}
+.not-computable{color:#57606a;font-weight:600}.undetermined{color:#9a6700;font-weight:600}
+.not-propagated{color:#57606a}
+.notice{border-left:4px solid #b42318;background:#fff5f5;padding:.4em .7em;margin:.6em 0;font-weight:600}
 .muted{color:#57606a}figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #d0d7de}
 code{font-size:.9em}
 @media print{body{max-width:none;margin:0;font-size:10pt}h2{page-break-after:avoid}
@@ -73,110 +82,165 @@ def _td(value: Any, *, num: bool = False, cls: str = "") -> str:
     return f"<td{attr}>{value}</td>"
 
 
-def _nested(value: Any) -> str:
-    """Any JSON-like value as nested definition lists (for the uncertainty section)."""
-    if isinstance(value, Mapping):
-        items = "".join(f"<dt>{_e(k)}</dt><dd>{_nested(v)}</dd>" for k, v in value.items())
-        return f"<dl>{items}</dl>"
-    if isinstance(value, list):
-        if value and all(isinstance(v, Mapping) for v in value):
-            keys = list(dict.fromkeys(k for v in value for k in v))
-            return _table(keys, [[_td(_flat(v.get(k)), num=isinstance(v.get(k), (int, float)))
-                                  for k in keys] for v in value])
-        return ", ".join(_nested(v) for v in value)
-    if isinstance(value, float):
-        return _e(f"{value:.6g}")
-    return _e(value)
+def _unit(unit: str | None) -> str:
+    """``km2`` as ``km²``: units as a reader writes them."""
+    return {"km2": "km²", "m2": "m²"}.get(str(unit or ""), str(unit or ""))
 
 
-def _flat(value: Any) -> str:
-    if isinstance(value, (Mapping, list)):
-        return _e(json.dumps(value, ensure_ascii=False))
-    if isinstance(value, float):
-        return _e(f"{value:.6g}")
-    return _e(value)
-
-
-def _get(doc: Mapping[str, Any], key: str, sub: str) -> Any:
-    return (doc.get(key) or {}).get(sub)
+def _val(value: float | None, unit: str, *, sign: bool = False) -> str:
+    """A value in a claim's unit, fixed decimals, with the unit: ``"17.835 km"``."""
+    if value is None or value != value:
+        return "—"
+    text = format_value(value, unit)
+    if sign and not text.startswith("-"):
+        text = "+" + text
+    return f"{text} {_e(_unit(unit))}"
 
 
 def _km(metres: float | None) -> float | None:
-    return None if metres is None else metres / 1000
+    return None if metres is None or metres != metres else metres / 1000
 
 
-def _verdict_section(doc: Mapping[str, Any]) -> str:
+def _km2(m2: float | None) -> str:
+    """An area in m² as km² with 3 decimals."""
+    return "—" if m2 is None or m2 != m2 else f"{m2 / 1e6:.3f}"
+
+
+def _cls(verdict: str | None) -> str:
+    return str(verdict or "").replace(" ", "-")
+
+
+def _case_title(case: Case) -> str:
+    if case.synthetic and "SYNTHETIC" not in case.title:
+        return f"SYNTHETIC: {case.title}"
+    return case.title
+
+
+def _verdict_section(report: Report) -> str:
     rows = []
-    for c in doc.get("claims", []):
-        rep = c.get("reported") or {}
-        mea = c.get("measured") or {}
-        dif = c.get("difference") or {}
-        tol = c.get("tolerance") or {}
-        parts = tol.get("parts") or {}
-        verdict = str(c.get("verdict", ""))
-        scope = c.get("scope")
-        scope_text = "total" if scope == "total" else "+".join(scope or [])
+    for v in report.verdicts:
+        c = v.claim
+        u = c.unit
+        scope_text = "total" if c.is_total else "+".join(c.scope)
+        parts = "<br>".join(f"{_e(k)}: ±{_val(x, u)}" for k, x in v.tolerance_parts.items()) or "—"
+        if v.interval is not None:
+            lo, med, hi = v.interval
+            interval = (f"{format_value(lo, u)}–{_val(hi, u)}<br><span class='muted'>median "
+                        f"{_val(med, u)}</span>")
+        else:
+            interval = "—"
+        mc = v.statistical_verdict
+        z = "—" if v.z is None or v.z != v.z else f"{v.z:.1f}"
+        pct = "" if v.difference_pct is None else f" ({v.difference_pct:+.1f} %)"
         rows.append([
-            _td(f"<code>{_e(c.get('id'))}</code><br><span class='muted'>{_e(rep.get('wording'))}</span>"),
-            _td(_e(scope_text) + (f" → {_e(c['direction'])}" if c.get("direction") else "")),
-            _td(f"{_num(rep.get('value'), 'g')} {_e(rep.get('unit'))} (±{_num(rep.get('precision'), 'g')})",
-                num=True),
-            _td(f"{_num(mea.get('value'))} {_e(mea.get('unit', ''))}" if mea else "—", num=True),
-            _td(f"{_num(dif.get('value'), '+.3g')} ({_num(dif.get('percent'), '+.1f')} %)" if dif else "—",
-                num=True),
-            _td(f"±{_num(tol.get('value'), '.3g')}" if tol else "—", num=True),
-            _td("<br>".join(f"{_e(k)}: ±{_num(v, '.3g')}" for k, v in parts.items()) or "—"),
-            _td(_e(verdict), cls=verdict.replace(" ", "-")),
-            _td(_e(c.get("reason")) + "<br><span class='muted'>said by "
-                + _e((c.get("sources") or {}).get("said_by")) + "; "
-                + _e((c.get("sources") or {}).get("source")) + " "
-                + _e((c.get("sources") or {}).get("date")) + "</span>"),
+            _td(f"<code>{_e(c.id)}</code><br><span class='muted'>{_e(c.wording)}</span>"),
+            _td(_e(scope_text) + (f" → {_e(c.direction)}" if c.direction else "")),
+            _td(f"{c.value:g} {_e(_unit(u))} (±{c.precision:g})", num=True),
+            _td(_val(v.measured, u), num=True),
+            _td(_val(v.difference, u, sign=True) + pct if v.difference is not None else "—", num=True),
+            _td(f"±{_val(v.tolerance, u)}" if v.tolerance is not None else "—", num=True),
+            _td(parts),
+            _td(_e(v.verdict), cls=_cls(v.verdict)),
+            _td(interval, num=True),
+            _td(_e(mc) if mc else "—", cls=_cls(mc)),
+            _td(z, num=True),
+            _td(_e(v.reason) + "<br><span class='muted'>said by " + _e(c.said_by) + "; " + _e(c.source)
+                + " " + _e(c.date) + "</span>"),
         ])
-    headers = ["claim", "scope", "reported", "measured", "difference", "tolerance",
-               "tolerance parts (root sum of squares)", "verdict", "why, and who said it"]
-    return "<h2 id='verdicts'>Verdicts</h2>" + _table(headers, rows, cls="verdicts")
-
-
-def _checks_section(doc: Mapping[str, Any]) -> str:
-    checks = doc.get("checks") or []
-    if not checks:
-        return "<h2 id='checks'>Cross-checks between claims</h2><p>None declared.</p>"
-    rows = [[_td(f"<code>{_e(c.get('id'))}</code>"), _td(_e(c.get("kind"))),
-             _td(_e(", ".join(c.get("claims") or [])) + (f" vs {_e(c['total'])}" if c.get("total") else "")),
-             _td(f"{_num(_get(c, 'difference', 'value'), '+.3g')} {_e(_get(c, 'difference', 'unit'))}",
-                 num=True),
-             _td(_e(c.get("verdict")), cls=str(c.get("verdict", "")).replace(" ", "-")),
-             _td(_e(c.get("reason")))] for c in checks]
-    return ("<h2 id='checks'>Cross-checks between claims</h2>"
-            + _table(["check", "kind", "claims", "difference", "verdict", "why"], rows))
-
-
-def _measurements_section(doc: Mapping[str, Any], case: Case) -> str:
-    m = doc.get("measurements") or {}
-    out = ["<h2 id='measurements'>Measurements</h2>"]
-    total = m.get("total_length_m")
-    out.append(f"<p>Measured line: <b>{_e(m.get('line_basis'))}</b>; total geodesic length "
-               f"<b>{_num(_km(total), '.3f')} km</b> "
-               f"(planar in {_e(m.get('planar_crs'))}: "
-               f"{_num(_km(m.get('total_planar_length_m')), '.3f')} km).</p>")
-    per_pair = m.get("per_pair") or []
-    if per_pair:
-        out.append("<h3>Per pair</h3>" + _nested(per_pair))
-    areas = m.get("areas")
-    names = {c.code: c.name for c in case.countries}
-    if areas:
-        rows = [[_td(_e(names.get(a.get("from_country"), a.get("from_country")))),
-                 _td(_e(names.get(a.get("to_country"), a.get("to_country")))),
-                 _td(_num((a.get("area_m2") or 0) / 1e6, ".4f"), num=True),
-                 _td(_e(a.get("pairs"))), _td(_e(a.get("settlements")))] for a in areas]
-        out.append("<h3>Handed-over areas</h3>"
-                   + _table(["from", "to", "area km² (geodesic)", "pairs", "settlements inside"], rows))
+    headers = ["claim", "scope", "reported (± rounding)", "measured", "difference", "tolerance",
+               "tolerance parts (root sum of squares)", "first-order verdict", "95 % interval (Monte Carlo)",
+               "Monte Carlo verdict", "z (σ)", "why, and who said it"]
+    if report.uncertainty is not None:
+        u = report.uncertainty
+        lead = (f"<p>Two verdicts per claim. <b>First-order</b>: |measured − reported| against the tolerance, "
+                f"the root sum of squares of its parts. <b>Monte Carlo</b> ({u.draws:,} draws, seed {u.seed}): "
+                "the reported value's rounding interval against the 95 % interval of the measured value when "
+                "every input moves at once; <i>undetermined</i> when the interval is too wide to tell; z is the "
+                "distance from the median to the claim in robust σ. The counts above use the Monte Carlo "
+                "verdict where there is one.</p>")
     else:
-        out.append(f"<p>Handed-over areas: {_e(m.get('areas_reason') or 'none')}</p>")
-    settlements = m.get("settlements") or []
-    if settlements:
-        out.append("<h3>Settlements</h3>" + _nested(settlements))
+        lead = ("<p>First-order verdicts only (no Monte Carlo draws were made: <code>draws=0</code>): "
+                "|measured − reported| against the tolerance, the root sum of squares of its parts.</p>")
+    return "<h2 id='verdicts'>Verdicts</h2>" + lead + _table(headers, rows, cls="verdicts")
+
+
+def _checks_section(report: Report) -> str:
+    head = "<h2 id='checks'>Cross-checks between claims</h2>"
+    if not report.checks:
+        return head + "<p>None declared.</p>"
+    rows = [[_td(f"<code>{_e(c.check.id)}</code>"), _td(_e(c.check.kind)),
+             _td(_e(", ".join(c.check.claims)) + (f" vs {_e(c.check.total)}" if c.check.total else "")),
+             _td(_val(c.difference, c.unit, sign=True), num=True),
+             _td(_e(c.verdict), cls=_cls(c.verdict)),
+             _td(_e(c.reason))] for c in report.checks]
+    return head + _table(["check", "kind", "claims", "difference", "verdict", "why"], rows)
+
+
+def _faces_words(m: Measurements) -> tuple[str, str]:
+    """(heading, explanation) of the faces between the lines, by the line basis."""
+    if is_proxy(m):
+        return ("Faces between the old and the new line",
+                "Each face lies between the old line and the new line (a proxy), so its country differs "
+                "before and after. They include mapping differences between the lines, not only handovers.")
+    return ("Handed-over areas", "Each face lies between the old line and the new line through the turning points.")
+
+
+def _measurements_section(case: Case, report: Report) -> str:
+    m = report.measurements
+    out = ["<h2 id='measurements'>Measurements</h2>"]
+    basis = ("the line through the case's turning points" if not is_proxy(m)
+             else "a proxy: no turning points in this case")
+    out.append(f"<p>Measured line: <b>{_e(m.line_basis)}</b> ({_e(basis)}); total geodesic length "
+               f"<b>{_num(_km(m.total_length_m), '.3f')} km</b> "
+               f"(planar in {_e(m.planar_crs or '—')}: {_num(_km(m.total_planar_length_m), '.3f')} km).</p>")
+    names = {c.code: c.name for c in case.countries}
+    codes = [c.code for c in case.countries]
+    per_pair = m.per_pair()
+    if len(per_pair):
+        cols = [("length_m", "length km (geodesic)", lambda x: _num(_km(x), ".3f"))]
+        cols += [(f"area_to_{c}_m2", f"to {names[c]} km²", _km2) for c in codes]
+        if len(codes) == 2:
+            cols.append((f"net_area_to_{codes[1]}_m2", f"net to {names[codes[1]]} km²", _km2))
+        cols.append(("sliver_area_m2", "slivers km² (not counted)", _km2))
+        cols = [col for col in cols if col[0] in per_pair.columns]
+        rows = [[_td(_e(r["pair"]))] + [_td(fmt(_nan_none(r[k])), num=True) for k, _, fmt in cols]
+                for r in per_pair.to_dict("records")]
+        out.append("<h3>Per pair</h3>" + _table(["pair", *[h for _, h, _ in cols]], rows))
+    heading, words = _faces_words(m)
+    if m.areas is not None and len(m.areas):
+        rows = []
+        for i, r in enumerate(m.areas.to_dict("records")):
+            sliver = bool(r.get("sliver", False))
+            claims = face_verdicts(report, str(r["to_country"]), str(r.get("pairs") or ""), sliver)
+            rows.append([
+                _td(str(i), num=True),
+                _td(f"{_e(names.get(r['from_country'], r['from_country']))} → "
+                    f"{_e(names.get(r['to_country'], r['to_country']))}"),
+                _td(_km2(r.get("area_m2")), num=True),
+                _td(_num(_nan_none(r.get("width_m")), ".0f"), num=True),
+                _td("sliver: not counted" if sliver else "counted", cls="muted" if sliver else ""),
+                _td(_e(r.get("pairs"))), _td(_e(r.get("settlements"))),
+                _td("<br>".join(f"<code>{_e(v.claim.id)}</code>: {_e(v.final_verdict)}" for v in claims) or "—"),
+            ])
+        width = "" if m.sliver_width_m is None else f" (narrower than {m.sliver_width_m:.1f} m)"
+        out.append(f"<h3>{_e(heading)}</h3><p>{_e(words)} Slivers{_e(width)} are within the data's "
+                   "uncertainty: listed, counted for nothing, and no claim is about them.</p>"
+                   + _table(["face", "country before → after", "area km² (geodesic)", "width m", "counts",
+                             "pairs", "settlements inside", "claims (final verdict)"], rows))
+    else:
+        out.append(f"<p>{_e(heading)}: {_e(m.areas_reason or 'none')}</p>")
+    st = m.settlements
+    if len(st):
+        rows = [[_td(_e(r.get("name"))), _td(_e(names.get(r.get("country"), r.get("country")))),
+                 _td(_e(r.get("pair"))), _td("yes" if r.get("has_coordinate") else "no published coordinate"),
+                 _td(_e(r.get("side_old") or "—")), _td(_e(r.get("side_new") or "—")),
+                 _td(_num(_nan_none(r.get("distance_to_new_m")), ".0f"), num=True)]
+                for r in st.drop(columns="geometry", errors="ignore").to_dict("records")]
+        out.append("<h3>Settlements</h3>" + _table(
+            ["settlement", "country", "pair", "coordinate", "side of the old line", "side of the new line",
+             "distance to the new line m"], rows))
     return "".join(out)
+
 
 
 def _words(items: list[str], conj: str = "or") -> str:
@@ -189,14 +253,16 @@ def _impact_section(case: Case, m: Measurements, res: ImpactResult | None) -> st
 
     head = "<h2 id='impact'>Impact</h2>"
     present = [r for r in IMPACT_ROLES if case.layers_with_role(r)]
+    land = "land between the lines" if is_proxy(m) else "handed-over land"
+    polygon = "face between the lines" if is_proxy(m) else "handed-over polygon"
     if not present:
         return head + (f"<p>Not computed: no {_words(list(IMPACT_ROLES))} layer in this case, so nothing in the "
-                       "handed-over land is counted. A layer with one of these roles in <code>case.toml</code> "
+                       f"{land} is counted. A layer with one of these roles in <code>case.toml</code> "
                        "adds this section.</p>")
     if res is None:
         res = _cached_impact(case, m)
     lacking = [r for r in IMPACT_ROLES if r not in present]
-    out = [head, f"<p>Rules: a building or feature counts for a handed-over polygon when at least "
+    out = [head, f"<p>Rules: a building or feature counts for a {polygon} when at least "
                  f"{res.building_share:.0%} of its footprint lies inside; a plot counts by the share of its area "
                  f"inside; road length is the geodesic length inside. Slivers (narrower than the data's "
                  f"uncertainty) count nothing."
@@ -211,19 +277,19 @@ def _impact_section(case: Case, m: Measurements, res: ImpactResult | None) -> st
     if len(p):
         rows = [[_td(_e(i), num=True), _td(_e(names.get(r["from_country"], r["from_country"]))),
                  _td(_e(names.get(r["to_country"], r["to_country"]))),
-                 _td(_num(r["area_m2"] / 1e6, ".4f"), num=True), _td(_e(r["pairs"])),
+                 _td(_km2(r["area_m2"]), num=True), _td(_e(r["pairs"])),
                  *[_td(_num(float(r[col]), fmt), num=True) for _, col, fmt in cols]]
                 for i, r in zip(p.index, p.to_dict("records"), strict=True)]
         for code in sorted(set(p["to_country"])):
             t = res.totals(code)
             rows.append([_td("<b>total</b>"), _td(""), _td(f"<b>{_e(names.get(code, code))}</b>"),
-                         _td(_num(t["area_m2"] / 1e6, ".4f"), num=True), _td(""),
+                         _td(_km2(t["area_m2"]), num=True), _td(""),
                          *[_td(_num(t[col], fmt), num=True) for _, col, fmt in cols]])
-        out.append("<h3>Per handed-over polygon</h3>" + _table(
+        out.append(f"<h3>Per {polygon}</h3>" + _table(
             ["polygon", "from", "to", "area km² (geodesic)", "pairs", *[labels.get(c, c) for _, c, _ in cols]],
             rows, cls="impact"))
     else:
-        out.append(f"<p>No handed-over polygons: {_e(m.areas_reason or 'none')}</p>")
+        out.append(f"<p>No {polygon}s: {_e(m.areas_reason or 'none')}</p>")
     if "roads" in present:
         cr = res.crossings
         out.append("<h3>Roads crossing the new line</h3>" + (
@@ -260,21 +326,91 @@ def _nan_none(v: Any) -> float | None:
     return None if v is None or v != v else float(v)
 
 
-def _uncertainty_section(doc: Mapping[str, Any]) -> str:
-    out = ["<h2 id='uncertainty'>Uncertainty</h2>",
-           "<p>Each claim's tolerance combines its parts (table above) in quadrature: "
-           "<i>rounding</i> of the wording, <i>line_ends</i> (where the measured stretch "
-           "begins and ends), <i>positional</i> accuracy of the lines, <i>rendering</i> "
-           "(difference between the two renderings of the new line) and <i>datum</i> "
-           "(spread between candidate datum operations).</p>"]
-    for key in ("uncertainty", "intervals"):
-        if key in doc:
-            out.append(f"<h3>{_e(key)}</h3>" + _nested(doc[key]))
-    for c in doc.get("claims", []):
-        for key in ("uncertainty", "interval", "intervals"):
-            if key in c:
-                out.append(f"<h3>{_e(c.get('id'))}: {_e(key)}</h3>" + _nested(c[key]))
+#: What each tolerance part is; a claim's parts are those the verification used.
+_PART_WORDS = {
+    "rounding": "half a unit of the last digit of the wording (\u201c12 km\u201d = ±0.5 km)",
+    "line_ends": "the accuracy of the turning points at both ends of the stretch (√2·σ)",
+    "positional": "the positional accuracy of the lines: for lengths both ends shift by the line's accuracy "
+                  "(√2·σ); for areas each line shifts sideways along the faces it bounds",
+    "settlements": "where the pair settlements are: they fix the ends of the measured stretch (without turning "
+                   "points) and which pair each piece of line belongs to",
+    "rendering": "the difference between the two renderings of the new line",
+    "datum": "the spread between candidate datum operations",
+}
+
+
+def _parts_used(report: Report) -> list[str]:
+    return list(dict.fromkeys(k for v in report.verdicts for k in v.tolerance_parts))
+
+
+def _uncertainty_section(report: Report) -> str:
+    used = _parts_used(report)
+    out = ["<h2 id='uncertainty'>Uncertainty</h2>"]
+    if used:
+        out.append("<p>Each claim's first-order tolerance combines its parts (table above) in quadrature:</p><ul>"
+                   + "".join(f"<li><i>{_e(k)}</i>: {_e(_PART_WORDS.get(k, k))}</li>" for k in used) + "</ul>")
+    u = report.uncertainty
+    if u is None:
+        out.append("<p class='muted'>No Monte Carlo step: verify with <code>draws</code> &gt; 0 for 95 % "
+                   "intervals, an error budget and a sensitivity analysis.</p>")
+        return "".join(out)
+    corr = ("independent per vertex" if u.correlation_length_m is None
+            else f"correlated along the line, ℓ = {u.correlation_length_m:g} m")
+    excluded = f"; sources left out: {', '.join(u.excluded)}" if u.excluded else ""
+    out.append(f"<p>Monte Carlo: {u.draws:,} draws, seed {u.seed}; vertex errors {_e(corr)}{_e(excluded)}.</p>")
+    b = u.budget
+    out.append("<h3>Sources of doubt</h3>" + _table(
+        ["source", "kind", "size"],
+        [[_td(f"<i>{_e(s)}</i>"), _td(_e(b.kinds.get(s))), _td(_e(b.sizes.get(s)))] for s in b.sources]))
+    claims = list(b.units)
+    if claims:
+        rows = [[_td(f"<code>{_e(cid)}</code>"), _td(_e(_unit(b.units[cid])))]
+                + [_td(_val(_nan_none(b.effects.get(s, {}).get(cid)), b.units[cid]), num=True) for s in b.sources]
+                for cid in claims]
+        out.append("<h3>Error budget</h3><p>The effect of each source alone on each result, in the claim's unit: "
+                   "the half-width of the 95 % interval it gives alone (random sources), the shift it causes "
+                   "(<i>line_type</i>) or the half-unit of the wording (<i>rounding</i>).</p>"
+                   + _table(["claim", "unit", *b.sources], rows))
+    sens = list(u.sensitivity.rows)
+    if sens:
+        sens.sort(key=lambda r: (str(r["claim"]), -(r.get("reduction") or 0.0)))
+        rows = []
+        for r in sens:
+            unit = str(r.get("unit", ""))
+            share = r.get("variance_share")
+            rows.append([
+                _td(f"<code>{_e(r['claim'])}</code>"), _td(f"<i>{_e(r['source'])}</i>"),
+                _td("±" + _val(_nan_none(r.get("half_width")), unit), num=True),
+                _td("±" + _val(_nan_none(r.get("half_width_without")), unit), num=True),
+                _td(_val(_nan_none(r.get("reduction")), unit), num=True),
+                _td("—" if _nan_none(share) is None else f"{100 * share:.0f} %", num=True),
+                _td(_val(_nan_none(r.get("median_without")), unit), num=True),
+                _td(_e(r.get("verdict")), cls=_cls(r.get("verdict"))),
+                _td(_e(r.get("verdict_without")), cls=_cls(r.get("verdict_without"))),
+            ])
+        out.append("<h3>Sensitivity: which input decides each result</h3><p>Each source switched off in turn "
+                   "(same seed): how much narrower the 95 % interval gets, and the verdict without it.</p>"
+                   + _table(["claim", "source", "half-width, all sources", "half-width without it",
+                             "narrower by", "variance share", "median without it", "verdict",
+                             "verdict without it"], rows))
+    if u.inverse:
+        rows = []
+        for r in u.inverse:
+            if r.lo is not None and r.hi is not None:
+                interval = f"{_num(r.lo, '.4g')}–{_num(r.hi, '.4g')} {_e(_unit(r.unit))}"
+            else:
+                interval = "—"
+            rows.append([_td(_e(r.name)), _td(_e(r.claimed_text) or f"{_num(r.claimed, '.4g')}"),
+                         _td(f"{_num(r.claimed, '.4g')} {_e(_unit(r.unit))}", num=True),
+                         _td(f"{_num(r.measured, '.4g')} {_e(_unit(r.unit))}" if r.measured is not None else "—",
+                             num=True),
+                         _td(interval, num=True), _td(_e(r.note))])
+        out.append("<h3>What the claims imply</h3>" + _table(
+            ["reading", "from the claims", "claimed", "measured", "95 % interval", "note"], rows))
+    if u.notes:
+        out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in u.notes) + "</ul>")
     return "".join(out)
+
 
 
 def _sources_section(doc: Mapping[str, Any]) -> str:
@@ -293,48 +429,55 @@ def _sources_section(doc: Mapping[str, Any]) -> str:
 
 
 def report_html(case: Case, *, measurements: Measurements | None = None, report: Report | None = None,
-                map_png: bytes | None = None, impact_result: ImpactResult | None = None) -> str:
+                map_png: bytes | None = None, impact_result: ImpactResult | None = None,
+                draws: int = 1000, seed: int = 0) -> str:
     """The report as one HTML string (see :func:`write_report`).
 
     ``map_png`` replaces the overview map (e.g. to skip drawing it in a test);
     ``impact_result`` (:func:`borderkit.impact.impact`, e.g. with routes) the impact
-    computed with the default rules.
+    computed with the default rules; ``draws`` and ``seed`` are those of the
+    verification made when no ``report`` is given.
     """
     from borderkit import __version__
 
     if report is None:
         from borderkit.verify import verify
 
-        report = verify(case, measurements=measurements)
+        report = verify(case, measurements=measurements, draws=draws, seed=seed)
     doc = report.to_dict()
+    m = report.measurements
     if map_png is None:
         from borderkit.plot import render_map
 
-        map_png = render_map(case, fmt="png", dpi=110, measurements=report.measurements, report=report,
+        map_png = render_map(case, fmt="png", dpi=110, measurements=m, report=report,
                              impact_result=impact_result)
     img = base64.b64encode(map_png).decode("ascii")
-    notes = (doc.get("measurements") or {}).get("notes") or []
     counts: dict[str, int] = {}
-    for c in doc.get("claims", []):
-        counts[c.get("verdict", "")] = counts.get(c.get("verdict", ""), 0) + 1
+    for v in report.verdicts:
+        counts[v.final_verdict] = counts.get(v.final_verdict, 0) + 1
     summary = ", ".join(f"{n} {_e(k)}" for k, n in counts.items())
+    how = ("by the Monte Carlo verdict where there is one, else first-order" if report.uncertainty is not None
+           else "first-order verdicts; no Monte Carlo draws")
+    title = _case_title(case)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{_e(case.title)}: borderkit report</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_e(case.title)}</h1>",
+        f"<title>{_e(title)}: borderkit report</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
         f"<p class='muted'>Case <code>{_e(case.id)}</code>; borderkit {_e(__version__)}. "
-        f"{len(doc.get('claims', []))} claims: {summary}.</p>",
+        f"{len(report.verdicts)} claims ({_e(how)}): <span id='headline'>{summary}</span>.</p>",
+        "".join(f"<p class='notice'>{_e(n)}</p>" for n in notices(case, m)),
         f"<p>{_e(case.description)}</p>" if case.description else "",
         "<figure><img alt='Overview map of the case' src='data:image/png;base64," + img + "'>"
         "<figcaption class='muted'>Overview map (UTM, geodesic scale bar). Sources and "
         "licences of every layer: see the last section.</figcaption></figure>",
-        _verdict_section(doc),
-        _checks_section(doc),
-        _measurements_section(doc, case),
-        _impact_section(case, report.measurements, impact_result),
-        _uncertainty_section(doc),
-        "<h2 id='notes'>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>" if notes else "",
+        _verdict_section(report),
+        _checks_section(report),
+        _measurements_section(case, report),
+        _impact_section(case, m, impact_result),
+        _uncertainty_section(report),
+        "<h2 id='notes'>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in m.notes) + "</ul>"
+        if m.notes else "",
         _sources_section(doc),
         "</body></html>\n",
     ]
@@ -343,7 +486,7 @@ def report_html(case: Case, *, measurements: Measurements | None = None, report:
 
 def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
                  measurements: Measurements | None = None, report: Report | None = None,
-                 impact_result: ImpactResult | None = None) -> Path:
+                 impact_result: ImpactResult | None = None, draws: int = 1000, seed: int = 0) -> Path:
     """Write a self-contained, printable HTML report of the verification of ``case``.
 
     Parameters
@@ -357,6 +500,9 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
         Reuse measurements or a verification already made.
     impact_result : ImpactResult, optional
         Reuse :func:`borderkit.impact.impact` results, e.g. with ``routes``.
+    draws, seed : int
+        Monte Carlo draws and seed of the verification made when no ``report`` is given
+        (``draws=0``: first-order verdicts only).
 
     Returns
     -------
@@ -372,7 +518,7 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
     >>> import tempfile, pathlib
     >>> from borderkit import load_case
     >>> out = write_report(load_case("tavush-2024"), pathlib.Path(tempfile.mkdtemp()) / "r.html")
-    >>> "Verdicts" in out.read_text(encoding="utf-8")
+    >>> "Monte Carlo verdict" in out.read_text(encoding="utf-8")
     True
     """
     out = Path(path)
@@ -382,5 +528,6 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
     from borderkit._io import check_writable
 
     check_writable(out, overwrite=overwrite)
-    text = report_html(case, measurements=measurements, report=report, impact_result=impact_result)
+    text = report_html(case, measurements=measurements, report=report, impact_result=impact_result,
+                       draws=draws, seed=seed)
     return write_text_atomic(out, text, overwrite=overwrite)

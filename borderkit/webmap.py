@@ -11,6 +11,15 @@ land and those touching it but not counted, plots and roads in handed-over land,
 roads cross the new line, and features near it; and its raw impact layers, hidden until
 switched on.
 
+The map says what its new line is, as the static maps do (:mod:`borderkit.plot`):
+without turning points the new line's layer is "New line: proxy (<source>, <date>) —
+turning points not in this case", the faces' layers "Now on <country>'s side (old line →
+new line)", and a notice under the title says that the faces include mapping differences,
+not only handovers (:data:`borderkit.export.PROXY_NOTICE`). A synthetic case says
+SYNTHETIC in the title box. The title box counts claims by their final verdict (Monte
+Carlo where there is one), and popups show both the first-order and the Monte Carlo
+verdict, with the 95 % interval.
+
 ``tiles=False`` (the default) draws no tile layer: the map needs no network to show its
 data (the browser still loads Leaflet's own JavaScript and CSS from their CDN, as every
 folium map does). ``tiles=True`` adds OpenStreetMap tiles with their attribution.
@@ -29,7 +38,17 @@ import shapely
 from borderkit._io import write_text_atomic
 from borderkit.case import Case
 from borderkit.errors import ExportError
-from borderkit.export import ExportLayer, export_layers, geojson_features
+from borderkit.export import (
+    ExportLayer,
+    export_layers,
+    face_verdicts,
+    faces_label,
+    format_value,
+    geojson_features,
+    new_line_label,
+    notices,
+    section_verdicts,
+)
 
 if TYPE_CHECKING:
     import folium
@@ -44,12 +63,12 @@ __all__ = ["LAYER_TITLES", "save_web_map", "web_map"]
 LAYER_TITLES = {
     "settlements": "Settlements",
     "turning_points": "Turning points",
-    "new_line": "New line (delimited)",
+    "new_line": "New line",
     "new_line_alt": "New line, alternative rendering",
     "old_line": "Old line (held before)",
     "extent": "Case extent",
     "sections": "Measured stretch, per pair",
-    "handed_over": "Handed over",
+    "handed_over": "Faces between the old and the new line",
     "road_crossings": "Roads crossing the new line",
 }
 #: Impact items by (role, counted): layer title and style. ``{share}`` is the building share.
@@ -91,24 +110,48 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _unit(unit: str) -> str:
+    return {"km2": "km²", "m2": "m²"}.get(unit, unit)
+
+
+def _verdict_cell(verdict: str | None) -> str:
+    if not verdict:
+        return "<td>—</td>"
+    return f"<td class='v-{_e(verdict.replace(' ', '-'))}'><b>{_e(verdict)}</b></td>"
+
+
 def _verdict_rows(verdicts: Iterable[Verdict]) -> str:
     rows = []
     for v in verdicts:
         c = v.claim
-        measured = "—" if v.measured is None else f"{v.measured:.3g} {c.unit}"
-        tol = "" if v.tolerance is None else f" ± {v.tolerance:.2g}"
+        u = _unit(c.unit)
+        measured = "—" if v.measured is None else f"{format_value(v.measured, c.unit)} {u}"
+        tol = "" if v.tolerance is None else f" ± {format_value(v.tolerance, c.unit)} {u}"
+        if v.interval is not None:
+            lo, _, hi = v.interval
+            z = "" if v.z is None or v.z != v.z else f"; z {v.z:.1f}"
+            interval = f"{format_value(lo, c.unit)}–{format_value(hi, c.unit)} {u}{z}"
+        else:
+            interval = "—"
+        mc = v.statistical_verdict if v.statistical_verdict else None
         rows.append(
-            f"<tr><td>{_e(c.id)}</td><td>{c.value:g} {_e(c.unit)}</td><td>{_e(measured)}{_e(tol)}</td>"
-            f"<td class='v-{_e(v.verdict.replace(' ', '-'))}'><b>{_e(v.verdict)}</b></td></tr>"
+            f"<tr><td>{_e(c.id)}</td><td>{c.value:g} {_e(u)}</td><td>{_e(measured)}{_e(tol)}</td>"
+            f"{_verdict_cell(v.verdict)}<td>{_e(interval)}</td>{_verdict_cell(mc)}</tr>"
         )
     if not rows:
         return ""
-    return ("<table class='bk'><tr><th>claim</th><th>reported</th><th>measured</th><th>verdict</th></tr>"
+    return ("<table class='bk'><tr><th>claim</th><th>reported</th><th>measured ± tolerance</th>"
+            "<th>first-order</th><th>95 % interval</th><th>Monte Carlo</th></tr>"
             + "".join(rows) + "</table>")
 
 
 def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Report) -> str:
+    m = report.measurements
     title = LAYER_TITLES.get(lay.name, lay.name)
+    if lay.name == "new_line":
+        title = new_line_label(case, m)
+    elif lay.name == "handed_over":
+        title = faces_label(case, m, str(props.get("to_country")))
     lines = [f"<b>{_e(title)}</b>"]
     if props.get("name"):
         lines.append(_e(props["name"]))
@@ -118,6 +161,11 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
         lines.append(f"measured length: {props['length_m'] / 1000:.3f} km (geodesic)")
     if props.get("area_m2") is not None:
         lines.append(f"measured area: {props['area_m2'] / 1e6:.3f} km² (geodesic)")
+    if props.get("sliver"):
+        lines.append(f"sliver: {props.get('width_m') or 0:.1f} m wide, within the data's uncertainty; "
+                     "counts for nothing")
+    if props.get("basis") and lay.name in ("sections", "segments", "handed_over"):
+        lines.append(f"line basis: {_e(props['basis'])}")
     if lay.name == "settlements":
         for key, label in (("country", "country"), ("side_new", "side of the new line"),
                            ("side_old", "side of the old line")):
@@ -129,15 +177,14 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
             lines.append(f"coordinate from: {_e(props['feature_source'])}")
     lines += _impact_popup_lines(lay.name, props)
     verdicts: list[Verdict] = []
-    if lay.name == "sections" and props.get("pair"):
-        verdicts = [v for v in report.verdicts
-                    if v.claim.quantity == "length" and not v.claim.subject and props["pair"] in v.claim.scope]
+    if lay.name == "sections":
+        verdicts = section_verdicts(report, str(props.get("pair") or ""))
     elif lay.name == "new_line":
         verdicts = [v for v in report.verdicts
                     if v.claim.quantity == "length" and not v.claim.subject and v.claim.is_total]
     elif lay.name == "handed_over":
-        verdicts = [v for v in report.verdicts
-                    if v.claim.quantity == "area" and v.claim.direction == props.get("to_country")]
+        verdicts = face_verdicts(report, str(props.get("to_country")), str(props.get("pair") or ""),
+                                 bool(props.get("sliver")))
     table = _verdict_rows(verdicts)
     src = f"<small>source: {_e(props.get('source'))}; licence: {_e(props.get('licence'))}</small>"
     return "<br>".join(lines) + table + "<br>" + src
@@ -172,7 +219,8 @@ def _bounds(layers: list[ExportLayer]) -> list[list[float]]:
 
 
 def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | None = None,
-            report: Report | None = None, impact_result: ImpactResult | None = None) -> folium.Map:
+            report: Report | None = None, impact_result: ImpactResult | None = None,
+            draws: int = 1000, seed: int = 0) -> folium.Map:
     """An interactive map of ``case`` with toggleable layers and popups.
 
     Parameters
@@ -186,6 +234,9 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
     impact_result : ImpactResult, optional
         Reuse :func:`borderkit.impact.impact` results (their rules) for the impact
         layers; by default the default rules.
+    draws, seed : int
+        Monte Carlo draws and seed of the verification made when no ``report`` is given
+        (``draws=0``: first-order verdicts only).
 
     Returns
     -------
@@ -194,23 +245,24 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
     Examples
     --------
     >>> from borderkit import load_case
-    >>> m = web_map(load_case("tavush-2024"))
-    >>> "New line (delimited)" in m.get_root().render()
+    >>> text = web_map(load_case("tavush-2024"), draws=0).get_root().render()
+    >>> "New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25)" in text
     True
+    >>> "New line (delimited)" in text
+    False
     """
     import folium
 
     if report is None:
         from borderkit.verify import verify
 
-        report = verify(case, measurements=measurements)
+        report = verify(case, measurements=measurements, draws=draws, seed=seed)
     layers = export_layers(case, measurements=report.measurements, report=report, impact_result=impact_result)
     share = impact_result.building_share if impact_result is not None else 0.5
     within_m = impact_result.within_m if impact_result is not None else 50.0
     raw = {name: lay.role for lay in case.layers.values() if lay.role in _RAW_STYLE
            for name in (lay.name, f"{lay.role}_{lay.name}")}
     colours = {c.code: col for c, col in zip(case.countries, ("#d95f02", "#1b9e77"), strict=True)}
-    names = {c.code: c.name for c in case.countries}
 
     fmap = folium.Map(location=None, tiles=None, control_scale=True, prefer_canvas=False)
     if tiles:
@@ -242,9 +294,11 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
             title = LAYER_TITLES.get(lay.name, lay.name)
             style: dict[str, Any] = dict(_STYLE.get(lay.name, {"color": "#555555", "weight": 2}))
             show = True
-            if lay.name == "handed_over":
+            if lay.name == "new_line":
+                title = new_line_label(case, report.measurements)
+            elif lay.name == "handed_over":
                 key = f"handed_over_{props['to_country']}"
-                title = f"Handed over to {names.get(props['to_country'], props['to_country'])}"
+                title = faces_label(case, report.measurements, str(props["to_country"]))
             elif lay.name == "impact_items":
                 group = (str(props["role"]), bool(props["counted"]))
                 title, style = _ITEM_GROUPS[group][0].format(share=share), dict(_ITEM_GROUPS[group][1])
@@ -316,25 +370,32 @@ def _add_title(fmap: folium.Map, case: Case, report: Report) -> None:
 
     counts: dict[str, int] = {}
     for v in report.verdicts:
-        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+        counts[v.final_verdict] = counts.get(v.final_verdict, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    how = ("by the Monte Carlo verdict where there is one, else first-order" if report.uncertainty is not None
+           else "first-order verdicts")
+    title = case.title if not case.synthetic or "SYNTHETIC" in case.title else f"SYNTHETIC: {case.title}"
+    said = "".join(f"<div class='bk-notice'>{_e(n)}</div>" for n in notices(case, report.measurements))
     box = (
         "<div style='position:fixed;top:10px;left:60px;z-index:9999;background:white;padding:6px 10px;"
         "border:1px solid #999;border-radius:4px;font:13px sans-serif;max-width:45%'>"
-        f"<b>{_e(case.title)}</b><br>{len(report.verdicts)} claims: {_e(summary)}. "
-        "Click a line, area or settlement for its figures.</div>"
+        f"<b>{_e(title)}</b><br>{len(report.verdicts)} claims ({_e(how)}): {_e(summary)}. "
+        f"Click a line, area or settlement for its figures.{said}</div>"
     )
     fmap.get_root().html.add_child(folium.Element(box))  # type: ignore[attr-defined]
     css = ("<style>table.bk{border-collapse:collapse;margin-top:4px;font-size:12px}"
            "table.bk td,table.bk th{border:1px solid #ccc;padding:2px 4px}"
-           ".v-consistent{color:#1a7f37}.v-inconsistent{color:#b42318}.v-not-computable{color:#666}</style>")
+           ".v-consistent{color:#1a7f37}.v-inconsistent{color:#b42318}.v-not-computable{color:#666}"
+           ".v-undetermined{color:#9a6700}.bk-notice{margin-top:4px;color:#b42318;font-weight:600}</style>")
     fmap.get_root().header.add_child(folium.Element(css))  # type: ignore[attr-defined]
 
 
 def save_web_map(case: Case, path: str | os.PathLike[str], *, tiles: bool = False,
                  overwrite: bool = False, measurements: Measurements | None = None,
-                 report: Report | None = None) -> Path:
+                 report: Report | None = None, draws: int = 1000, seed: int = 0) -> Path:
     """Write :func:`web_map` as a standalone HTML file (atomically).
+
+    ``draws`` and ``seed`` are those of the verification made when no ``report`` is given.
 
     Raises
     ------
@@ -345,5 +406,8 @@ def save_web_map(case: Case, path: str | os.PathLike[str], *, tiles: bool = Fals
     if out.suffix.lower() not in (".html", ".htm"):
         msg = f"{out}: a web map is HTML; got suffix {out.suffix or '(none)'!r}. Allowed suffixes: .html, .htm."
         raise ExportError(msg)
-    fmap = web_map(case, tiles=tiles, measurements=measurements, report=report)
+    from borderkit._io import check_writable
+
+    check_writable(out, overwrite=overwrite)
+    fmap = web_map(case, tiles=tiles, measurements=measurements, report=report, draws=draws, seed=seed)
     return write_text_atomic(out, fmap.get_root().render(), overwrite=overwrite)

@@ -24,6 +24,16 @@ ex = importlib.import_module("borderkit.export")
 
 FORMATS = ["t.geojson", "t.gpkg", "t.kml", "t.shp.zip", "t.csv"]
 
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+TURNING_POINTS_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "geodesic"
+"""
+
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -146,6 +156,108 @@ def test_geojson__handed_over_area_agrees_with_planimeter(geojson: dict) -> None
         area -= abs(float(subprocess.run([_tool("Planimeter")], input=t, capture_output=True, text=True,
                                          check=True).stdout.split()[2]))
     assert face["properties"]["area_m2"] == pytest.approx(area, abs=0.05)
+
+
+# ---------------------------------------------------------------------- line basis, slivers, verdicts
+def test_geojson__foreign_member_says_the_new_line_is_a_proxy(geojson: dict, report) -> None:
+    # RFC 7946 §6.1 allows foreign members; GDAL ignores this one.
+    meta = geojson["borderkit"]
+    assert meta["case"] == "tavush-2024"
+    assert meta["line_basis"] == report.measurements.line_basis != "turning_points"
+    assert meta["notes"] == list(report.measurements.notes)
+    assert any("proxy" in n for n in meta["notes"])
+    assert meta["synthetic"] is False
+
+
+def test_geojson__derived_features_carry_basis_and_proxy_names(geojson: dict, report) -> None:
+    derived = [f["properties"] for f in geojson["features"]
+               if f["properties"]["layer"] in ("segments", "sections", "handed_over")]
+    assert derived
+    assert {p["basis"] for p in derived} == {report.measurements.line_basis}
+    faces = [p for p in derived if p["layer"] == "handed_over"]
+    assert {p["name"] for p in faces} == {"now on Azerbaijan's side", "now on Armenia's side"}
+    assert not any(p["name"].startswith("to ") for p in faces)
+
+
+def test_gpkg__layer_descriptions_say_the_line_basis(outputs) -> None:
+    import sqlite3
+
+    with sqlite3.connect(outputs["t.gpkg"]) as db:
+        rows = dict(db.execute("SELECT table_name, description FROM gpkg_contents").fetchall())
+    assert set(rows) >= {"handed_over", "sections", "new_line"}
+    for text in rows.values():
+        assert "line basis: new_line between outermost pairs" in text
+        assert "proxy" in text
+        assert "SYNTHETIC" not in text
+
+
+@pytest.mark.parametrize("name", ["t.gpkg", "t.shp.zip"])
+def test_export__slivers_read_back_flagged_with_width_and_no_claims(outputs, report, name: str) -> None:
+    frame = pyogrio.read_dataframe(outputs[name], layer="handed_over")
+    if name == "t.shp.zip":
+        frame = frame.rename(columns={v: k for k, v in ex.SHAPEFILE_FIELDS.items()})
+    areas = report.measurements.areas
+    assert list(frame["sliver"].astype(bool)) == list(areas["sliver"].astype(bool))
+    np.testing.assert_allclose(frame["width_m"].astype(float), areas["width_m"].astype(float), atol=0.05)
+    slivers = frame[frame["sliver"].astype(bool)]
+    assert len(slivers) == 2
+    assert (slivers["width_m"] < report.measurements.sliver_width_m).all()
+    assert all(not c for c in slivers["claims"].fillna(""))
+    # Faces to Azerbaijan that are no slivers carry the area claim.
+    to_aze = frame[(frame["to_country"] == "AZE") & ~frame["sliver"].astype(bool)]
+    assert all(str(c).startswith("area-to-aze: ") for c in to_aze["claims"])
+
+
+def test_shapefile_fields__new_fields_fit() -> None:
+    for key in ("sliver", "width_m", "basis", "claims_first_order", "claims_interval"):
+        assert len(ex.SHAPEFILE_FIELDS[key]) <= 10
+
+
+@pytest.fixture(scope="module")
+def mc_report(case):
+    return borderkit.verify(case, draws=300, seed=3)
+
+
+def test_export__claims_use_the_final_verdict_and_carry_first_order_and_interval(tmp_path, case, mc_report) -> None:
+    doc = json.loads(ex.export(case, tmp_path / "mc.geojson", report=mc_report).read_text(encoding="utf-8"))
+    by_id = {v.claim.id: v for v in mc_report.verdicts}
+    sections = [f["properties"] for f in doc["features"] if f["properties"]["layer"] == "sections"]
+    kirants = next(p for p in sections if p["pair"] == "kirants")
+    v = by_id["stretch-kirants"]
+    assert kirants["claims"] == f"stretch-kirants: {v.final_verdict}"
+    assert kirants["claims_first_order"] == f"stretch-kirants: {v.verdict}"
+    lo, _, hi = v.interval
+    assert kirants["claims_interval"].startswith(f"stretch-kirants: {lo:.3f}–{hi:.3f} km (95 %")
+
+
+def test_export__default_verification_is_monte_carlo_and_byte_stable(tmp_path, case) -> None:
+    a = ex.export(case, tmp_path / "a.geojson", draws=200, seed=5)
+    b = ex.export(case, tmp_path / "b.geojson", draws=200, seed=5)
+    assert a.read_bytes() == b.read_bytes()
+    doc = json.loads(a.read_text(encoding="utf-8"))
+    kirants = next(f["properties"] for f in doc["features"]
+                   if f["properties"]["layer"] == "sections" and f["properties"]["pair"] == "kirants")
+    assert kirants["claims_interval"]
+
+
+def test_export__turning_points_case_says_handed_over_and_synthetic(synthetic_case, tmp_path) -> None:
+    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
+    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    case = borderkit.load_case(root)
+    doc = json.loads(ex.export(case, tmp_path / "tp.geojson", draws=0).read_text(encoding="utf-8"))
+    assert doc["borderkit"]["line_basis"] == "turning_points"
+    assert doc["borderkit"]["synthetic"] is True
+    props = [f["properties"] for f in doc["features"]]
+    assert {p["basis"] for p in props if p["layer"] in ("segments", "sections", "handed_over")} == {"turning_points"}
+    assert {p["name"] for p in props if p["layer"] == "handed_over"} == {"to Bland"}
+    out = ex.export(case, tmp_path / "tp.gpkg", draws=0)
+    import sqlite3
+
+    with sqlite3.connect(out) as db:
+        (desc,) = db.execute("SELECT description FROM gpkg_contents WHERE table_name = 'handed_over'").fetchone()
+    assert "line basis: turning_points" in desc
+    assert "proxy" not in desc
+    assert "SYNTHETIC" in desc
 
 
 # ---------------------------------------------------------------------- every format through GDAL
@@ -342,19 +454,19 @@ def test_geojson__impact_layers_equal_impact(village_outputs, village_impact) ->
 
     _check_items(pd.DataFrame([f["properties"] for f in feats["impact_items"]]), village_impact)
     counted = [f["properties"] for f in feats["impact_items"] if f["properties"]["counted"]]
-    # b1, b2, b3, s60 to AZE and b-arm to ARM: the 4 + 1 buildings impact() counts.
-    assert sorted(p["name"] for p in counted if p["role"] == "buildings") == ["b-arm", "b1", "b2", "b3", "s60"]
-    assert {p["pair"] for p in counted} == {"kirants"}
+    # b1, b2, s60 to BBB and b-bulge to AAA: the 3 + 1 buildings impact() counts.
+    assert sorted(p["name"] for p in counted if p["role"] == "buildings") == ["b-bulge", "b1", "b2", "s60"]
+    assert {p["pair"] for p in counted} == {"village-a"}
     crossings = [f["properties"] for f in feats["road_crossings"]]
-    assert sorted((p["name"], p["n_crossings"]) for p in crossings) == [("A-B", 1), ("B-C", 1)]
+    assert sorted((p["name"], p["n_crossings"]) for p in crossings) == [("P-Q", 1), ("Q-R", 1)]
     for p in crossings:
         want = village_impact.crossings.set_index("name").loc[p["name"], "length_m"]
         assert p["road_length_m"] == pytest.approx(want, abs=1e-3)
     near = {f["properties"]["name"]: f["properties"] for f in feats["near_line"]}
     assert set(near) == set(village_impact.near_line["name"])
     # The school stands 40 m of grid west of the new line: 40 / 0.9996 m on the ellipsoid.
-    assert near["School"]["distance_m"] == pytest.approx(40 / 0.9996, abs=0.01)
-    assert near["School"]["country_after"] == "ARM"
+    assert near["Synthetic school"]["distance_m"] == pytest.approx(40 / 0.9996, abs=0.01)
+    assert near["Synthetic school"]["country_after"] == "AAA"
 
 
 def test_geojson__impact_lengths_and_areas_are_of_the_written_geometry(village_outputs) -> None:

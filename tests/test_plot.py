@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import matplotlib
 
@@ -14,7 +16,18 @@ import pytest
 import borderkit
 from borderkit import plot
 from borderkit.errors import CaseError, ExportError
+from borderkit.export import PROXY_NOTICE
 from borderkit.geodesy import GEOD
+
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+TURNING_POINTS_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "geodesic"
+"""
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +51,54 @@ def _texts(ax) -> list[str]:
     return [t.get_text() for t in ax.texts]
 
 
+def _legend(ax) -> list[str]:
+    # The proxy's label is broken over two lines to keep the legend narrow.
+    return [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+
+
 def test_plot_case__legend_names_lines_and_directions_by_country(overview) -> None:
-    labels = [t.get_text() for t in overview.get_legend().get_texts()]
-    assert any(lab.startswith("New line (delimited)") for lab in labels)
+    labels = _legend(overview)
     assert any(lab.startswith("New line, alternative rendering") for lab in labels)
     assert any(lab.startswith("Old line (held before)") for lab in labels)
-    assert "Handed over to Azerbaijan" in labels
-    assert "Handed over to Armenia" in labels
     assert "Settlement in Armenia [pair]" in labels
+
+
+def test_plot_case__proxy_case_says_proxy_in_legend_and_footer(overview) -> None:
+    # tavush-2024 has no turning points: its new line is geoBoundaries' rendering of OSM.
+    labels = _legend(overview)
+    assert ("New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case"
+            in labels)
+    assert "Now on Azerbaijan's side (old line → new line)" in labels
+    assert "Now on Armenia's side (old line → new line)" in labels
+    assert not any("delimited" in lab or lab.startswith("Handed over") for lab in labels)
+    (notice,) = [t.get_text() for t in overview.texts if t.get_gid() == "notice"]
+    assert notice.replace("\n", " ") == PROXY_NOTICE
+    assert "SYNTHETIC" not in notice
+
+
+@pytest.fixture
+def tp_case(synthetic_case) -> borderkit.Case:
+    """The synthetic case with turning points (as tests/test_measure.py builds it)."""
+    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
+    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    return borderkit.load_case(root)
+
+
+def test_plot_case__turning_points_case_says_handed_over_and_synthetic(tp_case) -> None:
+    ax = plot.plot_case(tp_case)
+    try:
+        labels = _legend(ax)
+        assert "New line (turning points)" in labels
+        assert "Handed over to Bland" in labels
+        assert not any("proxy" in lab or lab.startswith("Now on") for lab in labels)
+        (notice,) = [t.get_text().replace("\n", " ") for t in ax.texts if t.get_gid() == "notice"]
+        assert "SYNTHETIC" in notice
+        assert "proxy" not in notice
+        assert ax.get_title(loc="left").startswith("SYNTHETIC")
+        attribution = next(t for t in ax.texts if t.get_gid() == "attribution")
+        assert "Made with borderkit" in attribution.get_text()
+    finally:
+        plt.close(ax.figure)
 
 
 def test_plot_case__scale_bar_is_geodesically_true(overview, case) -> None:
@@ -133,6 +186,50 @@ def test_save_map__refuses_overwrite_and_bad_suffix(tmp_path, case) -> None:
         plot.save_map(case, tmp_path / "m.jpg")
 
 
+def test_save_maps__makes_the_folder_and_writes_overview_and_pairs(tmp_path, minimal_case) -> None:
+    case = borderkit.load_case(minimal_case())
+    out = plot.save_maps(case, tmp_path / "new" / "maps", dpi=30)
+    assert [p.name for p in out] == [f"{case.id}_overview.png", f"{case.id}_p1.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in out)
+    assert sorted(p.name for p in (tmp_path / "new" / "maps").iterdir()) == sorted(p.name for p in out)
+
+
+def test_save_maps__an_existing_target_stops_everything_before_writing(tmp_path, case, monkeypatch) -> None:
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    last = folder / f"tavush-2024_{case.pairs[-1].id}.png"
+    last.write_bytes(b"old")
+    drawn: list[str] = []
+    monkeypatch.setattr(plot, "_figure", lambda *a, **k: drawn.append("x"))
+    with pytest.raises(ExportError, match=re.escape(str(last))):
+        plot.save_maps(case, folder)
+    # Nothing drawn, nothing written: only the file that was there.
+    assert drawn == []
+    assert [p.name for p in folder.iterdir()] == [last.name]
+    assert last.read_bytes() == b"old"
+
+
+def test_save_maps__a_drawing_error_writes_nothing(tmp_path, minimal_case, monkeypatch) -> None:
+    case = borderkit.load_case(minimal_case())
+    real = plot.render_map
+
+    def fail_on_pair(case, **kw):
+        if kw.get("pair"):
+            raise RuntimeError("drawing failed (simulated)")
+        return real(case, **kw)
+
+    monkeypatch.setattr(plot, "render_map", fail_on_pair)
+    with pytest.raises(RuntimeError, match="simulated"):
+        plot.save_maps(case, tmp_path / "maps", dpi=30)
+    assert list((tmp_path / "maps").iterdir()) == []
+
+
+def test_save_maps__same_bytes_as_save_map(tmp_path, minimal_case) -> None:
+    case = borderkit.load_case(minimal_case())
+    (overview, _) = plot.save_maps(case, tmp_path / "maps", dpi=30)
+    assert overview.read_bytes() == plot.save_map(case, tmp_path / "one.png", dpi=30).read_bytes()
+
+
 def test_plot_case__synthetic_case_without_old_line_has_no_osm_attribution(minimal_case) -> None:
     case = borderkit.load_case(minimal_case())
     ax = plot.plot_case(case)
@@ -167,12 +264,12 @@ def test_plot_case__impact_legend_entries(village_ax) -> None:
 
 
 def test_plot_case__draws_counted_and_uncounted_buildings_and_crossings(village_ax) -> None:
-    # b1, b2, b3, s60 (to AZE) and b-arm (to ARM) are counted; s40 touches at 40 %.
+    # b1, b2, s60 (to BBB) and b-bulge (to AAA) are counted; s40 touches at 40 %.
     (counted,) = _by_gid(village_ax, "buildings_counted")
     (not_counted,) = _by_gid(village_ax, "buildings_not_counted")
-    assert len(counted.get_paths()) == 5
+    assert len(counted.get_paths()) == 4
     assert len(not_counted.get_paths()) == 1
-    # A-B and B-C cross the new line once each.
+    # P-Q and Q-R cross the new line once each.
     (crossings,) = _by_gid(village_ax, "road_crossings")
     assert len(crossings.get_offsets()) == 2
 

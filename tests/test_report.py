@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 import borderkit
 from borderkit import report as rp
 from borderkit.errors import ExportError
+from borderkit.export import PROXY_NOTICE
 
 _PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
@@ -58,17 +62,123 @@ def test_report__is_self_contained_and_printable(text) -> None:
     assert "@media print" in text
 
 
-def test_report__shows_uncertainty_key_when_present(case, report, monkeypatch) -> None:
-    original = report.to_dict
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+TURNING_POINTS_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "geodesic"
+"""
 
-    def with_uncertainty():
-        doc = original()
-        doc["uncertainty"] = {"method": "synthetic Monte Carlo", "draws": 1000}
-        return doc
 
-    monkeypatch.setattr(type(report), "to_dict", lambda self: with_uncertainty())
-    text = rp.report_html(case, report=report, map_png=_PNG)
-    assert "synthetic Monte Carlo" in text
+@pytest.fixture(scope="module")
+def mc_report(case):
+    return borderkit.verify(case, draws=300, seed=2)
+
+
+@pytest.fixture(scope="module")
+def mc_text(case, mc_report) -> str:
+    return rp.report_html(case, report=mc_report, map_png=_PNG)
+
+
+def _cells(text: str, table_after: str) -> list[list[str]]:
+    part = text[text.index(table_after):]
+    part = part[:part.index("</table>")]
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in re.findall(r"<tr>(.*?)</tr>", part)]
+
+
+def test_report__headline_counts_the_final_monte_carlo_verdict(mc_text, mc_report) -> None:
+    finals: dict[str, int] = {}
+    for v in mc_report.verdicts:
+        finals[v.final_verdict] = finals.get(v.final_verdict, 0) + 1
+    # The Monte Carlo step changes some verdicts here: the headline follows it.
+    assert finals != {v.verdict: sum(w.verdict == v.verdict for w in mc_report.verdicts) for v in mc_report.verdicts}
+    headline = re.search(r"<span id='headline'>(.*?)</span>", mc_text).group(1)
+    assert headline == ", ".join(f"{n} {k}" for k, n in finals.items())
+    assert "by the Monte Carlo verdict where there is one" in mc_text
+
+
+def test_report__verdict_table_has_both_verdicts_interval_and_z_with_units(mc_text, mc_report) -> None:
+    rows = _cells(mc_text, "<h2 id='verdicts'>")
+    head = rows[0]
+    assert {"first-order verdict", "95 % interval (Monte Carlo)", "Monte Carlo verdict", "z (σ)"} <= set(head)
+    by_claim = {re.search(r"<code>(.*?)</code>", r[0]).group(1): dict(zip(head, r, strict=True)) for r in rows[1:]}
+    v = next(v for v in mc_report.verdicts if v.claim.id == "area-to-aze")
+    row = by_claim["area-to-aze"]
+    assert row["first-order verdict"] == v.verdict
+    assert row["Monte Carlo verdict"] == v.statistical_verdict
+    lo, med, hi = v.interval
+    assert row["95 % interval (Monte Carlo)"].startswith(f"{lo:.3f}–{hi:.3f} km²")
+    assert f"median {med:.3f} km²" in row["95 % interval (Monte Carlo)"]
+    assert row["z (σ)"] == f"{v.z:.1f}"
+    assert row["measured"] == f"{v.measured:.3f} km²"
+    assert row["tolerance"] == f"±{v.tolerance:.3f} km²"
+    length = by_claim["length-total-12.7"]
+    assert length["measured"].endswith(" km")
+    assert re.fullmatch(r"\d+\.\d{3} km", length["measured"])
+
+
+def test_report__uncertainty_is_tables_not_dumps(mc_text, mc_report) -> None:
+    part = mc_text[mc_text.index("<h2 id='uncertainty'>"):mc_text.index("<h2 id='notes'>")]
+    for heading in ("Sources of doubt", "Error budget", "Sensitivity", "What the claims imply"):
+        assert f"<h3>{heading}" in part
+    assert "<dl>" not in part
+    assert "{" not in part
+    budget = _cells(part, "<h3>Error budget")
+    assert budget[0][:2] == ["claim", "unit"]
+    assert list(budget[0][2:]) == list(mc_report.uncertainty.budget.sources)
+    # The proxy case uses no turning points: its parts are named as the verification names them.
+    for used in ("rounding", "positional", "settlements", "rendering", "datum"):
+        assert f"<i>{used}</i>" in part
+    assert "line_ends" not in mc_text
+
+
+def test_report__areas_in_km2_with_three_decimals_never_in_e_notation(mc_text, mc_report) -> None:
+    assert not re.search(r"\d[eE][+-]\d", mc_text)
+    faces = _cells(mc_text, "<h3>Faces between the old and the new line")
+    biggest = max(mc_report.measurements.areas["area_m2"])
+    assert f"{biggest / 1e6:.3f}" in [r[2] for r in faces[1:]]
+    assert "area km² (geodesic)" in faces[0]
+    slivers = [r for r in faces[1:] if r[4].startswith("sliver")]
+    assert len(slivers) == 2
+    assert all(r[-1] == "—" for r in slivers)  # no claim is about a sliver
+
+
+def test_report__proxy_case_says_so_under_the_title(mc_text) -> None:
+    assert f"<p class='notice'>{PROXY_NOTICE.replace(chr(39), '&#x27;')}</p>" in mc_text
+    assert "SYNTHETIC" not in mc_text
+    assert "Handed over to" not in mc_text
+    assert "delimited)" not in mc_text
+
+
+def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(synthetic_case) -> None:
+    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
+    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    text = rp.report_html(borderkit.load_case(root), map_png=_PNG, draws=0)
+    assert "<h1>SYNTHETIC: Synthetic case" in text
+    assert "SYNTHETIC case: made-up data" in text
+    assert "The new line is a proxy" not in text
+    assert "<h3>Handed-over areas</h3>" in text
+    assert "<i>line_ends</i>" in text
+    assert "First-order verdicts only" in text
+
+
+def test_write_report__computes_monte_carlo_verdicts_when_given_no_report(tmp_path, case, monkeypatch) -> None:
+    # The module, not the function `borderkit.verify` that shadows it.
+    verify_module = importlib.import_module("borderkit.verify")
+    seen = {}
+    real = verify_module.verify
+
+    def spy(case, **kw):
+        seen.update(kw)
+        return real(case, **kw)
+
+    monkeypatch.setattr(verify_module, "verify", spy)
+    out = rp.write_report(case, tmp_path / "r.html", draws=150, seed=4)
+    assert (seen["draws"], seen["seed"]) == (150, 4)
+    assert "<b>Monte Carlo</b> (150 draws, seed 4)" in out.read_text(encoding="utf-8")
 
 
 def test_write_report__embeds_the_map_and_refuses_overwrite(tmp_path, case, report) -> None:
@@ -93,7 +203,7 @@ def village_text(village) -> str:
 
     case = borderkit.load_case(village)
     rep = borderkit.verify(case)
-    res = impact(case, rep.measurements, routes=[("Kirants", "Ijevan")])
+    res = impact(case, rep.measurements, routes=[("Synthetic village A", "Synthetic town C")])
     return rp.report_html(case, report=rep, map_png=_PNG, impact_result=res)
 
 
@@ -105,13 +215,13 @@ def test_report__impact_section_per_polygon_near_line_and_routes(village_text) -
     part = _impact_part(village_text)
     rows = re.findall(r"<tr>(.*?)</tr>", part)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
-    to_east = next(c for c in cells if c[:3] == ["<b>total</b>", "", "<b>Country east</b>"])
-    # 4 buildings, 1 feature (the spring), 4.5 plots, 36.03 ha, 2 roads, 1200 m / 0.9996 of road.
-    assert to_east[5:] == ["4", "1", "4.5", "36.03", "2", "1200"]
-    assert "School" in part
+    to_bbb = next(c for c in cells if c[:3] == ["<b>total</b>", "", "<b>Testonia (synthetic)</b>"])
+    # 3 buildings, 1 feature (the spring), 4.5 plots, 36.03 ha, 2 roads, 1200 m / 0.9996 of road.
+    assert to_bbb[5:] == ["3", "1", "4.5", "36.03", "2", "1200"]
+    assert "Synthetic school" in part
     assert "40.0" in part  # 40 / 0.9996 m
-    # Kirants - Ijevan: 3800 m before, 4200 m after along the bypass (see tests/test_impact.py).
-    route = next(c for c in cells if c[:2] == ["Kirants", "Ijevan"])
+    # Village A - town C: 3800 m before, 4200 m after along the bypass (see tests/test_impact.py).
+    route = next(c for c in cells if c[:2] == ["Synthetic village A", "Synthetic town C"])
     assert route[3:6] == ["3.802", "4.202", "0.400"]
 
 

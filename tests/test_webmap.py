@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 import borderkit
 from borderkit import webmap
 from borderkit.errors import ExportError
+from borderkit.export import PROXY_NOTICE
+
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+TURNING_POINTS_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "geodesic"
+"""
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +43,49 @@ def _layer_names(text: str) -> list[str]:
     # LayerControl's overlays object: "name" : feature_group_<id>
     block = re.search(r"overlays\s*:\s*\{(.*?)\}", text, re.S)
     assert block is not None
-    return re.findall(r'"([^"]+)"\s*:', block.group(1))
+    return [n.encode().decode("unicode_escape") for n in re.findall(r'"([^"]+)"\s*:', block.group(1))]
 
 
 def test_web_map__has_toggleable_layers_by_kind_and_direction(html) -> None:
     names = _layer_names(html)
-    for expected in ("Settlements", "New line (delimited)", "New line, alternative rendering",
-                     "Old line (held before)", "Case extent", "Measured stretch, per pair",
-                     "Handed over to Azerbaijan", "Handed over to Armenia", "Context: countries"):
+    for expected in ("Settlements", "New line, alternative rendering",
+                     "Old line (held before)", "Case extent", "Measured stretch, per pair", "Context: countries"):
         assert expected in names
+
+
+def test_web_map__proxy_case_names_the_proxy_and_shows_the_notice(html) -> None:
+    names = _layer_names(html)
+    assert ("New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case"
+            in names)
+    assert "Now on Azerbaijan's side (old line → new line)" in names
+    assert "Now on Armenia's side (old line → new line)" in names
+    assert not any("delimited" in n or n.startswith("Handed over") for n in names)
+    assert PROXY_NOTICE.replace("'", "&#x27;") in html
+    assert "SYNTHETIC" not in html
+
+
+def test_web_map__turning_points_case_says_handed_over_and_synthetic(synthetic_case) -> None:
+    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
+    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    text = webmap.web_map(borderkit.load_case(root), draws=0).get_root().render()
+    names = _layer_names(text)
+    assert "New line (turning points)" in names
+    assert "Handed over to Bland" in names
+    assert not any("proxy" in n for n in names)
+    assert "The new line is a proxy" not in text
+    assert "SYNTHETIC: Synthetic case" in text
+    assert "SYNTHETIC case: made-up data" in text
+
+
+def test_web_map__title_counts_final_verdicts_and_popups_show_both(case) -> None:
+    rep = borderkit.verify(case, draws=200, seed=1)
+    text = webmap.web_map(case, report=rep).get_root().render()
+    finals: dict[str, int] = {}
+    for v in rep.verdicts:
+        finals[v.final_verdict] = finals.get(v.final_verdict, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in finals.items())
+    assert f"claims (by the Monte Carlo verdict where there is one, else first-order): {summary}." in text
+    assert "<th>first-order</th><th>95 % interval</th><th>Monte Carlo</th>" in text
 
 
 def test_web_map__tile_free_by_default_with_attribution(html) -> None:
@@ -56,6 +103,7 @@ def test_web_map__popups_carry_measured_reported_and_verdict(html) -> None:
     assert "measured area:" in html
     assert "inconsistent" in html
     assert "area-to-aze" in html
+    assert "sliver: " in html  # the two slivers say so and carry no claim
 
 
 def test_web_map__tiles_add_osm_layer_with_attribution(case, report) -> None:
@@ -80,7 +128,7 @@ def village_html(village) -> str:
 
 
 def test_web_map__impact_layers_are_toggleable(village_html) -> None:
-    names = [n.encode().decode("unicode_escape") for n in _layer_names(village_html)]
+    names = _layer_names(village_html)
     for expected in ("Buildings counted (≥ 50% inside)",
                      "Buildings touching handed-over land, not counted (< 50% inside)",
                      "Plots in handed-over land", "Roads in handed-over land", "Roads crossing the new line",
@@ -91,7 +139,7 @@ def test_web_map__impact_layers_are_toggleable(village_html) -> None:
 def test_web_map__impact_popups_carry_share_and_distance(village_html) -> None:
     assert "share inside: 60%; counted: yes" in village_html  # s60
     assert "share inside: 40%; counted: no" in village_html  # s40
-    assert "distance to the new line: 40 m (geodesic)" in village_html  # the school
+    assert "distance to the new line: 40 m (geodesic)" in village_html  # the synthetic school
     assert "crosses the new line 1 time(s)" in village_html
 
 
