@@ -5,10 +5,12 @@ Run by hand (not part of the test suite)::
     python benchmarks/bench_impact.py                 # 10^6 footprints
     python benchmarks/bench_impact.py --buildings 200000 --tracemalloc
 
-Everything here is synthetic and made in a temporary folder: an old line along 45°E,
-a new line bulging 0.01° west of it between 41.02° and 41.08°N (a handed-over
-rectangle of about 5.6 km²), and N square footprints of 10 m scattered uniformly over
-box(44.97, 41.00, 45.03, 41.10) (about 55 km²; some 10 % of them in the rectangle).
+Everything here is SYNTHETIC and made in a temporary folder, between two made-up
+countries, AAA ("Synthland") and BBB ("Testonia"), at no real place: the open South
+Atlantic on the high seas, far from any land or real border. An old line along 9°E, a
+new line bulging 0.01° west of it between 40.03° and 39.97°S (a handed-over rectangle of
+about 5.7 km²), and N square footprints of 10 m scattered uniformly over
+box(8.97, -40.05, 9.03, -39.95) (about 57 km²; some 10 % of them in the rectangle).
 Prints wall times for each step and the peak memory: resident set size of the process
 (``resource``), and, with ``--tracemalloc``, the peak of Python-level allocations
 during ``impact`` (slower to run; numbers are then not timings).
@@ -35,29 +37,29 @@ from borderkit.impact import impact, impact_verdict_value
 TOML = """format = 1
 id = "synthetic-bench"
 synthetic = true
-title = "Synthetic benchmark case (not a real place)"
+title = "SYNTHETIC benchmark case (made-up geometry at sea, not a real place or border)"
 
 [[countries]]
-code = "W"
-name = "West"
+code = "AAA"
+name = "Synthland (synthetic)"
 
 [[countries]]
-code = "E"
-name = "East"
+code = "BBB"
+name = "Testonia (synthetic)"
 
 [layers.new_line]
 role = "new_line"
 path = "new.geojson"
 crs = "EPSG:4326"
 accuracy_m = 10
-left = "W"
+left = "AAA"
 
 [layers.old_line]
 role = "old_line"
 path = "old.geojson"
 crs = "EPSG:4326"
 accuracy_m = 5
-left = "W"
+left = "AAA"
 
 [layers.extent]
 role = "extent"
@@ -75,7 +77,7 @@ accuracy_m = 2
 id = "structures"
 quantity = "count"
 subject = "buildings"
-direction = "E"
+direction = "BBB"
 value = 100000
 unit = "structures"
 precision = 0
@@ -87,11 +89,11 @@ def _peak_rss_mb() -> float:
 
 
 def _case(root: Path) -> borderkit.Case:
-    old = shapely.LineString([(45.0, 40.95), (45.0, 41.15)])
-    new = shapely.LineString([(45.0, 40.95), (45.0, 41.02), (44.99, 41.02), (44.99, 41.08), (45.0, 41.08),
-                              (45.0, 41.15)])
-    for name, geom in (("old", old), ("new", new), ("extent", shapely.box(44.95, 41.0, 45.05, 41.1)),
-                       ("buildings", shapely.box(45.02, 41.05, 45.0201, 41.0501))):
+    old = shapely.LineString([(9.0, -40.1), (9.0, -39.9)])
+    new = shapely.LineString([(9.0, -40.1), (9.0, -40.03), (8.99, -40.03), (8.99, -39.97), (9.0, -39.97),
+                              (9.0, -39.9)])
+    for name, geom in (("old", old), ("new", new), ("extent", shapely.box(8.95, -40.05, 9.05, -39.95)),
+                       ("buildings", shapely.box(9.02, -40.0, 9.0201, -39.9999))):
         gpd.GeoDataFrame(geometry=[geom], crs="EPSG:4326").to_file(root / f"{name}.geojson")
     (root / "case.toml").write_text(TOML, encoding="utf-8")
     return borderkit.load_case(root)
@@ -99,9 +101,9 @@ def _case(root: Path) -> borderkit.Case:
 
 def _footprints(n: int, seed: int = 0) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
-    lon = rng.uniform(44.97, 45.03, n)
-    lat = rng.uniform(41.00, 41.10, n)
-    half_lon, half_lat = 5 / (111_320 * np.cos(np.radians(41.05))), 5 / 111_050
+    lon = rng.uniform(8.97, 9.03, n)
+    lat = rng.uniform(-40.05, -39.95, n)
+    half_lon, half_lat = 5 / (111_320 * np.cos(np.radians(40.0))), 5 / 111_050
     geoms = shapely.box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
     return gpd.GeoDataFrame({"name": np.char.add("b", np.arange(n).astype(str))}, geometry=geoms, crs="EPSG:4326")
 
@@ -136,7 +138,7 @@ def main() -> None:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             print(f"tracemalloc peak during impact: {peak / 2**20:.0f} MiB")
-        tot = res.totals("E")
+        tot = res.totals("BBB")
         print(f"impact: {first:.2f} s (first call, builds the spatial index), {again:.2f} s (index reused); "
               f"claim check: {claim_s:.2f} s")
         print(f"counted {tot['buildings']:,.0f} buildings in {tot['polygons']:.0f} handed-over polygon(s) "

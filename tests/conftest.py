@@ -274,17 +274,21 @@ def minimal_case(tmp_path: Path) -> Callable[[], Path]:
 
 
 # ---------------------------------------------------------------------- synthetic village (impact layers)
-#: UTM 38N (EPSG:32638) origin of the village's local metres: about 45.0°E, 41.05°N.
-E0, N0 = 500_000.0, 4_545_000.0
+# Made up, at no real place: UTM zone 32S (EPSG:32732) on its central meridian, 9°E, at
+# N 5 570 000 (about 40.02°S), open South Atlantic on the high seas, some 1 050 km from
+# the nearest land (Cape Point) and far from any real border. Names are made up too.
+VILLAGE_CRS = "EPSG:32732"
+#: Origin of the village's local metres (x east, y north): about 9.0°E, 40.02°S.
+E0, N0 = 500_000.0, 5_570_000.0
 
 VILLAGE_CLAIMS = """
 [[claims]]
-id = "structures-4"
+id = "structures-3"
 quantity = "count"
 subject = "buildings"
-scope = ["kirants"]
-direction = "AZE"
-value = 4
+scope = ["village-a"]
+direction = "BBB"
+value = 3
 unit = "structures"
 precision = 0
 
@@ -292,8 +296,8 @@ precision = 0
 id = "structures-9"
 quantity = "count"
 subject = "buildings"
-scope = ["kirants"]
-direction = "AZE"
+scope = ["village-a"]
+direction = "BBB"
 value = 9
 unit = "structures"
 precision = 0
@@ -302,17 +306,17 @@ precision = 0
 id = "plots-5"
 quantity = "count"
 subject = "plots"
-direction = "AZE"
+direction = "BBB"
 value = 5
 unit = "plots"
 precision = 1
 
 [[claims]]
-id = "plots-50"
+id = "plots-7"
 quantity = "count"
 subject = "plots"
-direction = "AZE"
-value = 50
+direction = "BBB"
+value = 7
 unit = "plots"
 precision = 0
 
@@ -320,24 +324,24 @@ precision = 0
 id = "road-1.2km"
 quantity = "length"
 subject = "roads"
-scope = ["kirants"]
-direction = "AZE"
+scope = ["village-a"]
+direction = "BBB"
 value = 1.2
 unit = "km"
 
 [[claims]]
-id = "road-750m"
+id = "road-400m"
 quantity = "length"
 subject = "roads"
-scope = ["kirants"]
-direction = "AZE"
-value = 750
+scope = ["village-a"]
+direction = "BBB"
+value = 400
 unit = "m"
 
 [[claims]]
-id = "area-to-aze"
+id = "area-to-bbb"
 quantity = "area"
-direction = "AZE"
+direction = "BBB"
 value = 1.0
 unit = "km2"
 """
@@ -366,12 +370,12 @@ def write_village_case(
     claims: str = VILLAGE_CLAIMS,
     roads: list[tuple[str, list[tuple[float, float]]]] | None = None,
 ) -> Path:
-    """Write the synthetic village case (see ``tests/test_impact.py``) into ``root``.
+    """Write the SYNTHETIC village case (see ``tests/test_impact.py``) into ``root``.
 
     ``roads`` replaces the road network: (name, [(x, y), ...]) in local metres.
     """
     root.mkdir(parents=True, exist_ok=True)
-    crs = "EPSG:32638"
+    crs = VILLAGE_CRS
 
     def lines(coords: list[tuple[float, float]], **props: object) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(props, geometry=[LineString([_xy(*c) for c in coords])], crs=crs, index=[0])
@@ -401,7 +405,7 @@ def write_village_case(
     _write(gpd.GeoDataFrame(geometry=[_rect(-2000, -2800, 2000, 2800)], crs=crs), root / "extent.geojson")
     _write(
         gpd.GeoDataFrame(
-            {"name": ["Kirants", "Kheyrimli"], "country": ["ARM", "AZE"]},
+            {"name": ["Synthetic village A", "Synthetic town B"], "country": ["AAA", "BBB"]},
             geometry=[Point(_xy(-1500, 0)), Point(_xy(1500, 0))],
             crs=crs,
         ),
@@ -409,11 +413,10 @@ def write_village_case(
     )
     _write(
         gpd.GeoDataFrame(
-            {"name": ["b1", "b2", "b3", "s60", "s40", "b-arm", "house", "farm"]},
+            {"name": ["b1", "b2", "s60", "s40", "b-bulge", "b-village", "b-east"]},
             geometry=[
                 _sq(-250, -500),
                 _sq(-150, 300),
-                _sq(-350, 600),
                 _rect(-504, -205, -494, -195),  # 6 m of 10 inside the rectangle (x > -500): 60 %
                 _rect(-506, 195, -496, 205),  # 4 m of 10 inside: 40 %
                 _sq(100, 1750),
@@ -439,30 +442,30 @@ def write_village_case(
         ),
         root / "plots.geojson",
     )
-    k, a, b, c, i = (-1500, 0), (-700, 0), (-300, 0), (-300, 1300), (-300, 2600)
+    v, p, q, r, t = (-1500, 0), (-700, 0), (-300, 0), (-300, 1300), (-300, 2600)
     d, e = (-1000, 400), (-1000, 1300)
     if roads is None:
         roads = [
-            ("K-A", [k, a]),
-            ("A-B", [a, b]),
-            ("B-C", [b, c]),
-            ("C-I", [c, i]),
-            ("A-D", [a, d]),
+            ("V-P", [v, p]),
+            ("P-Q", [p, q]),
+            ("Q-R", [q, r]),
+            ("R-T", [r, t]),
+            ("P-D", [p, d]),
             ("D-E", [d, e]),
-            ("E-C", [e, c]),
+            ("E-R", [e, r]),
         ]
     _write(
         gpd.GeoDataFrame(
             {"name": [n for n, _ in roads]},
-            geometry=[LineString([_xy(*p) for p in coords]) for _, coords in roads],
+            geometry=[LineString([_xy(*pt) for pt in coords]) for _, coords in roads],
             crs=crs,
         ),
         root / "roads.geojson",
     )
     _write(
         gpd.GeoDataFrame(
-            {"name": ["School", "Spring", "Ijevan"]},
-            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*i))],
+            {"name": ["Synthetic school", "Synthetic spring", "Synthetic town C"]},
+            geometry=[Point(_xy(-540, -300)), Point(_xy(-100, -800)), Point(_xy(*t))],
             crs=crs,
         ),
         root / "places.geojson",
@@ -476,20 +479,20 @@ def write_village_case(
     toml = f"""format = 1
 id = "synthetic-village"
 synthetic = true
-title = "Synthetic village (test geometry, not a real place)"
+title = "SYNTHETIC village (made-up test geometry at sea, not a real place or border)"
 
 [[countries]]
-code = "ARM"
-name = "Country west"
+code = "AAA"
+name = "Synthland (synthetic)"
 
 [[countries]]
-code = "AZE"
-name = "Country east"
+code = "BBB"
+name = "Testonia (synthetic)"
 
 [[pairs]]
-id = "kirants"
-ARM = "Kirants"
-AZE = "Kheyrimli"
+id = "village-a"
+AAA = "Synthetic village A"
+BBB = "Synthetic town B"
 
 [layers.settlements]
 role = "settlements"
@@ -502,14 +505,14 @@ role = "new_line"
 path = "new_line.geojson"
 crs = "{crs}"
 accuracy_m = 10
-left = "ARM"
+left = "AAA"
 
 [layers.old_line]
 role = "old_line"
 path = "old_line.geojson"
 crs = "{crs}"
 accuracy_m = 5
-left = "ARM"
+left = "AAA"
 
 [layers.extent]
 role = "extent"
