@@ -84,8 +84,8 @@ def verify(
             "--strict", help="Exit 1 when a claim is inconsistent (by its Monte Carlo verdict where there is one)."
         ),
     ] = False,
-    draws: Annotated[int, typer.Option("--draws", min=0, help="Monte Carlo draws for 95 % intervals (0: off).")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws: same seed, same numbers.")] = 0,
+    draws: DrawsOpt = 1000,
+    seed: SeedOpt = 0,
 ) -> None:
     """Check every reported figure of CASE against its coordinates, and say how sure."""
     from borderkit.verify import verify as run_verify
@@ -155,12 +155,15 @@ def render_report(report: Any) -> str:
         ]
         for claim_id, source in u.sensitivity.decisive().items():
             lines.append(f"  {claim_id}: decided most by {source}")
+        for e in u.extent:
+            if e.half_range is not None and e.grown is not None and e.shrunk is not None:
+                lo, hi = sorted((e.shrunk, e.grown))
+                lines.append(
+                    f"  {e.claim_id}: the case's extent moved by ±{e.margin_m:,.0f} m gives {_num(lo)}–{_num(hi)} "
+                    f"{e.unit} (an analytical choice, not in the interval)"
+                )
         lines += ["", "What the claims imply:"]
-        lines += [
-            f"  {r.claimed_text}; measured {round(r.measured, 6) + 0.0:.4g} {r.unit}"
-            for r in u.inverse
-            if r.measured is not None
-        ]
+        lines += [f"  {r.text}" for r in u.inverse]
     lines += ["", "How the numbers were measured:"]
     lines += [f"  - {n}" for n in m.notes]
     if m.total_length_m is not None:
@@ -200,17 +203,23 @@ def render_report(report: Any) -> str:
     return "\n".join(lines)
 
 
+DrawsOpt = Annotated[int, typer.Option("--draws", min=0, help="Monte Carlo draws behind the verdicts (0: off).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the draws: same seed, same numbers.")]
+
+
 @app.command()
 def export(
     case: CaseArg = DEFAULT_CASE,
     output: OutOpt = Path("borderkit.geojson"),
     overwrite: OverwriteOpt = False,
+    draws: DrawsOpt = 1000,
+    seed: SeedOpt = 0,
 ) -> None:
     """Write CASE's layers and measurements to GeoJSON, GeoPackage, KML, Shapefile or CSV."""
     from borderkit.export import export as run_export
 
     try:
-        path = run_export(load_case(case), output, overwrite=overwrite)
+        path = run_export(load_case(case), output, overwrite=overwrite, draws=draws, seed=seed)
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")
@@ -223,6 +232,8 @@ def map_(
     pair: Annotated[str | None, typer.Option(help="Detail map of one settlement pair (its id).")] = None,
     tiles: Annotated[bool, typer.Option("--tiles", help="HTML map: add an online OpenStreetMap tile layer.")] = False,
     overwrite: OverwriteOpt = False,
+    draws: DrawsOpt = 1000,
+    seed: SeedOpt = 0,
 ) -> None:
     """Draw CASE: PNG, SVG or PDF (matplotlib), or HTML (interactive, folium)."""
     try:
@@ -232,7 +243,7 @@ def map_(
                 _fail(ValueError(f"--pair {pair!r}: the HTML map shows every pair; give --pair with .png/.svg/.pdf"))
             from borderkit.webmap import save_web_map
 
-            path = save_web_map(loaded, output, tiles=tiles, overwrite=overwrite)
+            path = save_web_map(loaded, output, tiles=tiles, overwrite=overwrite, draws=draws, seed=seed)
         else:
             from borderkit.plot import save_map
 
@@ -265,12 +276,14 @@ def report(
     case: CaseArg = DEFAULT_CASE,
     output: OutOpt = Path("borderkit-report.html"),
     overwrite: OverwriteOpt = False,
+    draws: DrawsOpt = 1000,
+    seed: SeedOpt = 0,
 ) -> None:
     """Write a self-contained, printable HTML report of CASE."""
     from borderkit.report import write_report
 
     try:
-        path = write_report(load_case(case), output, overwrite=overwrite)
+        path = write_report(load_case(case), output, overwrite=overwrite, draws=draws, seed=seed)
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")

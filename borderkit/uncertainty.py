@@ -1756,7 +1756,7 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
                 f"share of total: {p.id}", "%", 100 * share,
                 f"{_num(p.value)} {p.unit} of {_num(total.value)} {total.unit} is {100 * share:.1f} %",
                 mv, lo, hi,
-                "which share of the delimited line each stretch is"
+                "which share of the measured line each stretch is"
                 + ("" if not proxy else "; measured on the proxy stretch"),
                 with_interval(mv, lo, hi, "%")))
     return tuple(out)

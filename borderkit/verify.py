@@ -264,7 +264,7 @@ class Report:
 
 
 def _round(v: float | None, nd: int = 4) -> float | None:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if v is None or not math.isfinite(v):
         return None
     return round(float(v), nd)
 

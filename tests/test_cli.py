@@ -116,3 +116,14 @@ def test_verify__village_case_prints_and_carries_impact(village) -> None:
 def test_verify__tavush_json_has_no_impact_without_impact_layers() -> None:
     doc = json.loads(runner.invoke(app, ["verify", "--draws", "0", "--json"]).stdout)
     assert doc["impact"] is None
+
+
+def test_report_and_export__take_draws_and_refuse_to_overwrite(tmp_path) -> None:
+    out = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", "-o", str(out), "--draws", "0"]).exit_code == 0
+    again = runner.invoke(app, ["report", "-o", str(out), "--draws", "0"])
+    assert again.exit_code == 2
+    assert "already exists" in again.stderr
+    geo = tmp_path / "e.geojson"
+    assert runner.invoke(app, ["export", "-o", str(geo), "--draws", "200", "--seed", "3"]).exit_code == 0
+    assert json.loads(geo.read_text(encoding="utf-8"))["borderkit"]["case"] == "tavush-2024"
