@@ -536,3 +536,26 @@ def make_village() -> Callable[..., Path]:
 def village(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic village case folder with every impact layer (see ``tests/test_impact.py``)."""
     return write_village_case(tmp_path_factory.mktemp("village") / "synthetic-village")
+
+
+SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
+SK42_TOML = """
+[layers.turning_points]
+role = "turning_points"
+path = "turning_points_sk42.csv"
+crs = "EPSG:28408"
+accuracy_m = 5
+line_type = "{line_type}"
+"""
+
+
+@pytest.fixture
+def sk42_case(synthetic_case: Callable[..., Path]) -> Callable[..., Path]:
+    """The synthetic case plus the SYNTHETIC SK-42 turning points of tests/data (Gauss–Krüger zone 8)."""
+
+    def build(*, line_type: str = "geodesic", **kwargs: object) -> Path:
+        root = synthetic_case(extra_toml=SK42_TOML.format(line_type=line_type), **kwargs)
+        shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+        return root
+
+    return build

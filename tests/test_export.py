@@ -24,16 +24,6 @@ ex = importlib.import_module("borderkit.export")
 
 FORMATS = ["t.geojson", "t.gpkg", "t.kml", "t.shp.zip", "t.csv"]
 
-SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
-TURNING_POINTS_TOML = """
-[layers.turning_points]
-role = "turning_points"
-path = "turning_points_sk42.csv"
-crs = "EPSG:28408"
-accuracy_m = 5
-line_type = "geodesic"
-"""
-
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -240,9 +230,8 @@ def test_export__default_verification_is_monte_carlo_and_byte_stable(tmp_path, c
     assert kirants["claims_interval"]
 
 
-def test_export__turning_points_case_says_handed_over_and_synthetic(synthetic_case, tmp_path) -> None:
-    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
-    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+def test_export__turning_points_case_says_handed_over_and_synthetic(sk42_case, tmp_path) -> None:
+    root = sk42_case()
     case = borderkit.load_case(root)
     doc = json.loads(ex.export(case, tmp_path / "tp.geojson", draws=0).read_text(encoding="utf-8"))
     assert doc["borderkit"]["line_basis"] == "turning_points"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,7 +77,6 @@ def test_measure__tavush_reports_alt_rendering_and_planar_difference() -> None:
     assert d["areas"]
 
 
-SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
 # The WGS 84 points the synthetic SK-42 file was made from (its header comments).
 SK42_WGS84 = [(45.0575, 41.06472222), (45.07, 41.07), (45.082, 41.078), (45.09, 41.085), (45.098, 41.095)]
 
@@ -94,9 +91,8 @@ line_type = "{line_type}"
 
 
 @pytest.mark.parametrize("line_type", ["geodesic", "rhumb"])
-def test_measure__turning_points_in_sk42_grid_give_geodesic_lengths(synthetic_case, geodsolve, line_type) -> None:
-    root = synthetic_case(extra_toml=TURNING_POINTS_TOML.format(line_type=line_type))
-    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+def test_measure__turning_points_in_sk42_grid_give_geodesic_lengths(sk42_case, geodsolve, line_type) -> None:
+    root = sk42_case(line_type=line_type)
     case = load_case(root)
     assert case.layer("turning_points").transformation.code == "EPSG:15865"
     m = measure(case)

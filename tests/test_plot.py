@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import matplotlib
 
@@ -18,16 +16,6 @@ from borderkit import plot
 from borderkit.errors import CaseError, ExportError
 from borderkit.export import PROXY_NOTICE
 from borderkit.geodesy import GEOD
-
-SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
-TURNING_POINTS_TOML = """
-[layers.turning_points]
-role = "turning_points"
-path = "turning_points_sk42.csv"
-crs = "EPSG:28408"
-accuracy_m = 5
-line_type = "geodesic"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +65,9 @@ def test_plot_case__proxy_case_says_proxy_in_legend_and_footer(overview) -> None
 
 
 @pytest.fixture
-def tp_case(synthetic_case) -> borderkit.Case:
+def tp_case(sk42_case) -> borderkit.Case:
     """The synthetic case with turning points (as tests/test_measure.py builds it)."""
-    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
-    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+    root = sk42_case()
     return borderkit.load_case(root)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import importlib
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -60,17 +58,6 @@ def test_report__is_self_contained_and_printable(text) -> None:
     assert "@import" not in text
     assert "url(" not in text
     assert "@media print" in text
-
-
-SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
-TURNING_POINTS_TOML = """
-[layers.turning_points]
-role = "turning_points"
-path = "turning_points_sk42.csv"
-crs = "EPSG:28408"
-accuracy_m = 5
-line_type = "geodesic"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +140,8 @@ def test_report__proxy_case_says_so_under_the_title(mc_text) -> None:
     assert "delimited)" not in mc_text
 
 
-def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(synthetic_case) -> None:
-    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
-    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(sk42_case) -> None:
+    root = sk42_case()
     text = rp.report_html(borderkit.load_case(root), map_png=_PNG, draws=0)
     assert "<h1>SYNTHETIC: Synthetic case" in text
     assert "SYNTHETIC case: made-up data" in text

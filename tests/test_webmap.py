@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -12,16 +10,6 @@ import borderkit
 from borderkit import webmap
 from borderkit.errors import ExportError
 from borderkit.export import PROXY_NOTICE
-
-SK42_CSV = Path(__file__).parent / "data" / "synthetic_turning_points_sk42.csv"
-TURNING_POINTS_TOML = """
-[layers.turning_points]
-role = "turning_points"
-path = "turning_points_sk42.csv"
-crs = "EPSG:28408"
-accuracy_m = 5
-line_type = "geodesic"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +52,8 @@ def test_web_map__proxy_case_names_the_proxy_and_shows_the_notice(html) -> None:
     assert "SYNTHETIC" not in html
 
 
-def test_web_map__turning_points_case_says_handed_over_and_synthetic(synthetic_case) -> None:
-    root = synthetic_case(extra_toml=TURNING_POINTS_TOML)
-    shutil.copy(SK42_CSV, root / "turning_points_sk42.csv")
+def test_web_map__turning_points_case_says_handed_over_and_synthetic(sk42_case) -> None:
+    root = sk42_case()
     text = webmap.web_map(borderkit.load_case(root), draws=0).get_root().render()
     names = _layer_names(text)
     assert "New line (turning points)" in names
