@@ -29,7 +29,7 @@ from shapely.ops import substring
 
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
-from borderkit.errors import InputError
+from borderkit.errors import GeometryError, InputError
 from borderkit.geodesy import GEOD, local_projected_crs
 
 __all__ = ["Measurements", "measure", "settlement_effects_m"]
@@ -567,18 +567,22 @@ def _areas(
     assert new.left is not None
     assert old.left is not None
     codes = (case.countries[0].code, case.countries[1].code)
-    frame = handover_polygons(
-        new.union(),
-        old.union(),
-        ext.union(),
-        new_left=new.left,
-        old_left=old.left,
-        countries=codes,
-        settlements=settlements,
-        new_accuracy_m=new.accuracy_m,
-        old_accuracy_m=old.accuracy_m,
-        sliver_width_m=sliver_width_m,
-    )
+    try:
+        frame = handover_polygons(
+            new.union(),
+            old.union(),
+            ext.union(),
+            new_left=new.left,
+            old_left=old.left,
+            countries=codes,
+            settlements=settlements,
+            new_accuracy_m=new.accuracy_m,
+            old_accuracy_m=old.accuracy_m,
+            sliver_width_m=sliver_width_m,
+        )
+    except GeometryError as err:
+        msg = f"layers.{new.name} ({new.path}), layers.{old.name} ({old.path}): {err}"
+        raise GeometryError(msg) from err
     return frame, (
         f"faces between {line_role} and old_line inside the extent ({ext.path}); faces cut by the extent's edge "
         "count only inside it, so the areas depend on that analytical choice"

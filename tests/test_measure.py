@@ -166,3 +166,30 @@ def test_turning_points__bad_order_names_row(synthetic_case, orders, message) ->
     (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     with pytest.raises(InputError, match=message):
         measure(load_case(root))
+
+
+def test_measure__disconnected_line_names_its_layer_and_file(synthetic_case) -> None:
+    import json
+
+    from borderkit import GeometryError
+
+    root = synthetic_case()
+    (root / "old_line.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "MultiLineString",
+                            "coordinates": [[[10.0, 0.0], [10.0, 0.04]], [[10.0, 0.06], [10.0, 0.1]]],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    with pytest.raises(GeometryError, match=r"layers\.old_line \(old_line\.geojson\).*2 disconnected parts"):
+        measure(load_case(root))
