@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import geopandas as gpd
@@ -559,3 +560,19 @@ def sk42_case(synthetic_case: Callable[..., Path]) -> Callable[..., Path]:
         return root
 
     return build
+
+
+@pytest.fixture(scope="session")
+def case():
+    """The shipped Tavush case (tests must not modify it)."""
+    import borderkit
+
+    return borderkit.load_case("tavush-2024")
+
+
+@pytest.fixture(scope="session")
+def report(case):
+    """``borderkit.verify`` of the shipped case, first-order only (no draws)."""
+    import borderkit
+
+    return borderkit.verify(case)

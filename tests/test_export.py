@@ -33,16 +33,6 @@ def _tool(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def case() -> borderkit.Case:
-    return borderkit.load_case("tavush-2024")
-
-
-@pytest.fixture(scope="module")
-def report(case: borderkit.Case) -> borderkit.Report:
-    return borderkit.verify(case)
-
-
-@pytest.fixture(scope="module")
 def layers(case: borderkit.Case, report: borderkit.Report) -> list[ex.ExportLayer]:
     return ex.export_layers(case, report=report)
 

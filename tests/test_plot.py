@@ -19,16 +19,6 @@ from borderkit.geodesy import GEOD
 
 
 @pytest.fixture(scope="module")
-def case() -> borderkit.Case:
-    return borderkit.load_case("tavush-2024")
-
-
-@pytest.fixture(scope="module")
-def report(case):
-    return borderkit.verify(case)
-
-
-@pytest.fixture(scope="module")
 def overview(case, report):
     ax = plot.plot_case(case, report=report)
     yield ax

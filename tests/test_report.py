@@ -18,16 +18,6 @@ _PNG = base64.b64decode(
 
 
 @pytest.fixture(scope="module")
-def case() -> borderkit.Case:
-    return borderkit.load_case("tavush-2024")
-
-
-@pytest.fixture(scope="module")
-def report(case):
-    return borderkit.verify(case)
-
-
-@pytest.fixture(scope="module")
 def text(case, report) -> str:
     return rp.report_html(case, report=report, map_png=_PNG)
 

@@ -13,16 +13,6 @@ from borderkit.export import PROXY_NOTICE
 
 
 @pytest.fixture(scope="module")
-def case() -> borderkit.Case:
-    return borderkit.load_case("tavush-2024")
-
-
-@pytest.fixture(scope="module")
-def report(case):
-    return borderkit.verify(case)
-
-
-@pytest.fixture(scope="module")
 def html(case, report) -> str:
     return webmap.web_map(case, report=report).get_root().render()
 
