@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
 
 import geopandas as gpd
