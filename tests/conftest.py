@@ -14,6 +14,8 @@ import matplotlib
 import pytest
 from shapely import LineString, Point, box
 
+import borderkit
+
 matplotlib.use("Agg")
 
 
@@ -562,16 +564,12 @@ def sk42_case(synthetic_case: Callable[..., Path]) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def case():
+def case() -> borderkit.Case:
     """The shipped Tavush case (tests must not modify it)."""
-    import borderkit
-
     return borderkit.load_case("tavush-2024")
 
 
 @pytest.fixture(scope="session")
-def report(case):
+def report(case: borderkit.Case) -> borderkit.Report:
     """``borderkit.verify`` of the shipped case, first-order only (no draws)."""
-    import borderkit
-
     return borderkit.verify(case)
