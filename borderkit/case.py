@@ -732,6 +732,16 @@ _GEOM_KINDS = {
 def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str) -> None:
     if frame.empty or frame.geometry.isna().all():
         raise where.fail(key, "the file has no features", "Give a file with data, or remove the layer from case.toml")
+    polys = frame.geometry[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    invalid = polys[~polys.is_valid]
+    if len(invalid):
+        row = int(invalid.index[0]) + 1
+        why = shapely.is_valid_reason(invalid.iloc[0])
+        raise where.fail(
+            key,
+            f"feature {row} is not a valid polygon ({why})",
+            "Fix its rings (no self-crossing, e.g. with QGIS 'Fix geometries' or shapely.make_valid)",
+        )
     allowed = _GEOM_KINDS.get(role)
     if allowed is None:
         return
@@ -834,6 +844,8 @@ def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...
             parts = tuple(where.get(t, "parts", key, list))
             total = where.get(t, "total", key, str)
             named = (*parts, total)
+            if not parts:
+                raise where.fail(f"{key}.parts", "empty", "Name the claims that should add up to the total")
         elif kind == "equal":
             parts = tuple(where.get(t, "claims", key, list))
             total = None

@@ -1703,7 +1703,7 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
     proxy = basis != "turning_points"
     lengths = [c for c in prep.claims if c.quantity == "length" and c.is_total]
     for ar in (c for c in prep.claims if c.quantity == "area" and c.is_total):
-        for ln in lengths:
+        for ln in (c for c in lengths if c.value_si > 0):
             depth = ar.value_si / ln.value_si
             ma, ml = measured(ar), measured(ln)
             y = refl[ar.id] / refl[ln.id] if ar.id in refl and ln.id in refl else None
@@ -1745,6 +1745,8 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
             "the measured parts are the measured line split by pair, so they add up to the measured total",
             "n/a (the measured parts add up to the measured total by construction)"))
         mt = measured(total)
+        if not total.value_si:
+            continue  # a reported total of 0 has no shares
         for p in parts:
             share = p.value_si / total.value_si
             mp = measured(p)
@@ -1838,7 +1840,7 @@ def _notes(prep: _Prep, summ: dict[str, dict[str, float]], corr: float | None,
         if ln is not None and len(ln.seg_plan):
             spacing = float(np.median(ln.seg_plan))
             sig = prep.sigma.get(r.role, 0.0)
-            if corr is None and sig > 0.3 * spacing:
+            if corr is None and spacing > 0 and sig > 0.3 * spacing:
                 notes.append(
                     f"{r.role}: vertex σ {sig:g} m is {sig / spacing:.1f}× the median vertex spacing "
                     f"{spacing:.0f} m; independent errors then lengthen the line a lot (see bias) and the "

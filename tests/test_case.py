@@ -94,6 +94,8 @@ def _edit(root: Path, old: str, new: str) -> None:
         ('role = "new_line"', 'role = "new_line"\nline_type = "rhumb"', "line_type: given for a 'new_line' layer"),
         ('left = "AAA"', 'left = "AAA"\noperation = 15865', "expected str, got 15865"),
         ("format = 1", "format = 2", "unsupported format 2"),
+        ('unit = "km2"\n', 'unit = "km2"\n\n[[checks]]\nid = "s"\nkind = "sum"\nparts = []\ntotal = "total"\n',
+         "checks[0].parts: empty"),
         ('AAA = "A-north"', 'AAA = "A-nort"', "'A-nort' is not in settlements.geojson, but 'A-north' is"),
         ('title = "Synthetic', 'titel = "Synthetic', "unknown key 'titel'"),
         ('direction = "BBB"', "", "direction: missing"),
@@ -241,4 +243,15 @@ def test_load_case__empty_layer_is_refused(synthetic_case) -> None:
     root = synthetic_case()
     (root / "old_line.geojson").write_text('{"type": "FeatureCollection", "features": []}')
     with pytest.raises(CaseError, match=r"layers\.old_line: the file has no features"):
+        load_case(root)
+
+
+def test_load_case__self_crossing_extent_names_the_problem(synthetic_case) -> None:
+    import json
+
+    root = synthetic_case()
+    bowtie = [[9.95, 0.0], [10.05, 0.1], [10.05, 0.0], [9.95, 0.1], [9.95, 0.0]]  # synthetic, crosses itself
+    (root / "extent.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [bowtie]}}]}))
+    with pytest.raises(CaseError, match=r"layers\.extent: feature 1 is not a valid polygon \(Self-intersection"):
         load_case(root)

@@ -624,3 +624,23 @@ def test_uncertainty__territory_reading_counts_named_villages_with_and_without_c
     assert "holding 1 of the 2 settlements the claim names (B-mid (Mid))" in r.note
     assert "B-far has no coordinates" in r.note
     assert r.measured == pytest.approx(u.interval("area-to-bbb").measured)
+
+
+def test_uncertainty__two_identical_turning_points_do_not_crash(synthetic_case) -> None:
+    # Synthetic degenerate input an analyst can produce by a copy-paste slip: the same
+    # turning point twice. The line has zero length; nothing may divide by it.
+    import json
+
+    root = synthetic_case(extra_toml="""
+[layers.turning_points]
+role = "turning_points"
+path = "tp.geojson"
+crs = "EPSG:4326"
+accuracy_m = 5
+""")
+    pts = [{"type": "Feature", "properties": {"order": k}, "geometry": {"type": "Point", "coordinates": [10.0, 0.05]}}
+           for k in (1, 2)]
+    (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": pts}))
+    report = verify(load_case(root), draws=50)
+    assert report.to_frame().loc["total", "verdict"] == "not computable"
+    json.dumps(report.to_dict(), allow_nan=False)
