@@ -16,6 +16,9 @@ __all__ = ["atomic_output", "check_writable", "write_text_atomic"]
 def check_writable(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
     """Refuse to replace an existing file unless ``overwrite``; make sure the folder exists."""
     out = Path(path)
+    if out.is_dir():
+        msg = f"{out}: is a folder. Give a file name with its suffix, e.g. {out / 'out.geojson'}"
+        raise ExportError(msg)
     if out.exists() and not overwrite:
         msg = f"{out}: already exists. To replace it, pass overwrite=True / --overwrite, or choose another path."
         raise ExportError(msg)
@@ -51,7 +54,11 @@ def atomic_output(path: str | os.PathLike[str], *, overwrite: bool = False) -> I
         if not tmp.exists():
             msg = f"{out}: the writer produced no file"
             raise ExportError(msg)
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError as err:
+            msg = f"{out}: cannot be written ({err}); nothing was changed there."
+            raise ExportError(msg) from err
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -204,7 +204,7 @@ def render_report(report: Any) -> str:
 
 
 DrawsOpt = Annotated[int, typer.Option("--draws", min=0, help="Monte Carlo draws behind the verdicts (0: off).")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the draws: same seed, same numbers.")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the draws (>= 0): same seed, same numbers.")]
 
 
 @app.command()

@@ -127,3 +127,15 @@ def test_report_and_export__take_draws_and_refuse_to_overwrite(tmp_path) -> None
     geo = tmp_path / "e.geojson"
     assert runner.invoke(app, ["export", "-o", str(geo), "--draws", "200", "--seed", "3"]).exit_code == 0
     assert json.loads(geo.read_text(encoding="utf-8"))["borderkit"]["case"] == "tavush-2024"
+
+
+def test_errors__output_that_is_a_folder_is_refused(tmp_path) -> None:
+    folder = tmp_path / "a.png"
+    folder.mkdir()
+    result = runner.invoke(app, ["map", "-o", str(folder), "--overwrite"])
+    assert result.exit_code == 2
+    assert "is a folder" in result.stderr
+
+
+def test_errors__negative_seed_is_a_usage_error() -> None:
+    assert runner.invoke(app, ["verify", "--seed", "-1", "--draws", "10"]).exit_code == 2
