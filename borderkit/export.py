@@ -987,7 +987,13 @@ def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
     """
     out = Path(path)
     suffix = _format_of(out)
-    check_writable(out if suffix != ".shp" else out.parent / ".", overwrite=True)
+    # Fail early on a bad path (the existing-file check comes with the writer).
+    if suffix == ".shp":
+        if not out.parent.is_dir():
+            msg = f"{out}: folder {str(out.parent)!r} does not exist. Create it first."
+            raise ExportError(msg)
+    else:
+        check_writable(out, overwrite=True)
     if report is None:
         from borderkit.verify import verify
 
