@@ -374,8 +374,9 @@ def _measure_into(frame: gpd.GeoDataFrame, *, planar: bool = False) -> gpd.GeoDa
         frame["length_m"] = [None if g is None or g.geom_type not in lines else round(geodesic_length_m(g), 3)
                              for g in geoms]
         if planar and len(frame):
-            c = shapely.union_all([g for g in geoms if g is not None]).centroid
-            utm = local_projected_crs(c.x, c.y)
+            # The mean vertex, not a centroid: a zero-length line has none.
+            lon, lat = shapely.get_coordinates([g for g in geoms if g is not None]).mean(axis=0)
+            utm = local_projected_crs(float(lon), float(lat))
             frame["planar_length_m"] = [None if g is None else round(planar_length_m(g, utm), 3)
                                         for g in geoms]
     if kinds & polygons:

@@ -43,7 +43,7 @@ from pyproj import CRS, Transformer
 
 from borderkit._io import atomic_output
 from borderkit.case import Case, Layer, Pair
-from borderkit.errors import ExportError
+from borderkit.errors import ExportError, GeometryError
 from borderkit.export import ExportLayer, export_layers, faces_label, new_line_label, notices
 from borderkit.geodesy import GEOD, local_projected_crs
 
@@ -80,12 +80,15 @@ def map_crs(case: Case) -> CRS:
     'EPSG:32638'
     """
     ext = case.layer("extent")
-    if ext is not None:
-        c = ext.union().centroid
-    else:
-        geoms = [lay.union() for lay in case.layers.values() if lay.role != "context"]
-        c = shapely.union_all([g for g in geoms if g is not None and not g.is_empty]).centroid
-    return local_projected_crs(c.x, c.y)
+    layers = [ext] if ext is not None else [lay for lay in case.layers.values() if lay.role != "context"]
+    layers = layers or list(case.layers.values())
+    xy = shapely.get_coordinates([lay.union() for lay in layers])
+    if not len(xy):
+        msg = f"case {case.id!r}: no layer holds a coordinate to draw. Add a settlements, line or extent layer."
+        raise GeometryError(msg)
+    # The mean vertex, not a centroid: a zero-length line (two equal points) has none.
+    lon, lat = xy.mean(axis=0)
+    return local_projected_crs(float(lon), float(lat))
 
 
 def _country_colour(case: Case, code: str) -> str:
