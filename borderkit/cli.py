@@ -203,7 +203,9 @@ def render_report(report: Any) -> str:
     return "\n".join(lines)
 
 
-DrawsOpt = Annotated[int, typer.Option("--draws", min=0, help="Monte Carlo draws behind the verdicts (0: off).")]
+DrawsOpt = Annotated[
+    int, typer.Option("--draws", min=0, max=1_000_000, help="Monte Carlo draws behind the verdicts (0: off).")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the draws (>= 0): same seed, same numbers.")]
 
 

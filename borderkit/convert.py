@@ -125,6 +125,9 @@ def convert_points(
         raise ExportError(msg)
     check_writable(target, overwrite=overwrite)
     frame, transformation = read_layer(source, crs=crs, operation=operation, columns=columns)
+    if frame.empty:
+        msg = f"{source}: holds no points (a header only?). Add one row per point."
+        raise InputError(msg)
     kinds = set(shapely.get_type_id(np.asarray(frame.geometry.values)).tolist())
     if kinds - {0}:  # 0 = Point
         msg = (

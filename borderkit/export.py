@@ -988,6 +988,11 @@ def export(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
     """
     out = Path(path)
     suffix = _format_of(out)
+    # Never write over the case's own files (an export is not an input).
+    inputs = {(case.root / lay.path).resolve() for lay in case.layers.values()} | {(case.root / "case.toml").resolve()}
+    if out.resolve() in inputs:
+        msg = f"{out}: is an input file of case {case.id!r}; borderkit never modifies its inputs. Choose another path."
+        raise ExportError(msg)
     # Fail early on a bad path (the existing-file check comes with the writer).
     if suffix == ".shp":
         if not out.parent.is_dir():

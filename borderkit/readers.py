@@ -607,7 +607,9 @@ def read_points_csv(
     try:
         table = pd.read_csv(io.StringIO("\n".join(kept)), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as err:
-        msg = f"{path}: not a valid CSV ({err})."
+        msg = (f"{path}: not a valid CSV ({' '.join(str(err).split())}). A row with more fields than the "
+               "header is often a decimal comma in a comma-separated file: quote such values or separate "
+               "the fields with ';'.")
         raise InputError(msg) from err
     table.columns = [str(c).strip() for c in table.columns]
     rows = list(range(1, len(table) + 1))

@@ -139,3 +139,20 @@ def test_convert_points__lines_are_refused(tmp_path: Path) -> None:
     pyogrio.write_dataframe(frame, lines)
     with pytest.raises(InputError, match="non-point geometries"):
         convert_points(lines, tmp_path / "out.geojson")
+
+
+def test_convert_points__header_only_csv_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "synthetic_header_only.csv"
+    src.write_text("order,lat,lon\n", encoding="utf-8")
+    with pytest.raises(InputError, match="holds no points"):
+        convert_points(src, tmp_path / "out.geojson", crs="EPSG:4326")
+    assert not (tmp_path / "out.geojson").exists()
+
+
+def test_read_layer__decimal_commas_in_a_comma_csv_get_a_hint(tmp_path: Path) -> None:
+    from borderkit.readers import read_layer
+
+    src = tmp_path / "synthetic_decimal_comma.csv"
+    src.write_text("order,lat,lon\n1,41.06,45.05\n2,41,07,45,06\n", encoding="utf-8")
+    with pytest.raises(InputError, match="decimal comma in a comma-separated file"):
+        read_layer(src, crs="EPSG:4326")

@@ -529,3 +529,11 @@ def test_csv__village_holds_segments_only(village_outputs) -> None:
 @pytest.mark.parametrize("name", ["v.geojson", "v.gpkg", "v.shp.zip"])
 def test_export__village_is_byte_stable(tmp_path, village_case, village_outputs, name: str) -> None:
     assert ex.export(village_case, tmp_path / name).read_bytes() == village_outputs[name].read_bytes()
+
+
+def test_export__refuses_to_write_over_an_input_of_the_case(synthetic_case) -> None:
+    root = synthetic_case()
+    before = (root / "new_line.geojson").read_bytes()
+    with pytest.raises(ExportError, match="is an input file of case 'synthetic-case'"):
+        ex.export(borderkit.load_case(root), root / "new_line.geojson", overwrite=True, draws=0)
+    assert (root / "new_line.geojson").read_bytes() == before
