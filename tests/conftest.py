@@ -573,3 +573,21 @@ def case() -> borderkit.Case:
 def report(case: borderkit.Case) -> borderkit.Report:
     """``borderkit.verify`` of the shipped case, first-order only (no draws)."""
     return borderkit.verify(case)
+
+
+@pytest.fixture
+def write_geojson() -> Callable[..., None]:
+    """Write synthetic geometries to a GeoJSON file: ``write(path, ("LineString", coords), ...)``.
+
+    ``properties=[{...}, ...]`` gives each feature its properties (default: none).
+    """
+
+    def write(path: Path, *geometries: tuple[str, object], properties: list[dict] | None = None) -> None:
+        props = properties or [{} for _ in geometries]
+        features = [
+            {"type": "Feature", "properties": p, "geometry": {"type": kind, "coordinates": coords}}
+            for (kind, coords), p in zip(geometries, props, strict=True)
+        ]
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+
+    return write

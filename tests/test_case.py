@@ -94,8 +94,11 @@ def _edit(root: Path, old: str, new: str) -> None:
         ('role = "new_line"', 'role = "new_line"\nline_type = "rhumb"', "line_type: given for a 'new_line' layer"),
         ('left = "AAA"', 'left = "AAA"\noperation = 15865', "expected str, got 15865"),
         ("format = 1", "format = 2", "unsupported format 2"),
-        ('unit = "km2"\n', 'unit = "km2"\n\n[[checks]]\nid = "s"\nkind = "sum"\nparts = []\ntotal = "total"\n',
-         "checks[0].parts: empty"),
+        (
+            'unit = "km2"\n',
+            'unit = "km2"\n\n[[checks]]\nid = "s"\nkind = "sum"\nparts = []\ntotal = "total"\n',
+            "checks[0].parts: empty",
+        ),
         ('AAA = "A-north"', 'AAA = "A-nort"', "'A-nort' is not in settlements.geojson, but 'A-north' is"),
         ('title = "Synthetic', 'titel = "Synthetic', "unknown key 'titel'"),
         ('direction = "BBB"', "", "direction: missing"),
@@ -207,51 +210,32 @@ def test_load_case__synthetic_flag_is_recorded(synthetic_case) -> None:
     assert load_case("tavush-2024").synthetic is False
 
 
-def test_layer_union__keeps_the_direction_of_most_of_the_line(synthetic_case) -> None:
+def test_layer_union__keeps_the_direction_of_most_of_the_line(synthetic_case, write_geojson) -> None:
     # Synthetic new line in two features: a long piece drawn north to south (lat 0.1 to
     # 0.01) and a short piece drawn south to north (0.0 to 0.01). shapely's undirected
     # merge returns them as one line running south to north; most of the line (0.09 deg
     # of 0.1) runs north to south, so the merged line must too, or `left` would flip.
-    import json
-
     root = synthetic_case()
-    (root / "new_line.geojson").write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {},
-                        "geometry": {"type": "LineString", "coordinates": [[10.0, 0.1], [10.0, 0.05], [10.0, 0.01]]},
-                    },
-                    {
-                        "type": "Feature",
-                        "properties": {},
-                        "geometry": {"type": "LineString", "coordinates": [[10.0, 0.0], [10.0, 0.01]]},
-                    },
-                ],
-            }
-        )
+    write_geojson(
+        root / "new_line.geojson",
+        ("LineString", [[10.0, 0.1], [10.0, 0.05], [10.0, 0.01]]),
+        ("LineString", [[10.0, 0.0], [10.0, 0.01]]),
     )
     line = load_case(root).layer("new_line").union()
     assert line.geom_type == "LineString"
     assert line.coords[0][1] > line.coords[-1][1]
 
 
-def test_load_case__empty_layer_is_refused(synthetic_case) -> None:
+def test_load_case__empty_layer_is_refused(synthetic_case, write_geojson) -> None:
     root = synthetic_case()
-    (root / "old_line.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    write_geojson(root / "old_line.geojson")
     with pytest.raises(CaseError, match=r"layers\.old_line: the file has no features"):
         load_case(root)
 
 
-def test_load_case__self_crossing_extent_names_the_problem(synthetic_case) -> None:
-    import json
-
+def test_load_case__self_crossing_extent_names_the_problem(synthetic_case, write_geojson) -> None:
     root = synthetic_case()
     bowtie = [[9.95, 0.0], [10.05, 0.1], [10.05, 0.0], [9.95, 0.1], [9.95, 0.0]]  # synthetic, crosses itself
-    (root / "extent.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [bowtie]}}]}))
+    write_geojson(root / "extent.geojson", ("Polygon", [bowtie]))
     with pytest.raises(CaseError, match=r"layers\.extent: feature 1 is not a valid polygon \(Self-intersection"):
         load_case(root)

@@ -78,16 +78,16 @@ def test_measure__tavush_reports_alt_rendering_and_planar_difference() -> None:
 
 
 # The WGS 84 points the synthetic SK-42 file was made from (its header comments).
-SK42_WGS84 = [(45.0575, 41.06472222), (45.07, 41.07), (45.082, 41.078), (45.09, 41.085), (45.098, 41.095)]
-
-TURNING_POINTS_TOML = """
+# Turning points in a GeoJSON file of WGS 84 points (the tests write it).
+TP_GEOJSON_TOML = """
 [layers.turning_points]
 role = "turning_points"
-path = "turning_points_sk42.csv"
-crs = "EPSG:28408"
+path = "tp.geojson"
+crs = "EPSG:4326"
 accuracy_m = 5
-line_type = "{line_type}"
 """
+SK42_WGS84 = [(45.0575, 41.06472222), (45.07, 41.07), (45.082, 41.078), (45.09, 41.085), (45.098, 41.095)]
+
 
 
 @pytest.mark.parametrize("line_type", ["geodesic", "rhumb"])
@@ -121,26 +121,15 @@ def test_per_pair__rows_add_up_to_the_totals_with_shared_faces() -> None:
     assert table["length_m"].sum() == pytest.approx(m.total_length_m, rel=1e-12)
 
 
-def test_turning_points__order_given_as_text_sorts_by_number(synthetic_case, geodsolve) -> None:
+def test_turning_points__order_given_as_text_sorts_by_number(synthetic_case, write_geojson, geodsolve) -> None:
     # Synthetic: 12 points due north along lon 10.0, lat 0.00 .. 0.11, with "order" as
     # text "1".."12" and written in shuffled order. Sorted as text (1, 10, 11, 12, 2, ...)
     # the line would zig-zag; by number it is 0.11 deg long.
-    import json
 
-    root = synthetic_case(
-        extra_toml=TURNING_POINTS_TOML.format(line_type="geodesic")
-        .replace("turning_points_sk42.csv", "tp.geojson")
-        .replace("EPSG:28408", "EPSG:4326")
-    )
-    feats = [
-        {
-            "type": "Feature",
-            "properties": {"order": str(k + 1)},
-            "geometry": {"type": "Point", "coordinates": [10.0, k * 0.01]},
-        }
-        for k in range(12)
-    ]
-    (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats[::-1]}))
+    root = synthetic_case(extra_toml=TP_GEOJSON_TOML)
+    points = [("Point", [10.0, k * 0.01]) for k in range(12)]
+    orders = [{"order": str(k + 1)} for k in range(12)]
+    write_geojson(root / "tp.geojson", *points[::-1], properties=orders[::-1])
     m = measure(load_case(root))
     assert m.total_length_m == pytest.approx(geodsolve(0.0, 10.0, 0.11, 10.0), abs=1e-3)
 
@@ -149,47 +138,26 @@ def test_turning_points__order_given_as_text_sorts_by_number(synthetic_case, geo
     ("orders", "message"),
     [(["1", "2", "x"], "row 3: order = 'x' is not a number"), (["1", "2", "2"], "order = 2 appears twice")],
 )
-def test_turning_points__bad_order_names_row(synthetic_case, orders, message) -> None:
-    import json
+def test_turning_points__bad_order_names_row(synthetic_case, write_geojson, orders, message) -> None:
 
     from borderkit import InputError
 
-    root = synthetic_case(
-        extra_toml=TURNING_POINTS_TOML.format(line_type="geodesic")
-        .replace("turning_points_sk42.csv", "tp.geojson")
-        .replace("EPSG:28408", "EPSG:4326")
+    root = synthetic_case(extra_toml=TP_GEOJSON_TOML)
+    write_geojson(
+        root / "tp.geojson",
+        *[("Point", [10.0, k * 0.01]) for k in range(len(orders))],
+        properties=[{"order": o} for o in orders],
     )
-    feats = [
-        {"type": "Feature", "properties": {"order": o}, "geometry": {"type": "Point", "coordinates": [10.0, k * 0.01]}}
-        for k, o in enumerate(orders)
-    ]
-    (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     with pytest.raises(InputError, match=message):
         measure(load_case(root))
 
 
-def test_measure__disconnected_line_names_its_layer_and_file(synthetic_case) -> None:
-    import json
-
+def test_measure__disconnected_line_names_its_layer_and_file(synthetic_case, write_geojson) -> None:
     from borderkit import GeometryError
 
     root = synthetic_case()
-    (root / "old_line.geojson").write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {},
-                        "geometry": {
-                            "type": "MultiLineString",
-                            "coordinates": [[[10.0, 0.0], [10.0, 0.04]], [[10.0, 0.06], [10.0, 0.1]]],
-                        },
-                    }
-                ],
-            }
-        )
+    write_geojson(
+        root / "old_line.geojson", ("MultiLineString", [[[10.0, 0.0], [10.0, 0.04]], [[10.0, 0.06], [10.0, 0.1]]])
     )
     with pytest.raises(GeometryError, match=r"layers\.old_line \(old_line\.geojson\).*2 disconnected parts"):
         measure(load_case(root))

@@ -92,7 +92,9 @@ def test_report__json_document_has_the_documented_shape() -> None:
     assert all(layer["transformation"]["code"] is None for layer in d["case"]["layers"])
 
 
-def test_settlement_effects__a_settlement_near_a_hairpin_moves_the_stretch_by_kilometres(synthetic_case) -> None:
+def test_settlement_effects__a_settlement_near_a_hairpin_moves_the_stretch_by_kilometres(
+    synthetic_case, write_geojson
+) -> None:
     # Synthetic U-shaped line: north along lon 10.00 (lat 0 -> 0.1), east to 10.05, back
     # south along lon 10.05 (0.25 deg of line). Pair settlements project onto it at
     # A-north (9.99, 0.09) -> 0.09 deg along, B-north (10.005, 0.05) -> 0.05, and A-south,
@@ -108,23 +110,7 @@ def test_settlement_effects__a_settlement_near_a_hairpin_moves_the_stretch_by_ki
     from borderkit.measure import settlement_effects_m
 
     root = synthetic_case()
-    (root / "new_line.geojson").write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {
-                        "type": "Feature",
-                        "properties": {},
-                        "geometry": {
-                            "type": "LineString",
-                            "coordinates": [[10.0, 0.0], [10.0, 0.1], [10.05, 0.1], [10.05, 0.0]],
-                        },
-                    }
-                ],
-            }
-        )
-    )
+    write_geojson(root / "new_line.geojson", ("LineString", [[10.0, 0.0], [10.0, 0.1], [10.05, 0.1], [10.05, 0.0]]))
     settlements = json.loads((root / "settlements.geojson").read_text())
     for f in settlements["features"]:
         if f["properties"]["name"] == "A-south":
