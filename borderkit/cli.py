@@ -38,14 +38,6 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(2)
 
 
-def _fmt(v: Any, nd: int = 3) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.{nd}g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return str(v)
-
-
 def _num(v: float, *, sign: bool = False) -> str:
     """Fixed-point with about three significant digits: 17.8, 0.85, 1,270 (never 1.27e+03)."""
     a = abs(v)

@@ -219,9 +219,6 @@ class Transformation:
         return f"<Transformation {self.source_crs} -> WGS 84 via {self.code or 'none'} ({acc})>"
 
 
-IDENTITY = Transformation(WGS84, None, "none (data already WGS 84)", 0.0)
-
-
 def parse_crs(value: str | int | CRS, *, where: str = "crs") -> CRS:
     """Parse a CRS string, naming ``where`` it came from on failure.
 

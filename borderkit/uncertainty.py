@@ -686,7 +686,6 @@ class _Rendering:
     area: _AreaModel | None
     # (settlements on, datum on) -> (D, S) feet of the settlements; and their zero-noise feet.
     span_params: dict[tuple[bool, bool], NDArray[np.float64]] = field(default_factory=dict)
-    span_base: NDArray[np.float64] | None = None
     codes: dict[tuple[bool, bool], NDArray[np.int8]] = field(default_factory=dict)
 
 
@@ -1037,7 +1036,6 @@ def _span_window(prep: _Prep, noise: _Noise) -> None:
         ln.rhumb_shift = _seg_lengths(full_ll[lo:hi], "rhumb") - ln.seg_len
         ln.a0, ln.b0 = float(base.min() - lo), float(base.max() - lo)
         r.span_params = {k: v - lo for k, v in found.items()}
-        r.span_base = base - lo
 
 
 def _span_key(prep: _Prep, on: dict[str, bool]) -> tuple[bool, bool]:
