@@ -32,7 +32,7 @@ import numpy as np
 import shapely
 
 import borderkit
-from borderkit.impact import impact, impact_verdict_value
+from borderkit._impact import impact, impact_verdict_value
 
 TOML = """format = 1
 id = "synthetic-bench"

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 import borderkit
-from borderkit.uncertainty import uncertainty
+from borderkit._uncertainty._legacy import uncertainty
 
 
 def _best_of(n: int, fn: Callable[[], object]) -> float:

@@ -1,18 +1,49 @@
 """borderkit: check what governments say about a border delimitation against coordinates.
 
+How the package is built
+------------------------
+Computation flows one way; a module imports only the modules above it in this list::
+
+    errors, enums                     the error hierarchy; the choices (Outcome, LineBasis, ...)
+    geodesy, linetype, crs, readers   the ellipsoid, line types, datums, file formats
+    case                              a case folder: its layers (brought to WGS 84) and claims
+    areas, _measure                   lengths and handed-over faces, on every rendering
+    _impact                           what lies in the handed-over land (buildings, plots, roads)
+    _uncertainty                      the Monte Carlo: intervals of every claim
+    _verify                           claims judged against what was measured; no computation
+    _report, _api                     Report, the one frozen result; analyse() chains the above
+    _present, _layers                 labels and formatting; the layer model outputs share
+    _export, _plot, webmap, _html     GIS files, maps, the web map, the HTML report: each takes
+                                      a Report and computes nothing of its own
+    cli                               the command line, thin over analyse() and the outputs
+
+``analyse(case)`` is the only place that chains measure → impact → uncertainty →
+verify; every figure any output shows is a field of the :class:`Report` it returns.
+
 Examples
 --------
 >>> import borderkit
->>> case = borderkit.load_case("tavush-2024")
->>> report = borderkit.verify(case)
+>>> report = borderkit.analyse("tavush-2024", draws=0)
 >>> report.to_frame().loc["length-total-12.7", "unit"]
 'km'
 """
 
 from __future__ import annotations
 
+import importlib.metadata as _metadata
+
+from borderkit._api import DEFAULT_DRAWS, analyse
+from borderkit._export import export
+from borderkit._html import report_html, write_report
+from borderkit._impact import ImpactResult, impact
+from borderkit._measure import Measurements, measure
+from borderkit._plot import plot, save_map, save_maps
+from borderkit._report import Report
+from borderkit._uncertainty import UncertaintyResult, uncertainty
+from borderkit._verify import CheckResult, Verdict
 from borderkit.case import Case, Claim, Layer, Pair, list_cases, load_case
 from borderkit.crs import Transformation
+from borderkit.enums import LineBasis, Outcome, Quantity, Role
 from borderkit.errors import (
     BorderkitError,
     CaseError,
@@ -22,19 +53,16 @@ from borderkit.errors import (
     ExportError,
     GeometryError,
     InputError,
+    ParameterError,
 )
-from borderkit.export import export
 from borderkit.geodesy import geodesic_area_m2, geodesic_length_m
-from borderkit.impact import ImpactResult, impact
-from borderkit.measure import Measurements, measure
-from borderkit.plot import plot_case, save_map, save_maps
 from borderkit.readers import read_layer, read_points_csv
-from borderkit.report import write_report
-from borderkit.uncertainty import UncertaintyResult, uncertainty
-from borderkit.verify import Report, Verdict, verify
 from borderkit.webmap import save_web_map, web_map
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("borderkit")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BorderkitError",
@@ -42,20 +70,28 @@ __all__ = [
     "Case",
     "CaseError",
     "CaseNotFoundError",
+    "CheckResult",
     "Claim",
     "CoordinateError",
+    "DEFAULT_DRAWS",
     "ExportError",
     "GeometryError",
     "ImpactResult",
     "InputError",
     "Layer",
+    "LineBasis",
     "Measurements",
+    "Outcome",
     "Pair",
+    "ParameterError",
+    "Quantity",
     "Report",
+    "Role",
     "Transformation",
     "UncertaintyResult",
     "Verdict",
     "__version__",
+    "analyse",
     "export",
     "geodesic_area_m2",
     "geodesic_length_m",
@@ -63,14 +99,14 @@ __all__ = [
     "list_cases",
     "load_case",
     "measure",
-    "plot_case",
+    "plot",
     "read_layer",
     "read_points_csv",
+    "report_html",
     "save_map",
     "save_maps",
     "save_web_map",
     "uncertainty",
-    "verify",
     "web_map",
     "write_report",
 ]

@@ -217,7 +217,15 @@ class Layer:
     licence: str = ""
     date: str = ""
     left: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: Settlements: the fields holding each point's name and country code.
+    name_field: str = "name"
+    country_field: str = "country"
+    #: Settlements: accuracy (1 σ, m) of named points, overriding ``accuracy_m``.
+    accuracy_m_by_name: Mapping[str, float] = field(default_factory=dict, repr=False)
+    #: Turning points: what joins them, ``"geodesic"`` or ``"rhumb"``.
+    line_type: str = "geodesic"
+    #: Column names given in case.toml (CSV and table inputs), or ``None``.
+    columns: Mapping[str, str] | None = field(default=None, repr=False)
 
     def union(self) -> shapely.Geometry:
         """All features of the layer as one geometry (lines merged); computed once."""
@@ -327,9 +335,7 @@ class Case:
         rows: list[dict[str, Any]] = []
         known: dict[str, Any] = {}
         if lay is not None:
-            nf = lay.options.get("name_field", "name")
-            cf = lay.options.get("country_field", "country")
-            by_name = lay.options.get("accuracy_m_by_name", {})
+            nf, cf, by_name = lay.name_field, lay.country_field, lay.accuracy_m_by_name
             for _, r in lay.frame.iterrows():
                 known[str(r[nf])] = (
                     r.geometry,
@@ -696,9 +702,6 @@ def _load_layers(
         except BorderkitError as err:
             raise type(err)(f"{key}: {err}") from err
         _check_geometry(frame, role, where, key)
-        options = {k: t[k] for k in ("name_field", "country_field", "line_type", "columns") if k in t}
-        options["accuracy_m_by_name"] = by_name
-        options.setdefault("line_type", line_type)
         layers[name] = Layer(
             name=name,
             role=role,
@@ -711,7 +714,11 @@ def _load_layers(
             licence=str(t.get("licence", t.get("license", ""))),
             date=str(t.get("date", "")),
             left=left,
-            options=options,
+            name_field=str(t.get("name_field", "name")),
+            country_field=str(t.get("country_field", "country")),
+            accuracy_m_by_name={str(k): float(v) for k, v in by_name.items()},
+            line_type=line_type,
+            columns=columns,
         )
     return layers
 
@@ -871,14 +878,14 @@ def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...]
     if not lays:
         return
     lay = lays[0]
-    nf = lay.options.get("name_field", "name")
+    nf = lay.name_field
     if nf not in lay.frame.columns:
         raise where.fail(
             f"layers.{lay.name}.name_field",
             f"no field {nf!r} in {lay.path}",
             f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}",
         )
-    cf = lay.options.get("country_field", "country")
+    cf = lay.country_field
     if cf not in lay.frame.columns:
         raise where.fail(
             f"layers.{lay.name}.country_field",
@@ -896,7 +903,7 @@ def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...]
                     f"{member!r} is not in {lay.path}, but {close[0]!r} is",
                     f'Write the name as the layer does: {code} = "{close[0]}"',
                 )
-    for name in lay.options.get("accuracy_m_by_name", {}):
+    for name in lay.accuracy_m_by_name:
         if name not in names:
             raise where.fail(
                 f"layers.{lay.name}.accuracy_m_by_name",

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from borderkit._api import DEFAULT_DRAWS, MAX_DRAWS
 from borderkit.case import list_cases, load_case
 from borderkit.errors import BorderkitError
+
+if TYPE_CHECKING:
+    from borderkit._report import Report
 
 __all__ = ["app", "main"]
 
@@ -31,6 +35,23 @@ app = typer.Typer(
 CaseArg = Annotated[str, typer.Argument(help="A shipped case id or a case folder.")]
 OutOpt = Annotated[Path, typer.Option("-o", "--output", help="File to write (format by suffix).")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output if it exists.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from borderkit import __version__
+
+        typer.echo(f"borderkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Check what governments say about a border delimitation against coordinates."""
 
 
 def _fail(err: Exception) -> None:
@@ -76,14 +97,12 @@ def verify(
             "--strict", help="Exit 1 when a claim is inconsistent (by its Monte Carlo verdict where there is one)."
         ),
     ] = False,
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = DEFAULT_DRAWS,
     seed: SeedOpt = 0,
 ) -> None:
     """Check every reported figure of CASE against its coordinates, and say how sure."""
-    from borderkit.verify import verify as run_verify
-
     try:
-        report = run_verify(load_case(case), draws=draws, seed=seed)
+        report = _analyse(case, draws, seed)
     except BorderkitError as err:
         _fail(err)
     if as_json:
@@ -94,15 +113,21 @@ def verify(
         raise typer.Exit(1)
 
 
-def _line_kind(report: Any) -> str:
+def _analyse(case: str, draws: int, seed: int) -> Report:
+    from borderkit._api import analyse
+
+    return analyse(load_case(case), draws=draws, seed=seed)
+
+
+def _line_kind(report: Report) -> str:
     tp = report.case.layer("turning_points")
-    if report.measurements.line_basis == "turning_points" and tp is not None:
-        return f"{tp.options.get('line_type', 'geodesic')} lines between turning points"
+    if not report.measurements.line_basis.is_proxy and tp is not None:
+        return f"{tp.line_type} lines between turning points"
     return "geodesic between vertices"
 
 
-def render_report(report: Any) -> str:
-    """The text form of a :class:`borderkit.verify.Report` printed by ``borderkit verify``."""
+def render_report(report: Report) -> str:
+    """The text form of a :class:`borderkit.Report` printed by ``borderkit verify``."""
     case, m = report.case, report.measurements
     lines = [f"{case.title}", f"case {case.id!r}: {len(case.pairs)} settlement pairs, {len(case.layers)} layers", ""]
     rows = []
@@ -164,8 +189,9 @@ def render_report(report: Any) -> str:
             f"{m.total_planar_length_m / 1000:.3f} km "
             f"planar in {m.planar_crs} ({m.total_planar_length_m - m.total_length_m:+.1f} m)"
         )
-    if m.alt is not None and m.alt.total_length_m is not None:
-        lines.append(f"  - the alternative rendering of the new line gives {m.alt.total_length_m / 1000:.3f} km")
+    for name, r in m.renderings.items():
+        if r.total_length_m is not None:
+            lines.append(f"  - the rendering {name} gives {r.total_length_m / 1000:.3f} km")
     lines.append(f"  - areas: {m.areas_reason}")
     if m.areas is not None:
         for r in m.areas.itertuples():
@@ -196,7 +222,7 @@ def render_report(report: Any) -> str:
 
 
 DrawsOpt = Annotated[
-    int, typer.Option("--draws", min=0, max=1_000_000, help="Monte Carlo draws behind the verdicts (0: off).")
+    int, typer.Option("--draws", min=0, max=MAX_DRAWS, help="Monte Carlo draws behind the verdicts (0: off).")
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Seed of the draws (>= 0): same seed, same numbers.")]
 
@@ -206,14 +232,14 @@ def export(
     case: CaseArg = DEFAULT_CASE,
     output: OutOpt = Path("borderkit.geojson"),
     overwrite: OverwriteOpt = False,
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = DEFAULT_DRAWS,
     seed: SeedOpt = 0,
 ) -> None:
     """Write CASE's layers and measurements to GeoJSON, GeoPackage, KML, Shapefile or CSV."""
-    from borderkit.export import export as run_export
+    from borderkit._export import export as run_export
 
     try:
-        path = run_export(load_case(case), output, overwrite=overwrite, draws=draws, seed=seed)
+        path = run_export(_analyse(case, draws, seed), output, overwrite=overwrite)
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")
@@ -226,22 +252,21 @@ def map_(
     pair: Annotated[str | None, typer.Option(help="Detail map of one settlement pair (its id).")] = None,
     tiles: Annotated[bool, typer.Option("--tiles", help="HTML map: add an online OpenStreetMap tile layer.")] = False,
     overwrite: OverwriteOpt = False,
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = DEFAULT_DRAWS,
     seed: SeedOpt = 0,
 ) -> None:
     """Draw CASE: PNG, SVG or PDF (matplotlib), or HTML (interactive, folium)."""
     try:
-        loaded = load_case(case)
         if output.suffix.lower() in (".html", ".htm"):
             if pair is not None:
                 _fail(ValueError(f"--pair {pair!r}: the HTML map shows every pair; give --pair with .png/.svg/.pdf"))
             from borderkit.webmap import save_web_map
 
-            path = save_web_map(loaded, output, tiles=tiles, overwrite=overwrite, draws=draws, seed=seed)
+            path = save_web_map(_analyse(case, draws, seed), output, tiles=tiles, overwrite=overwrite)
         else:
-            from borderkit.plot import save_map
+            from borderkit._plot import save_map
 
-            path = save_map(loaded, output, pair=pair, overwrite=overwrite)
+            path = save_map(_analyse(case, draws, seed), output, pair=pair, overwrite=overwrite)
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")
@@ -253,12 +278,14 @@ def maps(
     folder: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the maps into.")] = Path("."),
     suffix: Annotated[str, typer.Option(help="Map format: .png, .svg or .pdf.")] = ".png",
     overwrite: OverwriteOpt = False,
+    draws: DrawsOpt = DEFAULT_DRAWS,
+    seed: SeedOpt = 0,
 ) -> None:
     """Write the overview map and one detail map per settlement pair of CASE."""
-    from borderkit.plot import save_maps
+    from borderkit._plot import save_maps
 
     try:
-        paths = save_maps(load_case(case), folder, suffix=suffix, overwrite=overwrite)
+        paths = save_maps(_analyse(case, draws, seed), folder, suffix=suffix, overwrite=overwrite)
     except BorderkitError as err:
         _fail(err)
     for p in paths:
@@ -270,14 +297,14 @@ def report(
     case: CaseArg = DEFAULT_CASE,
     output: OutOpt = Path("borderkit-report.html"),
     overwrite: OverwriteOpt = False,
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = DEFAULT_DRAWS,
     seed: SeedOpt = 0,
 ) -> None:
     """Write a self-contained, printable HTML report of CASE."""
-    from borderkit.report import write_report
+    from borderkit._html import write_report
 
     try:
-        path = write_report(load_case(case), output, overwrite=overwrite, draws=draws, seed=seed)
+        path = write_report(_analyse(case, draws, seed), output, overwrite=overwrite)
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")

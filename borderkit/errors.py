@@ -10,6 +10,7 @@ builtin it refines, so callers may catch either::
     │   └── CoordinateError(InputError)                a coordinate is malformed or out of place
     ├── CRSError(BorderkitError, ValueError)           a CRS or datum operation is unknown/unsuitable
     ├── GeometryError(BorderkitError, ValueError)      geometry cannot be measured as asked
+    ├── ParameterError(BorderkitError, ValueError)     a Python argument is of the wrong type or range
     └── ExportError(BorderkitError, OSError)           an output cannot be written
 
 Messages name the file, row or field, show the bad value with ``!r`` and say how to fix it.
@@ -26,6 +27,7 @@ __all__ = [
     "ExportError",
     "GeometryError",
     "InputError",
+    "ParameterError",
 ]
 
 
@@ -59,3 +61,7 @@ class GeometryError(BorderkitError, ValueError):
 
 class ExportError(BorderkitError, OSError):
     """An output file cannot be written (exists without ``overwrite``, bad suffix, ...)."""
+
+
+class ParameterError(BorderkitError, ValueError):
+    """A function was called with an argument of the wrong type or out of range."""

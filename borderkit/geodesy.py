@@ -8,6 +8,8 @@ rings oriented counter-clockwise, so they are never signed by accident.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -19,9 +21,11 @@ from borderkit.errors import GeometryError
 
 __all__ = [
     "GEOD",
+    "LocalPlane",
     "geodesic_area_m2",
     "geodesic_length_m",
     "geodesic_perimeter_m",
+    "local_plane",
     "local_projected_crs",
     "planar_length_m",
     "segment_lengths_m",
@@ -128,3 +132,57 @@ def planar_length_m(geometry: BaseGeometry, crs: CRS | None = None) -> float:
     tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     projected = shapely.transform(geometry, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return float(shapely.length(projected))
+
+
+class LocalPlane:
+    """Forward and back between WGS 84 lon/lat and one UTM zone: the local metric plane.
+
+    Every planar step of borderkit (slivers, nearest points, the Monte Carlo, maps) works
+    in the plane of the case's UTM zone, got from :func:`local_plane`.
+
+    Examples
+    --------
+    >>> plane = local_plane(45.06, 41.06)
+    >>> plane.crs.to_string()
+    'EPSG:32638'
+    >>> x, y = plane.fwd.transform(45.0, 41.0)
+    >>> f"{x:.1f}"
+    '500000.0'
+    """
+
+    def __init__(self, crs: CRS) -> None:
+        self.crs = crs
+        self.fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        self.inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+    def __repr__(self) -> str:
+        return f"<LocalPlane {self.crs.to_string()}>"
+
+    def xy(self, lonlat: ArrayLike) -> NDArray[np.float64]:
+        """(n, 2) lon/lat to (n, 2) plane metres."""
+        a = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+        return np.column_stack(self.fwd.transform(a[:, 0], a[:, 1]))
+
+    def lonlat(self, xy: ArrayLike) -> NDArray[np.float64]:
+        """(n, 2) plane metres to (n, 2) lon/lat."""
+        a = np.asarray(xy, dtype=float).reshape(-1, 2)
+        return np.column_stack(self.inv.transform(a[:, 0], a[:, 1]))
+
+    def to(self, geoms: Any) -> Any:
+        """Shapely geometries (or an array of them) from lon/lat to the plane."""
+        return shapely.transform(geoms, self.xy)
+
+    def back(self, geoms: Any) -> Any:
+        """Shapely geometries from the plane back to lon/lat."""
+        return shapely.transform(geoms, self.lonlat)
+
+
+def local_plane(lon: float, lat: float) -> LocalPlane:
+    """The :class:`LocalPlane` of the UTM zone holding (lon, lat); one per zone, reused."""
+    return _plane_of(local_projected_crs(lon, lat).to_epsg() or 0)
+
+
+@lru_cache(maxsize=16)
+def _plane_of(epsg: int) -> LocalPlane:
+    # Immutable and keyed by the zone: building pyproj transformers costs milliseconds.
+    return LocalPlane(CRS.from_epsg(epsg))

@@ -35,27 +35,19 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
-from borderkit._io import write_text_atomic
+from borderkit._api import as_report
+from borderkit._export import geojson_features
+from borderkit._io import check_writable, write_text_atomic
+from borderkit._layers import ExportLayer, export_layers
+from borderkit._present import face_verdicts, faces_label, format_value, new_line_label, notices, section_verdicts
+from borderkit._report import Report
 from borderkit.case import Case
 from borderkit.errors import ExportError
-from borderkit.export import (
-    ExportLayer,
-    export_layers,
-    face_verdicts,
-    faces_label,
-    format_value,
-    geojson_features,
-    new_line_label,
-    notices,
-    section_verdicts,
-)
 
 if TYPE_CHECKING:
     import folium
 
-    from borderkit.impact import ImpactResult
-    from borderkit.measure import Measurements
-    from borderkit.verify import Report, Verdict
+    from borderkit._verify import Verdict
 
 __all__ = ["LAYER_TITLES", "save_web_map", "web_map"]
 
@@ -218,25 +210,19 @@ def _bounds(layers: list[ExportLayer]) -> list[list[float]]:
     return [[y0, x0], [y1, x1]]
 
 
-def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | None = None,
-            report: Report | None = None, impact_result: ImpactResult | None = None,
-            draws: int = 1000, seed: int = 0) -> folium.Map:
-    """An interactive map of ``case`` with toggleable layers and popups.
+def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None = None, *,
+            tiles: bool = False) -> folium.Map:
+    """An interactive map of a report with toggleable layers and popups.
 
     Parameters
     ----------
-    case : Case
+    report : Report, Case, str or path
+        What :func:`borderkit.analyse` returned (a case is analysed once).
+    m : folium.Map, optional
+        Add the layers to this map (as geopandas' ``explore(m=...)``); by default a new one.
     tiles : bool
         Add OpenStreetMap tiles (needs network when viewed). Without them the map
         shows the case's own layers on the ``context`` layers only.
-    measurements, report : optional
-        Reuse measurements or a verification already made.
-    impact_result : ImpactResult, optional
-        Reuse :func:`borderkit.impact.impact` results (their rules) for the impact
-        layers; by default the default rules.
-    draws, seed : int
-        Monte Carlo draws and seed of the verification made when no ``report`` is given
-        (``draws=0``: first-order verdicts only).
 
     Returns
     -------
@@ -244,8 +230,8 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
 
     Examples
     --------
-    >>> from borderkit import load_case
-    >>> text = web_map(load_case("tavush-2024"), draws=0).get_root().render()
+    >>> import borderkit
+    >>> text = web_map(borderkit.analyse("tavush-2024", draws=0)).get_root().render()
     >>> "New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25)" in text
     True
     >>> "New line (delimited)" in text
@@ -253,18 +239,16 @@ def web_map(case: Case, *, tiles: bool = False, measurements: Measurements | Non
     """
     import folium
 
-    if report is None:
-        from borderkit.verify import verify
-
-        report = verify(case, measurements=measurements, draws=draws, seed=seed)
-    layers = export_layers(case, measurements=report.measurements, report=report, impact_result=impact_result)
-    share = impact_result.building_share if impact_result is not None else 0.5
-    within_m = impact_result.within_m if impact_result is not None else 50.0
+    report = as_report(report)
+    case = report.case
+    layers = export_layers(report)
+    share = report.impact.building_share if report.impact is not None else 0.5
+    within_m = report.impact.within_m if report.impact is not None else 50.0
     raw = {name: lay.role for lay in case.layers.values() if lay.role in _RAW_STYLE
            for name in (lay.name, f"{lay.role}_{lay.name}")}
     colours = {c.code: col for c, col in zip(case.countries, ("#d95f02", "#1b9e77"), strict=True)}
 
-    fmap = folium.Map(location=None, tiles=None, control_scale=True, prefer_canvas=False)
+    fmap = m if m is not None else folium.Map(location=None, tiles=None, control_scale=True, prefer_canvas=False)
     if tiles:
         folium.TileLayer("OpenStreetMap", attr=_OSM_ATTR, name="OpenStreetMap tiles",
                          overlay=False, control=True).add_to(fmap)
@@ -390,12 +374,9 @@ def _add_title(fmap: folium.Map, case: Case, report: Report) -> None:
     fmap.get_root().header.add_child(folium.Element(css))  # type: ignore[attr-defined]
 
 
-def save_web_map(case: Case, path: str | os.PathLike[str], *, tiles: bool = False,
-                 overwrite: bool = False, measurements: Measurements | None = None,
-                 report: Report | None = None, draws: int = 1000, seed: int = 0) -> Path:
+def save_web_map(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
+                 tiles: bool = False, overwrite: bool = False) -> Path:
     """Write :func:`web_map` as a standalone HTML file (atomically).
-
-    ``draws`` and ``seed`` are those of the verification made when no ``report`` is given.
 
     Raises
     ------
@@ -406,8 +387,6 @@ def save_web_map(case: Case, path: str | os.PathLike[str], *, tiles: bool = Fals
     if out.suffix.lower() not in (".html", ".htm"):
         msg = f"{out}: a web map is HTML; got suffix {out.suffix or '(none)'!r}. Allowed suffixes: .html, .htm."
         raise ExportError(msg)
-    from borderkit._io import check_writable
-
     check_writable(out, overwrite=overwrite)
-    fmap = web_map(case, tiles=tiles, measurements=measurements, report=report, draws=draws, seed=seed)
+    fmap = web_map(report, tiles=tiles)
     return write_text_atomic(out, fmap.get_root().render(), overwrite=overwrite)

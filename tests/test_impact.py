@@ -45,9 +45,9 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from borderkit import load_case, measure, verify
+from borderkit import analyse, load_case, measure
 from borderkit.errors import CaseError, GeometryError
-from borderkit.impact import ImpactResult, impact, impact_verdict_value
+from borderkit._impact import ImpactResult, impact
 
 K0 = 0.9996  # UTM scale factor on the central meridian
 VILLAGE_CRS, E0, N0 = "EPSG:32732", 500_000.0, 5_570_000.0  # as in tests/conftest.py
@@ -181,28 +181,33 @@ _REPORTS: dict[Path, object] = {}
 
 def _village_report(root: Path):  # one verify per module: it is the slow part
     if root not in _REPORTS:
-        _REPORTS[root] = verify(load_case(root)).to_frame()
+        _REPORTS[root] = analyse(load_case(root), draws=0).to_frame()
     return _REPORTS[root]
 
 
-def test_impact_verdict_value__tolerance_parts_from_the_band_at_the_lines(village: Path) -> None:
+def test_impact_claims__tolerance_parts_from_the_band_at_the_lines(village: Path) -> None:
     case = load_case(village)
-    m = measure(case)
+    res = impact(case, measure(case))
+
+    def claim(claim_id: str) -> tuple[float | None, dict[str, float], str]:
+        c = res.claims[claim_id]
+        return c.measured_si, dict(c.tolerance_parts_si), c.basis
+
     sigma = math.hypot(10, 5)  # combined accuracy of the lines, 11.18 m
-    measured, parts, basis = impact_verdict_value(case, m, case.claim("structures-3"))
+    measured, parts, basis = claim("structures-3")
     # s60 and s40 lie within σ of the west edge: half of 2 may flip.
     assert (measured, parts["positional"]) == (3, 1.0)
-    measured, parts, basis = impact_verdict_value(case, m, case.claim("road-400m"))
+    measured, parts, basis = claim("road-400m")
     # Road within σ of the rectangle's edges: 2σ at x = -500 and 2σ at y = 1000; half.
     assert parts["positional"] == pytest.approx(0.5 * 4 * sigma / K0, rel=1e-3)
     assert "length of road in handed-over land" in basis
-    _, parts, _ = impact_verdict_value(case, m, case.claim("plots-5"))
+    _, parts, _ = claim("plots-5")
     # p5-half (200 m × 400 m) has 2σ × 400 m within σ of x = -500: share 2σ/200, half of it.
     assert parts["positional"] == pytest.approx(0.5 * 2 * sigma / 200, rel=1e-3)
 
 
 def test_verify__missing_impact_layer_is_named(tmp_path: Path, make_village) -> None:
-    frame = verify(load_case(make_village(tmp_path / "v", layers=("plots",)))).to_frame()
+    frame = analyse(load_case(make_village(tmp_path / "v", layers=("plots",))), draws=0).to_frame()
     assert frame.loc["structures-3", "verdict"] == "not computable"
     assert "buildings" in frame.loc["structures-3", "reason"]
     assert frame.loc["plots-5", "verdict"] == "consistent"
@@ -246,7 +251,7 @@ def test_impact__route_turns_at_shared_vertex_and_at_crossing(osm_village: Path)
 def test_impact__noding_splits_roads_at_shared_vertices_and_crossings() -> None:
     from shapely import LineString, MultiLineString
 
-    from borderkit.impact import _noded
+    from borderkit._impact import _noded
 
     roads = np.array([LineString([(0, 0), (0, 1), (0, 2)]), LineString([(0, 1), (1, 1)]),
                       LineString([(0.5, 0.5), (0.5, 2)])], dtype=object)

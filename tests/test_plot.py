@@ -12,15 +12,15 @@ import matplotlib.pyplot as plt
 import pytest
 
 import borderkit
-from borderkit import plot
+from borderkit import _plot as plot
 from borderkit.errors import CaseError, ExportError
-from borderkit.export import PROXY_NOTICE
+from borderkit._present import PROXY_NOTICE
 from borderkit.geodesy import GEOD
 
 
 @pytest.fixture(scope="module")
 def overview(case, report):
-    ax = plot.plot_case(case, report=report)
+    ax = plot.plot(report)
     yield ax
     plt.close(ax.figure)
 
@@ -62,7 +62,7 @@ def tp_case(sk42_case) -> borderkit.Case:
 
 
 def test_plot_case__turning_points_case_says_handed_over_and_synthetic(tp_case) -> None:
-    ax = plot.plot_case(tp_case)
+    ax = plot.plot(borderkit.analyse(tp_case, draws=0))
     try:
         labels = _legend(ax)
         assert "New line (turning points)" in labels
@@ -122,7 +122,7 @@ def test_plot_case__inset_locator_is_drawn(overview) -> None:
 
 
 def test_plot_case__pair_map_zooms_and_titles(case, report) -> None:
-    ax = plot.plot_case(case, report=report, pair="kirants")
+    ax = plot.plot(report, pair="kirants")
     try:
         assert "Kirants – Kheyrimli" in ax.get_title(loc="left")
         assert "no published coordinate: Kheyrimli" in ax.get_title(loc="left")
@@ -134,21 +134,21 @@ def test_plot_case__pair_map_zooms_and_titles(case, report) -> None:
 
 def test_plot_case__unknown_pair_is_a_case_error(case) -> None:
     with pytest.raises(CaseError, match=r"'nowhere'.*baghanis"):
-        plot.plot_case(case, pair="nowhere")
+        plot.plot(case, pair="nowhere")
 
 
 def test_plot_case__draws_into_given_axes(case, report) -> None:
     fig, ax = plt.subplots()
     try:
-        assert plot.plot_case(case, ax=ax, report=report, inset=False) is ax
+        assert plot.plot(report, ax=ax, inset=False) is ax
     finally:
         plt.close(fig)
 
 
 @pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
 def test_save_map__writes_by_suffix_and_is_byte_stable(tmp_path, case, report, suffix, magic) -> None:
-    a = plot.save_map(case, tmp_path / f"a{suffix}", report=report, dpi=60)
-    b = plot.save_map(case, tmp_path / f"b{suffix}", report=report, dpi=60)
+    a = plot.save_map(report, tmp_path / f"a{suffix}", dpi=60)
+    b = plot.save_map(report, tmp_path / f"b{suffix}", dpi=60)
     assert a.read_bytes().startswith(magic)
     assert a.read_bytes() == b.read_bytes()
 
@@ -165,7 +165,7 @@ def test_save_map__refuses_overwrite_and_bad_suffix(tmp_path, case) -> None:
 
 def test_save_maps__makes_the_folder_and_writes_overview_and_pairs(tmp_path, minimal_case) -> None:
     case = borderkit.load_case(minimal_case())
-    out = plot.save_maps(case, tmp_path / "new" / "maps", dpi=30)
+    out = plot.save_maps(borderkit.analyse(case, draws=0), tmp_path / "new" / "maps", dpi=30)
     assert [p.name for p in out] == [f"{case.id}_overview.png", f"{case.id}_p1.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in out)
     assert sorted(p.name for p in (tmp_path / "new" / "maps").iterdir()) == sorted(p.name for p in out)
@@ -203,13 +203,14 @@ def test_save_maps__a_drawing_error_writes_nothing(tmp_path, minimal_case, monke
 
 def test_save_maps__same_bytes_as_save_map(tmp_path, minimal_case) -> None:
     case = borderkit.load_case(minimal_case())
-    (overview, _) = plot.save_maps(case, tmp_path / "maps", dpi=30)
-    assert overview.read_bytes() == plot.save_map(case, tmp_path / "one.png", dpi=30).read_bytes()
+    report = borderkit.analyse(case, draws=0)
+    (overview, _) = plot.save_maps(report, tmp_path / "maps", dpi=30)
+    assert overview.read_bytes() == plot.save_map(report, tmp_path / "one.png", dpi=30).read_bytes()
 
 
 def test_plot_case__synthetic_case_without_old_line_has_no_osm_attribution(minimal_case) -> None:
     case = borderkit.load_case(minimal_case())
-    ax = plot.plot_case(case)
+    ax = plot.plot(borderkit.analyse(case, draws=0))
     try:
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
         assert not any(lab.startswith("Handed over") for lab in labels)
@@ -223,7 +224,7 @@ def test_plot_case__synthetic_case_without_old_line_has_no_osm_attribution(minim
 # ---------------------------------------------------------------------- impact layers (synthetic village)
 @pytest.fixture(scope="module")
 def village_ax(village):
-    ax = plot.plot_case(borderkit.load_case(village))
+    ax = plot.plot(borderkit.analyse(village, draws=0))
     yield ax
     plt.close(ax.figure)
 

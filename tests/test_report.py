@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import base64
-import importlib
 import re
 
 import pytest
 
 import borderkit
-from borderkit import report as rp
+from borderkit import _html as rp
 from borderkit.errors import ExportError
-from borderkit.export import PROXY_NOTICE
+from borderkit._present import PROXY_NOTICE
 
 _PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
@@ -19,7 +20,7 @@ _PNG = base64.b64decode(
 
 @pytest.fixture(scope="module")
 def text(case, report) -> str:
-    return rp.report_html(case, report=report, map_png=_PNG)
+    return rp.report_html(report, map_png=_PNG)
 
 
 def test_report__has_verdict_table_with_every_claim(text, case) -> None:
@@ -52,12 +53,12 @@ def test_report__is_self_contained_and_printable(text) -> None:
 
 @pytest.fixture(scope="module")
 def mc_report(case):
-    return borderkit.verify(case, draws=300, seed=2)
+    return borderkit.analyse(case, draws=300, seed=2)
 
 
 @pytest.fixture(scope="module")
 def mc_text(case, mc_report) -> str:
-    return rp.report_html(case, report=mc_report, map_png=_PNG)
+    return rp.report_html(mc_report, map_png=_PNG)
 
 
 def _cells(text: str, table_after: str) -> list[list[str]]:
@@ -132,7 +133,7 @@ def test_report__proxy_case_says_so_under_the_title(mc_text) -> None:
 
 def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(sk42_case) -> None:
     root = sk42_case()
-    text = rp.report_html(borderkit.load_case(root), map_png=_PNG, draws=0)
+    text = rp.report_html(borderkit.analyse(root, draws=0), map_png=_PNG)
     assert "<h1>SYNTHETIC: Synthetic case" in text
     assert "SYNTHETIC case: made-up data" in text
     assert "The new line is a proxy" not in text
@@ -141,31 +142,31 @@ def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(sk42_case
     assert "First-order verdicts only" in text
 
 
-def test_write_report__computes_monte_carlo_verdicts_when_given_no_report(tmp_path, case, monkeypatch) -> None:
-    # The module, not the function `borderkit.verify` that shadows it.
-    verify_module = importlib.import_module("borderkit.verify")
-    seen = {}
-    real = verify_module.verify
+def test_write_report__given_a_case_analyses_it_once_with_the_default_draws(tmp_path, case, monkeypatch) -> None:
+    from borderkit import _api
 
-    def spy(case, **kw):
-        seen.update(kw)
-        return real(case, **kw)
+    calls = []
+    real = _api.analyse
 
-    monkeypatch.setattr(verify_module, "verify", spy)
-    out = rp.write_report(case, tmp_path / "r.html", draws=150, seed=4)
-    assert (seen["draws"], seen["seed"]) == (150, 4)
-    assert "<b>Monte Carlo</b> (150 draws, seed 4)" in out.read_text(encoding="utf-8")
+    def spy(c, **kw):
+        calls.append(kw)
+        return real(c, **kw)
+
+    monkeypatch.setattr(_api, "analyse", spy)
+    out = rp.write_report(case, tmp_path / "r.html")
+    assert calls == [{"draws": borderkit.DEFAULT_DRAWS, "seed": 0}]
+    assert f"<b>Monte Carlo</b> ({borderkit.DEFAULT_DRAWS:,} draws, seed 0)" in out.read_text(encoding="utf-8")
 
 
 def test_write_report__embeds_the_map_and_refuses_overwrite(tmp_path, case, report) -> None:
-    out = rp.write_report(case, tmp_path / "r.html", report=report)
+    out = rp.write_report(report, tmp_path / "r.html")
     text = out.read_text(encoding="utf-8")
     png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text).group(1))
     assert png.startswith(b"\x89PNG")
     with pytest.raises(ExportError, match="overwrite"):
-        rp.write_report(case, out, report=report)
+        rp.write_report(report, out)
     with pytest.raises(ExportError, match=r"'\.pdf'.*\.html"):
-        rp.write_report(case, tmp_path / "r.pdf", report=report)
+        rp.write_report(report, tmp_path / "r.pdf")
 
 
 def test_report__impact_says_which_layers_the_case_lacks(text) -> None:
@@ -175,12 +176,13 @@ def test_report__impact_says_which_layers_the_case_lacks(text) -> None:
 
 @pytest.fixture(scope="module")
 def village_text(village) -> str:
-    from borderkit.impact import impact
+    from borderkit._impact import impact
 
     case = borderkit.load_case(village)
-    rep = borderkit.verify(case)
+    rep = borderkit.analyse(case, draws=0)
     res = impact(case, rep.measurements, routes=[("Synthetic village A", "Synthetic town C")])
-    return rp.report_html(case, report=rep, map_png=_PNG, impact_result=res)
+    # A Report is frozen; one with other impact rules (routes) is a replaced copy.
+    return rp.report_html(dataclasses.replace(rep, impact=res), map_png=_PNG)
 
 
 def _impact_part(text: str) -> str:

@@ -14,12 +14,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from borderkit import load_case, measure, verify
+from borderkit import analyse, load_case, measure
 from borderkit.areas import handover_polygons
 from borderkit.case import Claim
 from borderkit.errors import BorderkitError, GeometryError
 from borderkit.geodesy import GEOD
-from borderkit.uncertainty import (
+from borderkit._uncertainty._legacy import (
     CONSISTENT,
     INCONSISTENT,
     SOURCES,
@@ -395,7 +395,7 @@ def test_uncertainty__rendering_mixture_spans_both_renderings(tmp_path: Path) ->
     case = load_case(_write_case(tmp_path / "c", acc_new=0, acc_old=0, acc_settle=0, alt=True))
     m = measure(case)
     u = uncertainty(case, draws=400, seed=0, measurements=m, sensitivity=False)
-    a, b = sorted([m.area_m2("BBB") / 1e6, m.alt.area_m2("BBB") / 1e6])
+    a, b = sorted([m.area_m2("BBB") / 1e6, next(iter(m.renderings.values())).area_m2("BBB") / 1e6])
     iv = u.interval("area-to-bbb")
     assert iv.lo == pytest.approx(a, rel=1e-6)
     assert iv.hi == pytest.approx(b, rel=1e-6)
@@ -415,8 +415,8 @@ def test_uncertainty__bad_arguments_say_what_is_allowed(straight_case, kwargs: d
 
 # ---------------------------------------------------------------------- verify integration
 def test_verify__draws_add_statistical_verdicts_and_keep_the_deterministic_one(straight_case) -> None:
-    plain = verify(straight_case)
-    stat = verify(straight_case, draws=300, seed=2)
+    plain = analyse(straight_case, draws=0)
+    stat = analyse(straight_case, draws=300, seed=2)
     assert [v.verdict for v in plain.verdicts] == [v.verdict for v in stat.verdicts]
     assert plain.verdicts[0].interval is None
     assert "statistical" not in plain.verdicts[0].to_dict()
@@ -476,8 +476,8 @@ def test_uncertainty__turning_points_interval_holds_the_measured_length(syntheti
     (root / "alt.geojson").write_text(_fc([_feature("LineString", zigzag)]))
     case = load_case(root)
     m = measure(case)
-    assert m.line_basis == "turning_points"
-    assert m.alt.total_length_m > 2 * m.total_length_m
+    assert m.line_basis == "turning points"
+    assert next(iter(m.renderings.values())).total_length_m > 2 * m.total_length_m
     u = uncertainty(case, draws=2000, seed=0, measurements=m)
     iv = u.interval("tp-length")
     assert iv.measured == pytest.approx(ref_m / 1e3, abs=1e-4)
@@ -489,7 +489,7 @@ def test_uncertainty__turning_points_interval_holds_the_measured_length(syntheti
     budget = u.budget.to_frame()
     assert budget.loc["rendering", "tp-length [km]"] == 0.0
     assert "per turning point" in budget.loc["new_line", "size"]
-    rep = verify(case, measurements=m, draws=500, seed=0)
+    rep = analyse(case, draws=500, seed=0)
     assert rep.to_frame().loc["tp-length", "statistical_verdict"] == CONSISTENT
     json.dumps(rep.to_dict(), allow_nan=False)
 
@@ -513,7 +513,7 @@ def test_uncertainty__claims_with_no_measured_value_stay_not_computable(tmp_path
     root = _write_case(tmp_path / "c")
     edit(root)
     case = load_case(root)
-    rep = verify(case, draws=300, seed=0)
+    rep = analyse(case, draws=300, seed=0)
     first = rep.to_frame()
     assert first.loc["length-west", "verdict"] == "not computable"
     iv = rep.uncertainty.interval("length-west")
@@ -641,6 +641,6 @@ accuracy_m = 5
     pts = [{"type": "Feature", "properties": {"order": k}, "geometry": {"type": "Point", "coordinates": [10.0, 0.05]}}
            for k in (1, 2)]
     (root / "tp.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": pts}))
-    report = verify(load_case(root), draws=50)
+    report = analyse(load_case(root), draws=50)
     assert report.to_frame().loc["total", "verdict"] == "not computable"
     json.dumps(report.to_dict(), allow_nan=False)

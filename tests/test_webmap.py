@@ -9,12 +9,12 @@ import pytest
 import borderkit
 from borderkit import webmap
 from borderkit.errors import ExportError
-from borderkit.export import PROXY_NOTICE
+from borderkit._present import PROXY_NOTICE
 
 
 @pytest.fixture(scope="module")
 def html(case, report) -> str:
-    return webmap.web_map(case, report=report).get_root().render()
+    return webmap.web_map(report).get_root().render()
 
 
 def _layer_names(text: str) -> list[str]:
@@ -44,7 +44,7 @@ def test_web_map__proxy_case_names_the_proxy_and_shows_the_notice(html) -> None:
 
 def test_web_map__turning_points_case_says_handed_over_and_synthetic(sk42_case) -> None:
     root = sk42_case()
-    text = webmap.web_map(borderkit.load_case(root), draws=0).get_root().render()
+    text = webmap.web_map(borderkit.analyse(root, draws=0)).get_root().render()
     names = _layer_names(text)
     assert "New line (turning points)" in names
     assert "Handed over to Bland" in names
@@ -55,8 +55,8 @@ def test_web_map__turning_points_case_says_handed_over_and_synthetic(sk42_case) 
 
 
 def test_web_map__title_counts_final_verdicts_and_popups_show_both(case) -> None:
-    rep = borderkit.verify(case, draws=200, seed=1)
-    text = webmap.web_map(case, report=rep).get_root().render()
+    rep = borderkit.analyse(case, draws=200, seed=1)
+    text = webmap.web_map(rep).get_root().render()
     finals: dict[str, int] = {}
     for v in rep.verdicts:
         finals[v.final_verdict] = finals.get(v.final_verdict, 0) + 1
@@ -84,24 +84,24 @@ def test_web_map__popups_carry_measured_reported_and_verdict(html) -> None:
 
 
 def test_web_map__tiles_add_osm_layer_with_attribution(case, report) -> None:
-    text = webmap.web_map(case, tiles=True, report=report).get_root().render()
+    text = webmap.web_map(report, tiles=True).get_root().render()
     assert "tile.openstreetmap.org" in text
     assert "OpenStreetMap tiles" in text
 
 
 def test_save_web_map__writes_html_and_refuses_overwrite(tmp_path, case, report) -> None:
-    out = webmap.save_web_map(case, tmp_path / "m.html", report=report)
+    out = webmap.save_web_map(report, tmp_path / "m.html")
     assert "<html" in out.read_text(encoding="utf-8")
     with pytest.raises(ExportError, match="overwrite"):
-        webmap.save_web_map(case, out, report=report)
+        webmap.save_web_map(report, out)
     with pytest.raises(ExportError, match=r"'\.png'.*\.html"):
-        webmap.save_web_map(case, tmp_path / "m.png", report=report)
+        webmap.save_web_map(report, tmp_path / "m.png")
 
 
 # ---------------------------------------------------------------------- impact layers (synthetic village)
 @pytest.fixture(scope="module")
 def village_html(village) -> str:
-    return webmap.web_map(borderkit.load_case(village)).get_root().render()
+    return webmap.web_map(borderkit.analyse(village, draws=0)).get_root().render()
 
 
 def test_web_map__impact_layers_are_toggleable(village_html) -> None:

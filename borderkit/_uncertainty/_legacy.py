@@ -119,7 +119,7 @@ from pyproj import Transformer
 from borderkit.case import Case, Claim
 from borderkit.errors import GeometryError
 from borderkit.geodesy import GEOD, local_projected_crs
-from borderkit.measure import Measurements, measure
+from borderkit._measure import Measurements, measure
 
 __all__ = [
     "LEVEL",
@@ -768,8 +768,9 @@ def _prepare(case: Case, m: Measurements) -> _Prep:
     if set_lay is None:
         prep.spread.setdefault("settlements", 0.0)
     wants_area = any(c.quantity == "area" for c in claims)
-    prep.turning_points = m.line_basis == "turning_points"
-    roles = [("new_line", m)] + ([("new_line_alt", m.alt)] if m.alt is not None else [])
+    prep.turning_points = m.line_basis == "turning points"
+    alt = next(iter(m.renderings.values()), None)
+    roles = [("new_line", m)] + ([("new_line_alt", alt)] if alt is not None else [])
     for role, mm in roles:
         # With turning points the measured line is theirs; the alternative rendering
         # only bears on the areas, which are still measured between the rendered lines.
@@ -855,8 +856,8 @@ def _length_model(case: Case, mm: Measurements, role: str, to_m: Any) -> _LineMo
 def _line_type(case: Case, mm: Measurements) -> str:
     """How the measured vertices are joined: the turning points layer's ``line_type``, else geodesic."""
     tp = case.layer("turning_points")
-    if mm.line_basis == "turning_points" and tp is not None:
-        return str(tp.options.get("line_type", "geodesic"))
+    if mm.line_basis == "turning points" and tp is not None:
+        return tp.line_type
     return "geodesic"
 
 
@@ -1289,7 +1290,7 @@ def _extent_areas(prep: _Prep, extent: Any) -> Measurements | None:
         countries=(case.countries[0].code, case.countries[1].code), settlements=case.settlements(),
         new_accuracy_m=new.accuracy_m, old_accuracy_m=old.accuracy_m, sliver_width_m=m.sliver_width_m,
     )
-    return replace(m, areas=frame, alt=None)
+    return replace(m, areas=frame, renderings={})
 
 
 def _extent_lengths(prep: _Prep, extent: Any, claim: Claim) -> float:
@@ -1327,7 +1328,7 @@ def _extent_effects(prep: _Prep, margin_m: float) -> tuple[ExtentEffect, ...]:
     for c in prep.claims:
         x0 = None if m0 is None else _measured_si(prep, m0, c)
         measured = None if x0 is None else x0 / c.scale
-        depends = has_extent and margin_m > 0 and (c.quantity == "area" or basis.endswith(" in extent"))
+        depends = has_extent and margin_m > 0 and (c.quantity == "area" or basis == "in extent")
         if not depends:
             why = ("no extent in this case" if not has_extent else
                    "margin 0" if margin_m <= 0 else f"the measured line ({basis}) does not depend on the extent")
@@ -1475,7 +1476,7 @@ def uncertainty(
 def _source_size(prep: _Prep, s: str) -> float:
     if s == "new_line":
         return max(prep.sigma.get("new_line", 0), prep.sigma.get("new_line_alt", 0),
-                   prep.sigma.get("turning_points", 0) if prep.measurements.line_basis == "turning_points" else 0)
+                   prep.sigma.get("turning_points", 0) if prep.measurements.line_basis == "turning points" else 0)
     if s == "old_line":
         return prep.sigma.get("old_line", 0) if any(r.area is not None for r in prep.renderings) else 0.0
     if s == "settlements":
@@ -1698,13 +1699,14 @@ def _inverse(prep: _Prep, noise: _Noise, off: frozenset[str], raw: dict[str, NDA
         return f"{_sig(v)} {unit}{span}"
 
     basis = prep.measurements.line_basis
-    proxy = basis != "turning_points"
+    proxy = basis != "turning points"
     lengths = [c for c in prep.claims if c.quantity == "length" and c.is_total]
     for ar in (c for c in prep.claims if c.quantity == "area" and c.is_total):
         for ln in (c for c in lengths if c.value_si > 0):
             depth = ar.value_si / ln.value_si
             ma, ml = measured(ar), measured(ln)
-            y = refl[ar.id] / refl[ln.id] if ar.id in refl and ln.id in refl else None
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = refl[ar.id] / refl[ln.id] if ar.id in refl and ln.id in refl else None
             lo, hi = q(y)
             mv = None if not ma or not ml else ma / ml
             out.append(InverseReading(

@@ -41,21 +41,20 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from borderkit._io import atomic_output
+from borderkit._api import as_report, case_of
+from borderkit._io import atomic_output, check_writable
+from borderkit._layers import export_layers
+from borderkit._present import faces_label, new_line_label, notices
+from borderkit._report import Report
 from borderkit.case import Case, Layer, Pair
-from borderkit.errors import ExportError, GeometryError
-from borderkit.export import ExportLayer, export_layers, faces_label, new_line_label, notices
+from borderkit.errors import CaseError, ExportError, GeometryError
 from borderkit.geodesy import GEOD, local_projected_crs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from borderkit.impact import ImpactResult
-    from borderkit.measure import Measurements
-    from borderkit.verify import Report
-
-__all__ = ["COUNTRY_COLOURS", "MAP_FORMATS", "map_crs", "plot_case", "render_map", "save_map", "save_maps"]
+__all__ = ["COUNTRY_COLOURS", "MAP_FORMATS", "map_crs", "plot", "render_map", "save_map", "save_maps"]
 
 #: Suffixes :func:`save_map` writes.
 MAP_FORMATS = (".png", ".svg", ".pdf")
@@ -322,29 +321,22 @@ def _draw_polygons(ax: Axes, geoms: Any, **kw: Any) -> None:
 
 
 # ---------------------------------------------------------------------- the map
-def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements | None = None,
-              report: Report | None = None, pair: str | None = None, inset: bool = True,
-              impact_result: ImpactResult | None = None) -> Axes:
-    """Draw a map of ``case``: the overview, or the detail of one settlement pair.
+def plot(report: Report | Case | str | os.PathLike[str], *, ax: Axes | None = None, pair: str | None = None,
+         inset: bool = True) -> Axes:
+    """Draw a map of a report: the overview, or the detail of one settlement pair.
 
     Parameters
     ----------
-    case : Case
+    report : Report, Case, str or path
+        What :func:`borderkit.analyse` returned (a case is analysed once).
     ax : matplotlib Axes, optional
         Draw into these axes (their data coordinates become UTM metres); by default a
         new figure is made with :func:`matplotlib.pyplot.subplots`.
-    measurements : Measurements, optional
-        Reuse measurements already taken.
-    report : Report, optional
-        Reuse a verification.
     pair : str, optional
         A pair id: zoom to that pair's settlements, stretch and handed-over faces.
     inset : bool
         Draw the locator inset of the two countries (needs a ``context`` layer holding
         the countries).
-    impact_result : ImpactResult, optional
-        Reuse :func:`borderkit.impact.impact` results (their rules) for the buildings,
-        plots and crossings drawn; by default the default rules.
 
     Returns
     -------
@@ -359,8 +351,8 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> from borderkit import load_case
-    >>> ax = plot_case(load_case("tavush-2024"), pair="kirants")
+    >>> import borderkit
+    >>> ax = plot(borderkit.analyse("tavush-2024", draws=0), pair="kirants")
     >>> [t.get_text().replace(chr(10), " ") for t in ax.get_legend().get_texts()][:2]
     ['New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case',
      'New line, alternative rendering, 2021-02-11']
@@ -372,6 +364,8 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    report = as_report(report)
+    case, measurements = report.case, report.measurements
     the_pair = _find_pair(case, pair)
     if ax is None:
         import matplotlib.pyplot as plt
@@ -380,15 +374,7 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
     crs = map_crs(case)
     to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     to_xy = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    if measurements is None:
-        if report is not None:
-            measurements = report.measurements
-        else:
-            from borderkit.measure import measure
-
-            measurements = measure(case)
-    exported = {lay.name: lay for lay in export_layers(case, measurements=measurements, report=report,
-                                                        impact_result=impact_result)}
+    exported = {lay.name: lay for lay in export_layers(report)}
     layers = {name: lay.frame.to_crs(crs) for name, lay in exported.items()}
     bx0, by0, bx1, by1 = _view_bounds(case, layers, the_pair)
     handles: list[Any] = []
@@ -425,7 +411,7 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
             handles.append(Patch(facecolor=_rgba(colour, 0.35), edgecolor=colour,
                                  hatch=_country_hatch(case, c.code), label=faces_label(case, measurements, c.code)))
 
-    share = impact_result.building_share if impact_result is not None else 0.5
+    share = report.impact.building_share if report.impact is not None else 0.5
     _draw_impact(ax, case, layers, crs, (bx0, by0, bx1, by1), handles, shown, share)
 
     if "extent" in layers:
@@ -494,7 +480,7 @@ def plot_case(case: Case, *, ax: Axes | None = None, measurements: Measurements 
 
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
               frameon=False, title="Legend", title_fontsize=9, alignment="left")
-    ax.set_title(_title(case, the_pair, exported), fontsize=11, loc="left")
+    ax.set_title(_title(report, the_pair), fontsize=11, loc="left")
     attribution = _attribution(case, _unique(shown), crs)
     said = notices(case, measurements)
     if said:
@@ -613,8 +599,6 @@ def _find_pair(case: Case, pair: str | None) -> Pair | None:
     for p in case.pairs:
         if p.id == pair:
             return p
-    from borderkit.errors import CaseError
-
     msg = f"case {case.id!r}: no pair {pair!r}. Pairs: {', '.join(p.id for p in case.pairs) or 'none'}."
     raise CaseError(msg)
 
@@ -626,23 +610,30 @@ def _case_title(case: Case) -> str:
     return case.title
 
 
-def _title(case: Case, pair: Pair | None, exported: dict[str, ExportLayer]) -> str:
+def _title(report: Report, pair: Pair | None) -> str:
+    """The map's title; a detail map's figures are the pair's row of ``report.per_pair()``."""
+    case = report.case
     if pair is None:
         return _case_title(case)
     bits = [f"{pair.label}" + (f" (section {pair.section})" if pair.section is not None else "")]
-    if "sections" in exported:
-        f = exported["sections"].frame
-        length = f.loc[f["pair"] == pair.id, "length_m"].sum()
-        if length:
-            bits.append(f"measured stretch {length / 1000:.2f} km")
-    if "handed_over" in exported:
-        f = exported["handed_over"].frame
+    table = report.per_pair().set_index("pair") if len(report.per_pair()) else None
+    if table is not None and pair.id in table.index:
+        row = table.loc[pair.id]
+        if row.get("length_m"):
+            bits.append(f"measured stretch {row['length_m'] / 1000:.2f} km")
         for c in case.countries:
-            sel = f[(f["to_country"] == c.code) & f["pair"].map(lambda p: pair.id in str(p).split(","))]
-            if len(sel):
-                bits.append(f"{_area_text(float(sel['area_m2'].sum()))} to {c.name}")
-    missing = [name for name in pair.settlements.values()
-               if "settlements" not in exported or name not in set(exported["settlements"].frame["name"])]
+            area = row.get(f"area_to_{c.code}_m2")
+            if area:
+                bits.append(f"{_area_text(float(area))} to {c.name}")
+        # Faces holding settlements of several pairs are theirs together, not this pair's.
+        for group in (g for g in table.index if "+" in g and pair.id in g.split("+")):
+            for c in case.countries:
+                area = table.loc[group].get(f"area_to_{c.code}_m2")
+                if area:
+                    others = " and ".join(p for p in group.split("+") if p != pair.id)
+                    bits.append(f"with {others}: {_area_text(float(area))} to {c.name}")
+    known = set(report.measurements.settlements.loc[report.measurements.settlements["has_coordinate"], "name"])
+    missing = [name for name in pair.settlements.values() if name not in known]
     if missing:
         bits.append(f"no published coordinate: {', '.join(missing)}")
     head = f"{case.id}: pair {pair.id}" + (" (SYNTHETIC)" if case.synthetic else "")
@@ -661,15 +652,14 @@ def _area_text(area_m2: float) -> str:
 
 
 # ---------------------------------------------------------------------- files
-def _figure(case: Case, *, pair: str | None, measurements: Measurements | None,
-            report: Report | None, dpi: float, impact_result: ImpactResult | None = None) -> Figure:
+def _figure(report: Report, *, pair: str | None, dpi: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=_FIGSIZE, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.1, 0.72, 0.8))
-    plot_case(case, ax=ax, measurements=measurements, report=report, pair=pair, impact_result=impact_result)
+    plot(report, ax=ax, pair=pair)
     return fig
 
 
@@ -683,25 +673,23 @@ def _save_figure(fig: Figure, target: Any, fmt: str, dpi: float) -> None:
         fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, metadata=metadata)
 
 
-def render_map(case: Case, *, fmt: str = "png", pair: str | None = None, dpi: float = 150,
-               measurements: Measurements | None = None, report: Report | None = None,
-               impact_result: ImpactResult | None = None) -> bytes:
+def render_map(report: Report | Case | str | os.PathLike[str], *, fmt: str = "png", pair: str | None = None,
+               dpi: float = 150) -> bytes:
     """The map as bytes (``"png"``, ``"svg"`` or ``"pdf"``), e.g. to embed in a report."""
-    fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi,
-                  impact_result=impact_result)
+    fig = _figure(as_report(report), pair=pair, dpi=dpi)
     buf = io.BytesIO()
     _save_figure(fig, buf, fmt, dpi)
     return buf.getvalue()
 
 
-def save_map(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
-             pair: str | None = None, dpi: float = 150, measurements: Measurements | None = None,
-             report: Report | None = None) -> Path:
+def save_map(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
+             overwrite: bool = False, pair: str | None = None, dpi: float = 150) -> Path:
     """Write the overview map (or one pair's detail map) as PNG, SVG or PDF.
 
     Parameters
     ----------
-    case : Case
+    report : Report, Case, str or path
+        What :func:`borderkit.analyse` returned (a case is analysed once).
     path : str or path
         ``.png``, ``.svg`` or ``.pdf``; the format follows the suffix.
     overwrite : bool
@@ -723,14 +711,15 @@ def save_map(case: Case, path: str | os.PathLike[str], *, overwrite: bool = Fals
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from borderkit import load_case
-    >>> out = save_map(load_case("tavush-2024"), pathlib.Path(tempfile.mkdtemp()) / "map.svg")
+    >>> import borderkit
+    >>> report = borderkit.analyse("tavush-2024", draws=0)
+    >>> out = save_map(report, pathlib.Path(tempfile.mkdtemp()) / "map.svg")
     >>> out.read_text()[:5]
     '<?xml'
     """
     out = Path(path)
     fmt = _map_format(out)
-    fig = _figure(case, pair=pair, measurements=measurements, report=report, dpi=dpi)
+    fig = _figure(as_report(report), pair=pair, dpi=dpi)
     with atomic_output(out, overwrite=overwrite) as tmp:
         _save_figure(fig, tmp, fmt[1:], dpi)
     return out
@@ -745,8 +734,8 @@ def _map_format(out: Path) -> str:
     return fmt
 
 
-def save_maps(case: Case, folder: str | os.PathLike[str], *, suffix: str = ".png",
-              overwrite: bool = False, dpi: float = 150) -> list[Path]:
+def save_maps(report: Report | Case | str | os.PathLike[str], folder: str | os.PathLike[str], *,
+              suffix: str = ".png", overwrite: bool = False, dpi: float = 150) -> list[Path]:
     """Write the overview (``<case>_overview<suffix>``) and one map per pair (``<case>_<pair>``).
 
     All or nothing: every target is checked before anything is drawn, so an existing file
@@ -765,11 +754,9 @@ def save_maps(case: Case, folder: str | os.PathLike[str], *, suffix: str = ".png
         Bad suffix, ``folder`` is a file, or a target exists and ``overwrite`` is false
         (the message names the first one).
     """
-    from borderkit._io import check_writable
-    from borderkit.measure import measure
-    from borderkit.verify import verify
-
+    suffix = suffix if suffix.startswith(".") else f".{suffix}"
     folder = Path(folder)
+    case = case_of(report)
     targets: list[tuple[Path, str | None]] = [(folder / f"{case.id}_overview{suffix}", None)]
     targets += [(folder / f"{case.id}_{p.id}{suffix}", p.id) for p in case.pairs]
     _map_format(targets[0][0])
@@ -788,12 +775,10 @@ def save_maps(case: Case, folder: str | os.PathLike[str], *, suffix: str = ".png
         raise ExportError(msg) from err
     for target, _ in targets:
         check_writable(target, overwrite=overwrite)
-    m = measure(case)
-    r = verify(case, measurements=m)
     fmt = targets[0][0].suffix.lower()[1:]
-    drawn = [render_map(case, fmt=fmt, pair=pair, dpi=dpi, measurements=m, report=r) for _, pair in targets]
+    report = as_report(report if isinstance(report, Report) else case)
+    drawn = [render_map(report, fmt=fmt, pair=pair, dpi=dpi) for _, pair in targets]
     for (target, _), data in zip(targets, drawn, strict=True):
         with atomic_output(target, overwrite=overwrite) as tmp:
             tmp.write_bytes(data)
     return [target for target, _ in targets]
-

@@ -33,20 +33,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from borderkit._measure import Measurements, settlement_effects_m
 from borderkit.case import Case, Check, Claim
+from borderkit.enums import LineBasis, Outcome, Quantity
 from borderkit.geodesy import geodesic_perimeter_m
-from borderkit.measure import Measurements, measure, settlement_effects_m
 
-__all__ = ["CheckResult", "Report", "Verdict", "verify"]
+if TYPE_CHECKING:
+    # Types only: verify judges what impact and uncertainty computed; it runs neither.
+    from borderkit._impact import ImpactResult
+    from borderkit._uncertainty import UncertaintyResult
 
-CONSISTENT = "consistent"
-INCONSISTENT = "inconsistent"
-NOT_COMPUTABLE = "not computable"
-UNDETERMINED = "undetermined"
+__all__ = ["CheckResult", "Verdict", "judge_claims"]
+
+CONSISTENT = Outcome.CONSISTENT
+INCONSISTENT = Outcome.INCONSISTENT
+NOT_COMPUTABLE = Outcome.NOT_COMPUTABLE
+UNDETERMINED = Outcome.UNDETERMINED
 
 
 @dataclass(frozen=True)
@@ -62,17 +66,19 @@ class Verdict:
     difference_pct: float | None
     tolerance: float | None
     tolerance_parts: dict[str, float]
-    verdict: str
+    verdict: Outcome
     reason: str
     basis: str = ""
     #: With ``verify(..., draws=N)``: (lo, median, hi) of the 95 % Monte Carlo interval in
     #: the claim's unit, the statistical verdict and z (see :mod:`borderkit.uncertainty`).
     interval: tuple[float, float, float] | None = None
-    statistical_verdict: str | None = None
+    statistical_verdict: Outcome | None = None
     z: float | None = None
+    #: The claim measured on every rendering of the new line (claim unit), the measured one first.
+    by_rendering: dict[str, float | None] = field(default_factory=dict)
 
     @property
-    def final_verdict(self) -> str:
+    def final_verdict(self) -> Outcome:
         """The statistical verdict where there is one, else the first-order verdict."""
         if self.statistical_verdict in (CONSISTENT, INCONSISTENT, UNDETERMINED):
             return self.statistical_verdict
@@ -107,9 +113,10 @@ class Verdict:
                 "parts": {k: _round(v) for k, v in self.tolerance_parts.items()},
                 "combined": "root sum of squares of the parts",
             },
-            "verdict": self.verdict,
+            "verdict": str(self.verdict),
             "reason": self.reason,
             "basis": self.basis,
+            "by_rendering": {k: _round(v) for k, v in self.by_rendering.items()},
             "sources": {"said_by": c.said_by, "source": c.source, "date": c.date},
             **(
                 {}
@@ -124,7 +131,10 @@ class Verdict:
                         "unit": unit,
                         "level": 0.95,
                     },
-                    "statistical": {"verdict": self.statistical_verdict, "z": _round(self.z, 2)},
+                    "statistical": {
+                        "verdict": None if self.statistical_verdict is None else str(self.statistical_verdict),
+                        "z": _round(self.z, 2),
+                    },
                 }
             ),
         }
@@ -139,7 +149,7 @@ class CheckResult:
     right: tuple[float, float]
     difference: float
     unit: str
-    verdict: str
+    verdict: Outcome
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,116 +160,8 @@ class CheckResult:
             "claims": list(self.check.claims),
             "total": self.check.total,
             "difference": {"value": _round(self.difference), "unit": self.unit},
-            "verdict": self.verdict,
+            "verdict": str(self.verdict),
             "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class Report:
-    """Every claim of a case with its verdict; what :func:`verify` returns."""
-
-    case: Case = field(repr=False)
-    measurements: Measurements = field(repr=False)
-    verdicts: tuple[Verdict, ...]
-    checks: tuple[CheckResult, ...]
-    #: :class:`borderkit.uncertainty.UncertaintyResult` when ``verify(..., draws=N)``.
-    uncertainty: Any = field(default=None, repr=False)
-
-    @property
-    def impact(self) -> Any:
-        """:class:`borderkit.impact.ImpactResult` of the case (default rules), or ``None``
-        when the case has no buildings, plots, roads or features layer."""
-        from borderkit.impact import IMPACT_ROLES, _cached_impact
-
-        if not any(self.case.layers_with_role(r) for r in IMPACT_ROLES) or self.measurements.areas is None:
-            return None
-        return _cached_impact(self.case, self.measurements)
-
-    def __repr__(self) -> str:
-        counts = pd.Series([v.verdict for v in self.verdicts]).value_counts().to_dict()
-        text = ", ".join(f"{n} {k}" for k, n in counts.items())
-        return f"<Report {self.case.id!r}: {len(self.verdicts)} claims ({text}); {len(self.checks)} cross-checks>"
-
-    @property
-    def inconsistent(self) -> list[str]:
-        """Ids of claims and cross-checks found inconsistent.
-
-        A claim counts by its statistical verdict where the report has one (``verify(...,
-        draws=N)``), else by its first-order verdict.
-        """
-        return [v.claim.id for v in self.verdicts if v.final_verdict == INCONSISTENT] + [
-            c.check.id for c in self.checks if c.verdict == INCONSISTENT
-        ]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per claim: reported, measured, difference, tolerance, verdict, reason."""
-        rows = []
-        for v in self.verdicts:
-            c = v.claim
-            rows.append(
-                {
-                    "claim": c.id,
-                    "quantity": c.quantity,
-                    "scope": "total" if c.is_total else "+".join(c.scope),
-                    "reported": c.value,
-                    "±": c.precision,
-                    "unit": c.unit,
-                    "measured": v.measured,
-                    "difference": v.difference,
-                    "difference_%": v.difference_pct,
-                    "tolerance": v.tolerance,
-                    "verdict": v.verdict,
-                    "reason": v.reason,
-                    **(
-                        {}
-                        if self.uncertainty is None
-                        else {
-                            "lo": v.interval[0] if v.interval else None,
-                            "median": v.interval[1] if v.interval else None,
-                            "hi": v.interval[2] if v.interval else None,
-                            "statistical_verdict": v.statistical_verdict,
-                            "z": v.z,
-                        }
-                    ),
-                }
-            )
-        return pd.DataFrame(rows).set_index("claim")
-
-    def checks_frame(self) -> pd.DataFrame:
-        """One row per cross-check between claims."""
-        return pd.DataFrame(
-            [
-                {
-                    "check": c.check.id,
-                    "kind": c.check.kind,
-                    "difference": c.difference,
-                    "unit": c.unit,
-                    "verdict": c.verdict,
-                    "reason": c.reason,
-                }
-                for c in self.checks
-            ]
-        ).set_index("check")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document printed by ``borderkit verify --json``."""
-        layers = [lay.provenance() for lay in self.case.layers.values()]
-        return {
-            "case": {
-                "id": self.case.id,
-                "title": self.case.title,
-                "countries": [{"code": c.code, "name": c.name} for c in self.case.countries],
-                "pairs": [
-                    {"id": p.id, "section": p.section, "settlements": dict(p.settlements)} for p in self.case.pairs
-                ],
-                "layers": layers,
-            },
-            "claims": [v.to_dict() for v in self.verdicts],
-            "checks": [c.to_dict() for c in self.checks],
-            "measurements": self.measurements.to_dict(),
-            "impact": None if self.impact is None else self.impact.to_dict(),
-            **({} if self.uncertainty is None else {"uncertainty": self.uncertainty.to_dict()}),
         }
 
 
@@ -282,24 +184,24 @@ def _length_verdict(case: Case, m: Measurements, claim: Claim, settlement_m: flo
     if measured is None or measured == 0.0:
         why = (
             "no new line and no turning points in this case"
-            if m.line_basis == "none"
+            if m.line_basis is LineBasis.NONE
             else (f"the measured line has no segment attributed to {'+'.join(claim.scope)}")
         )
         return _not_computable(claim, why)
-    new = case.layer("turning_points") if m.line_basis == "turning_points" else case.layer("new_line")
+    turning = m.line_basis is LineBasis.TURNING_POINTS
+    new = case.layer("turning_points") if turning else case.layers.get(m.rendering)
     assert new is not None
     parts = {"rounding": claim.precision_si}
-    if m.line_basis == "turning_points":
+    if turning:
         parts["line_ends"] = math.sqrt(2) * new.accuracy_m
     else:
         parts["positional"] = math.sqrt(2) * new.accuracy_m
     parts["settlements"] = settlement_m
-    if m.alt is not None and m.line_basis != "turning_points":
-        alt = m.alt.length_m(claim.scope)
-        if alt is not None:
-            parts["rendering"] = abs(alt - measured)
+    alts = [v for r in m.renderings.values() if (v := r.length_m(claim.scope)) is not None]
+    if alts and not turning:
+        parts["rendering"] = max(abs(a - measured) for a in alts)
     parts["datum"] = math.sqrt(2) * _datum_spread_m(case, ("new_line", "turning_points"))
-    return _judge(claim, measured, parts, m.line_basis)
+    return _judge(claim, measured, parts, str(m.line_basis))
 
 
 def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
@@ -314,31 +216,28 @@ def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
     if claim.scope:
         sel = sel[[set(p.split(",")) <= set(claim.scope) for p in sel["pairs"]]]
     half_perimeter_m = 0.5 * sum(geodesic_perimeter_m(g) for g in sel.geometry)
-    new, old = case.layer("new_line"), case.layer("old_line")
+    new, old = case.layers.get(m.rendering), case.layer("old_line")
     assert new is not None
     assert old is not None
     parts = {
         "rounding": claim.precision_si,
         "positional": half_perimeter_m * math.hypot(new.accuracy_m, old.accuracy_m),
     }
-    if m.alt is not None and m.alt.areas is not None:
-        alt = m.alt.area_m2(claim.direction, claim.scope)
-        if alt is not None:
-            parts["rendering"] = abs(alt - measured)
+    alts = [v for r in m.renderings.values() if (v := r.area_m2(claim.direction, claim.scope)) is not None]
+    if alts:
+        parts["rendering"] = max(abs(a - measured) for a in alts)
     parts["datum"] = half_perimeter_m * _datum_spread_m(case, ("new_line", "old_line"))
     return _judge(claim, measured, parts, f"faces between new and old line inside the extent, to {claim.direction}")
 
 
-def _impact_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
+def _impact_verdict(case: Case, claim: Claim, impact: ImpactResult | None) -> Verdict:
     role = claim.subject or "features"
-    if not case.layers_with_role(role):
+    if impact is None or claim.id not in impact.claims:
         return _not_computable(claim, f"no {role} layer in this case")
-    from borderkit.impact import impact_verdict_value
-
-    measured_si, parts, basis = impact_verdict_value(case, m, claim)
-    if measured_si is None:
-        return _not_computable(claim, basis)
-    return _judge(claim, measured_si, parts, basis)
+    value = impact.claims[claim.id]
+    if value.measured_si is None:
+        return _not_computable(claim, value.basis)
+    return _judge(claim, value.measured_si, dict(value.tolerance_parts_si), value.basis)
 
 
 def _not_computable(claim: Claim, why: str) -> Verdict:
@@ -406,61 +305,84 @@ def _check(case: Case, check: Check) -> CheckResult:
     return CheckResult(check, left, right, diff, unit, verdict, reason)
 
 
-def verify(case: Case, *, measurements: Measurements | None = None, draws: int = 0, seed: int = 0) -> Report:
-    """Check every claim of ``case`` against its measurements, and claims against each other.
+def _by_rendering(m: Measurements, claim: Claim) -> dict[str, float | None]:
+    """The claim's quantity on the measured line and on every other rendering, in its unit."""
+    out: dict[str, float | None] = {}
+    for name, mm in {m.rendering or "new line": m, **m.renderings}.items():
+        if claim.quantity == Quantity.LENGTH:
+            v = mm.length_m(claim.scope)
+        else:
+            v = None if claim.direction is None else mm.area_m2(claim.direction, claim.scope)
+        out[name] = None if v is None else v / claim.scale
+    return out
+
+
+def judge_claims(
+    case: Case,
+    measurements: Measurements,
+    *,
+    impact: ImpactResult | None = None,
+    uncertainty: UncertaintyResult | None = None,
+) -> tuple[tuple[Verdict, ...], tuple[CheckResult, ...]]:
+    """Every claim of ``case`` against what was measured, and the claims against each other.
+
+    This step computes no measurement of its own: it reads ``measurements``, the impact
+    claims of ``impact`` and the intervals of ``uncertainty``, all computed before it by
+    :func:`borderkit.analyse`.
 
     Parameters
     ----------
     case : Case
-        As :func:`borderkit.load_case` returns it.
-    measurements : Measurements, optional
-        Reuse measurements already taken (:func:`borderkit.measure`).
-    draws : int
-        With ``draws > 0``, also run :func:`borderkit.uncertainty.uncertainty` with that
-        many Monte Carlo draws: each verdict gets its 95 % ``interval``,
-        ``statistical_verdict`` and ``z``, the report its ``uncertainty``. The
-        deterministic verdict is unchanged.
-    seed : int
-        Seed of the draws (same seed, same numbers).
+    measurements : Measurements
+    impact : ImpactResult, optional
+        Needed for claims about buildings, plots, roads or features; without it they are
+        not computable.
+    uncertainty : UncertaintyResult, optional
+        Adds each claim's 95 % interval and statistical verdict.
 
     Returns
     -------
-    Report
+    tuple
+        ``(verdicts, checks)``, in the case's order.
 
     Examples
     --------
-    >>> from borderkit import load_case
-    >>> report = verify(load_case("tavush-2024"))
-    >>> report.to_frame().loc["plots", "verdict"]
-    'not computable'
-    >>> report.checks_frame().loc["stretches-sum-vs-total", "verdict"]
-    'consistent'
+    >>> from borderkit import load_case, measure
+    >>> case = load_case("tavush-2024")
+    >>> verdicts, checks = judge_claims(case, measure(case))
+    >>> [str(v.verdict) for v in verdicts if v.claim.id == "plots"]
+    ['not computable']
     """
-    m = measurements if measurements is not None else measure(case)
-    length_scopes = [c.scope for c in case.claims if c.quantity == "length" and c.subject is None]
-    effects = settlement_effects_m(case, length_scopes) if length_scopes and m.line_basis != "none" else {}
+    m = measurements
+    length_scopes = [c.scope for c in case.claims if c.quantity == Quantity.LENGTH and c.subject is None]
+    effects = (
+        settlement_effects_m(case, length_scopes, rendering=m.rendering or None)
+        if length_scopes and m.line_basis is not LineBasis.NONE
+        else {}
+    )
     verdicts = []
     for claim in case.claims:
         # A claim about buildings, plots or roads is an impact claim whatever its quantity.
-        if claim.subject is not None or claim.quantity == "count":
-            verdicts.append(_impact_verdict(case, m, claim))
-        elif claim.quantity == "length":
-            verdicts.append(_length_verdict(case, m, claim, effects.get(claim.scope, 0.0)))
+        if claim.subject is not None or claim.quantity == Quantity.COUNT:
+            verdicts.append(_impact_verdict(case, claim, impact))
+            continue
+        if claim.quantity == Quantity.LENGTH:
+            v = _length_verdict(case, m, claim, effects.get(claim.scope, 0.0))
         else:
-            verdicts.append(_area_verdict(case, m, claim))
+            v = _area_verdict(case, m, claim)
+        verdicts.append(replace(v, by_rendering=_by_rendering(m, claim)))
     checks = tuple(_check(case, ch) for ch in case.checks)
-    if draws <= 0:
-        return Report(case, m, tuple(verdicts), checks)
-    from borderkit.uncertainty import uncertainty
+    if uncertainty is not None:
+        by_id = {i.claim_id: i for i in uncertainty.intervals}
+        verdicts = [
+            replace(v, interval=i.interval, statistical_verdict=_outcome(i.verdict), z=i.z)
+            if (i := by_id.get(v.claim.id)) is not None
+            else v
+            for v in verdicts
+        ]
+    return tuple(verdicts), checks
 
-    u = uncertainty(case, draws=draws, seed=seed, measurements=m)
-    by_id = {i.claim_id: i for i in u.intervals}
-    verdicts = [
-        replace(
-            v, interval=by_id[v.claim.id].interval, statistical_verdict=by_id[v.claim.id].verdict, z=by_id[v.claim.id].z
-        )
-        if v.claim.id in by_id
-        else v
-        for v in verdicts
-    ]
-    return Report(case, m, tuple(verdicts), checks, u)
+
+def _outcome(text: str) -> Outcome | None:
+    # "not propagated" (counts, impact claims) is no verdict of its own.
+    return Outcome(text) if text in Outcome._value2member_map_ else None

@@ -33,7 +33,7 @@ Near the line
     Buildings, features and settlements within ``within_m`` of the new line, with the
     geodesic distance (the school 50 m from the border).
 
-Checking claims (:func:`impact_verdict_value`, called by :func:`borderkit.verify`):
+Checking claims (``ImpactResult.claims``, which :func:`borderkit.analyse` verifies):
 ``count`` of ``buildings``/``features`` is the number of counted features; ``count``
 of ``plots`` the sum of shares; ``count`` of ``roads`` the number of road features
 with a part inside; ``length`` of ``roads`` is **the length of road lying in
@@ -49,16 +49,15 @@ directions without one) and attributed to the claim's pairs. The tolerance's par
     lines where they bound the counted polygons, σ = √(σ_new² + σ_old² + datum
     spread²): a shift of a line by σ moves about half of that band in or out.
 ``rendering``
-    The same quantity measured against the alternative rendering of the new line.
+    The largest difference the other renderings of the new line make.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -66,20 +65,19 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
 from borderkit.areas import side_of
 from borderkit.case import Case, Claim
 from borderkit.errors import CaseError, GeometryError
-from borderkit.geodesy import GEOD, geodesic_area_m2, local_projected_crs
-from borderkit.measure import Measurements, measure
+from borderkit._measure import Measurements, measure
+from borderkit.geodesy import GEOD, LocalPlane, geodesic_area_m2, local_plane
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["IMPACT_ROLES", "ImpactResult", "impact", "impact_verdict_value"]
+__all__ = ["IMPACT_ROLES", "ImpactClaim", "ImpactResult", "impact", "is_impact_claim"]
 
 #: Layer roles :func:`impact` reads.
 IMPACT_ROLES = ("buildings", "plots", "roads", "features")
@@ -125,8 +123,11 @@ class ImpactResult:
         One sentence per impact layer role the case lacks.
     within_m, building_share, sliver_width_m, snap_m : float
         The rules used.
-    alt_polygons : GeoDataFrame or None
-        ``polygons`` against the alternative rendering of the new line.
+    rendering_polygons : dict of str to GeoDataFrame
+        ``polygons`` against every other rendering of the new line, by layer name.
+    claims : dict of str to ImpactClaim
+        Each impact claim of the case (one with a ``subject``, or a count) measured:
+        what :mod:`borderkit` verifies it against.
     notes : tuple of str
     """
 
@@ -141,8 +142,9 @@ class ImpactResult:
     building_share: float
     sliver_width_m: float | None
     snap_m: float = 1.0
-    alt_polygons: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    rendering_polygons: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     notes: tuple[str, ...] = ()
+    claims: Mapping[str, ImpactClaim] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         parts = []
@@ -223,7 +225,7 @@ class _Features:
         frames = []
         for lay in case.layers_with_role(role):
             f = lay.frame
-            nf = lay.options.get("name_field", "name")
+            nf = lay.name_field
             names = f[nf].astype(str).to_numpy() if nf in f.columns else np.full(len(f), "", dtype=object)
             frames.append(pd.DataFrame({"layer": lay.name, "fid": np.arange(len(f)), "name": names,
                                         "geometry": f.geometry.to_numpy()}))
@@ -245,30 +247,6 @@ class _Features:
         return self._tree
 
 
-_FEATURES: weakref.WeakKeyDictionary[Case, dict[str, _Features]] = weakref.WeakKeyDictionary()
-
-
-def _features(case: Case, role: str) -> _Features:
-    """The features of ``role``, read once per case (their spatial index is reused)."""
-    per_case = _FEATURES.setdefault(case, {})
-    if role not in per_case:
-        per_case[role] = _Features(case, role)
-    return per_case[role]
-
-
-class _Plane:
-    """Forward and back between lon/lat and the local UTM zone."""
-
-    def __init__(self, lon: float, lat: float) -> None:
-        crs = local_projected_crs(lon, lat)
-        self.fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        self.inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-
-    def to(self, geoms: Any) -> Any:
-        return shapely.transform(geoms, lambda xy: np.column_stack(self.fwd.transform(xy[:, 0], xy[:, 1])))
-
-    def back(self, geoms: Any) -> Any:
-        return shapely.transform(geoms, lambda xy: np.column_stack(self.inv.transform(xy[:, 0], xy[:, 1])))
 
 
 def _geodesic_lengths_m(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
@@ -300,7 +278,7 @@ def _sigma_m(case: Case) -> float:
 
 
 # ---------------------------------------------------------------------- polygons
-def _overlay(polys: NDArray[np.object_], feats: _Features, plane: _Plane) -> pd.DataFrame:
+def _overlay(polys: NDArray[np.object_], feats: _Features, plane: LocalPlane) -> pd.DataFrame:
     """Every (polygon, feature) pair that intersects, with the feature's share inside.
 
     Features wholly inside a polygon are found by a ``contains_properly`` query and get
@@ -328,7 +306,7 @@ def _overlay(polys: NDArray[np.object_], feats: _Features, plane: _Plane) -> pd.
 
 
 def _polygon_stats(
-    areas: gpd.GeoDataFrame | None, layers: dict[str, _Features], plane: _Plane | None, building_share: float
+    areas: gpd.GeoDataFrame | None, layers: dict[str, _Features], plane: LocalPlane | None, building_share: float
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Per-polygon counts and the items behind them, for non-sliver handed-over faces."""
     item_cols = ["role", "layer", "fid", "name", "polygon", "to_country", "share", "counted",
@@ -406,7 +384,7 @@ def _crossings(roads: _Features, new_line: BaseGeometry | None) -> gpd.GeoDataFr
 
 def _near_line(
     sources: Sequence[tuple[str, pd.DataFrame, NDArray[np.object_], shapely.STRtree | None]],
-    new_line: BaseGeometry | None, within_m: float, plane: _Plane | None, left: str | None, other: str | None,
+    new_line: BaseGeometry | None, within_m: float, plane: LocalPlane | None, left: str | None, other: str | None,
 ) -> gpd.GeoDataFrame:
     cols = ["role", "layer", "name", "distance_m", "country_after", "geometry"]
     empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry="geometry", crs="EPSG:4326")
@@ -450,7 +428,7 @@ def _near_line(
 def _named_points(case: Case) -> dict[str, BaseGeometry]:
     out: dict[str, BaseGeometry] = {}
     for lay in case.layers_with_role("features"):
-        nf = lay.options.get("name_field", "name")
+        nf = lay.name_field
         if nf in lay.frame.columns:
             for name, g in zip(lay.frame[nf].astype(str), lay.frame.geometry, strict=True):
                 if g is not None and not g.is_empty:
@@ -462,7 +440,7 @@ def _named_points(case: Case) -> dict[str, BaseGeometry]:
     return out
 
 
-def _road_graph(roads: _Features, plane: _Plane, snap_m: float) -> tuple[nx.MultiGraph, NDArray[np.object_],
+def _road_graph(roads: _Features, plane: LocalPlane, snap_m: float) -> tuple[nx.MultiGraph, NDArray[np.object_],
                                                                            NDArray[np.object_]]:
     """Graph of the noded road network: nodes are end points snapped within ``snap_m``.
 
@@ -536,7 +514,7 @@ def _shortest(g: nx.MultiGraph, o: int, d: int, allowed: set[int] | None) -> tup
     return float(length), _path_edges(g, path, allowed)
 
 
-def _routes(case: Case, roads: _Features, plane: _Plane | None, routes: Sequence[tuple[str, str]],
+def _routes(case: Case, roads: _Features, plane: LocalPlane | None, routes: Sequence[tuple[str, str]],
             snap_m: float) -> pd.DataFrame:
     cols = ["origin", "destination", "country_before", "country_after", "shortest_m", "shortest_within_before",
             "shortest_within_after", "in_country_before_m", "in_country_after_m", "extra_m", "snap_origin_m",
@@ -656,18 +634,20 @@ def impact(
         msg = f"within_m={within_m!r}, snap_m={snap_m!r}: give distances in metres >= 0"
         raise GeometryError(msg)
     m = measurements if measurements is not None else measure(case)
-    layers = {role: _features(case, role) for role in IMPACT_ROLES}
+    layers = {role: _Features(case, role) for role in IMPACT_ROLES}
     missing = tuple(f"{r}: no layer with role {r!r} in this case" for r in IMPACT_ROLES if not case.layers_with_role(r))
     new_line = _line_of(case, "new_line")
     plane = None
     ref = new_line if new_line is not None or m.areas is None else shapely.union_all(m.areas.geometry.to_numpy())
     if ref is not None:
         c = shapely.centroid(shapely.envelope(ref))
-        plane = _Plane(c.x, c.y)
+        plane = local_plane(c.x, c.y)
     polygons, items = _polygon_stats(m.areas, layers, plane, building_share)
-    alt_polygons = None
-    if m.alt is not None and m.alt.areas is not None:
-        alt_polygons, _ = _polygon_stats(m.alt.areas, layers, plane, building_share)
+    rendering_polygons = {
+        name: _polygon_stats(r.areas, layers, plane, building_share)[0]
+        for name, r in m.renderings.items()
+        if r.areas is not None
+    }
     crossings = _crossings(layers["roads"], new_line)
     new = case.layer("new_line")
     s = case.settlements()
@@ -683,19 +663,10 @@ def impact(
     if m.areas is not None and "sliver" in m.areas.columns and m.areas["sliver"].any():
         notes.append(f"{int(m.areas['sliver'].sum())} sliver face(s) narrower than {m.sliver_width_m:.1f} m "
                      "are within the data's uncertainty: nothing in them is counted")
-    return ImpactResult(case.id, polygons, items, crossings, route_frame, near, missing, float(within_m),
-                        float(building_share), m.sliver_width_m, float(snap_m), alt_polygons, tuple(notes))
-
-
-_CACHE: weakref.WeakKeyDictionary[Measurements, dict[tuple[float, float], ImpactResult]] = weakref.WeakKeyDictionary()
-
-
-def _cached_impact(case: Case, m: Measurements) -> ImpactResult:
-    per_m = _CACHE.setdefault(m, {})
-    key = (50.0, 0.5)
-    if key not in per_m:
-        per_m[key] = impact(case, m)
-    return per_m[key]
+    res = ImpactResult(case.id, polygons, items, crossings, route_frame, near, missing, float(within_m),
+                       float(building_share), m.sliver_width_m, float(snap_m), rendering_polygons, tuple(notes))
+    claims = {c.id: _claim_value(case, m, res, layers, c) for c in case.claims if is_impact_claim(c)}
+    return replace(res, claims=claims)
 
 
 _MEASURES = {
@@ -708,64 +679,74 @@ _MEASURES = {
 }
 
 
-def impact_verdict_value(
-    case: Case, measurements: Measurements, claim: Claim
-) -> tuple[float | None, dict[str, float], str]:
-    """The measured value (SI) of an impact claim, its tolerance parts (SI) and its basis.
+@dataclass(frozen=True)
+class ImpactClaim:
+    """An impact claim measured: the value (SI), its tolerance parts (SI) and its basis.
 
-    Used by :func:`borderkit.verify` for claims with a ``subject`` (buildings, plots,
-    roads, features). Returns ``(None, {}, reason)`` when the claim cannot be computed.
-    The rules are in the module docstring (:mod:`borderkit.impact`).
+    ``measured_si`` is ``None`` when the claim cannot be computed; ``basis`` then says why.
 
     Examples
     --------
-    >>> from borderkit import load_case, measure
-    >>> case = load_case("tavush-2024")
-    >>> impact_verdict_value(case, measure(case), case.claim("plots"))
-    (None, {}, "no layer with role 'plots' in this case")
+    >>> from borderkit import load_case
+    >>> res = impact(load_case("tavush-2024"))
+    >>> res.claims["plots"]
+    ImpactClaim(measured_si=None, tolerance_parts_si={}, basis="no layer with role 'plots' in this case")
     """
+
+    measured_si: float | None
+    tolerance_parts_si: Mapping[str, float]
+    basis: str
+
+
+def is_impact_claim(claim: Claim) -> bool:
+    """A claim about buildings, plots, roads or features, or any count, is an impact claim."""
+    return claim.subject is not None or claim.quantity == "count"
+
+
+def _claim_value(
+    case: Case, m: Measurements, res: ImpactResult, layers: Mapping[str, _Features], claim: Claim
+) -> ImpactClaim:
     role = claim.subject or "features"
     spec = _MEASURES.get((claim.quantity, role))
     if spec is None:
         why = f"a {claim.quantity} of {role} is not defined; use count or length of roads, count or area of plots"
-        return None, {}, why
+        return ImpactClaim(None, {}, why)
     if not case.layers_with_role(role):
-        return None, {}, f"no layer with role {role!r} in this case"
-    if measurements.areas is None:
-        return None, {}, measurements.areas_reason.removeprefix("not computable: ")
+        return ImpactClaim(None, {}, f"no layer with role {role!r} in this case")
+    if m.areas is None:
+        return ImpactClaim(None, {}, m.areas_reason.removeprefix("not computable: "))
     col, words = spec
-    res = _cached_impact(case, measurements)
     sel = _select(res.polygons, claim.direction, claim.scope)
     scale = 1e4 if col == "plots_area_ha" else 1.0
     measured = float(sel[col].sum()) * scale
     parts = {"rounding": claim.precision_si,
-             "positional": 0.5 * _band_amount(case, res, sel, role, col) * scale}
-    if res.alt_polygons is not None:
-        alt = float(_select(res.alt_polygons, claim.direction, claim.scope)[col].sum()) * scale
-        parts["rendering"] = abs(alt - measured)
+             "positional": 0.5 * _band_amount(case, layers[role], sel, role, col) * scale}
+    alts = [float(_select(p, claim.direction, claim.scope)[col].sum()) * scale
+            for p in res.rendering_polygons.values()]
+    if alts:
+        parts["rendering"] = max(abs(a - measured) for a in alts)
     where = f"to {claim.direction}" if claim.direction else "either way"
     scope = "all pairs" if claim.is_total else "+".join(claim.scope)
     basis = (f"{words.format(share=res.building_share)} the {len(sel)} handed-over polygon(s) {where} "
              f"attributed to {scope} (slivers apart)")
     if role == "roads" and claim.quantity == "length":
         basis += "; read as the length of road in handed-over land, not the extra length of a detour"
-    return measured, parts, basis
+    return ImpactClaim(measured, parts, basis)
 
 
-def _band_amount(case: Case, res: ImpactResult, sel: pd.DataFrame, role: str, col: str) -> float:
+def _band_amount(case: Case, feats: _Features, sel: pd.DataFrame, role: str, col: str) -> float:
     """How much of ``role`` lies within σ of the lines where they bound the ``sel`` polygons."""
     sigma = _sigma_m(case)
     new, old = _line_of(case, "new_line"), _line_of(case, "old_line")
     if sigma == 0 or len(sel) == 0 or new is None or old is None:
         return 0.0
     c = shapely.centroid(shapely.envelope(shapely.union_all(sel.geometry.to_numpy())))
-    plane = _Plane(c.x, c.y)
+    plane = local_plane(c.x, c.y)
     polys_p = plane.to(shapely.union_all(sel.geometry.to_numpy()))
     lines_p = plane.to(shapely.union_all([new, old]))
     band_p = shapely.intersection(shapely.buffer(shapely.boundary(polys_p), sigma),
                                   shapely.buffer(lines_p, sigma))
     band = plane.back(shapely.segmentize(band_p, max(sigma / 4, 1.0)))
-    feats = _features(case, role)
     if len(feats) == 0 or band.is_empty:
         return 0.0
     idx = feats.tree.query(band, predicate="intersects")

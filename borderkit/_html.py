@@ -26,15 +26,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from borderkit._io import write_text_atomic
+from borderkit._api import as_report
+from borderkit._impact import IMPACT_ROLES
+from borderkit._io import check_writable, write_text_atomic
+from borderkit._present import face_verdicts, format_value, is_proxy, notices
+from borderkit._report import Report
 from borderkit.case import Case
 from borderkit.errors import ExportError
-from borderkit.export import face_verdicts, format_value, is_proxy, notices
 
 if TYPE_CHECKING:
-    from borderkit.impact import ImpactResult
-    from borderkit.measure import Measurements
-    from borderkit.verify import Report
+    from borderkit._impact import ImpactResult
+    from borderkit._measure import Measurements
 
 __all__ = ["report_html", "write_report"]
 
@@ -249,8 +251,6 @@ def _words(items: list[str], conj: str = "or") -> str:
 
 
 def _impact_section(case: Case, m: Measurements, res: ImpactResult | None) -> str:
-    from borderkit.impact import IMPACT_ROLES, _cached_impact
-
     head = "<h2 id='impact'>Impact</h2>"
     present = [r for r in IMPACT_ROLES if case.layers_with_role(r)]
     land = "land between the lines" if is_proxy(m) else "handed-over land"
@@ -260,7 +260,7 @@ def _impact_section(case: Case, m: Measurements, res: ImpactResult | None) -> st
                        f"{land} is counted. A layer with one of these roles in <code>case.toml</code> "
                        "adds this section.</p>")
     if res is None:
-        res = _cached_impact(case, m)
+        return head + f"<p>Not computed: {_e(m.areas_reason)}</p>"
     lacking = [r for r in IMPACT_ROLES if r not in present]
     out = [head, f"<p>Rules: a building or feature counts for a {polygon} when at least "
                  f"{res.building_share:.0%} of its footprint lies inside; a plot counts by the share of its area "
@@ -428,29 +428,20 @@ def _sources_section(doc: Mapping[str, Any]) -> str:
                       "datum operation"], rows, cls="sources"))
 
 
-def report_html(case: Case, *, measurements: Measurements | None = None, report: Report | None = None,
-                map_png: bytes | None = None, impact_result: ImpactResult | None = None,
-                draws: int = 1000, seed: int = 0) -> str:
+def report_html(report: Report | Case | str | os.PathLike[str], *, map_png: bytes | None = None) -> str:
     """The report as one HTML string (see :func:`write_report`).
 
-    ``map_png`` replaces the overview map (e.g. to skip drawing it in a test);
-    ``impact_result`` (:func:`borderkit.impact.impact`, e.g. with routes) the impact
-    computed with the default rules; ``draws`` and ``seed`` are those of the
-    verification made when no ``report`` is given.
+    ``map_png`` replaces the overview map (e.g. to skip drawing it in a test).
     """
     from borderkit import __version__
+    from borderkit._plot import render_map
 
-    if report is None:
-        from borderkit.verify import verify
-
-        report = verify(case, measurements=measurements, draws=draws, seed=seed)
+    report = as_report(report)
+    case = report.case
     doc = report.to_dict()
     m = report.measurements
     if map_png is None:
-        from borderkit.plot import render_map
-
-        map_png = render_map(case, fmt="png", dpi=110, measurements=m, report=report,
-                             impact_result=impact_result)
+        map_png = render_map(report, fmt="png", dpi=110)
     img = base64.b64encode(map_png).decode("ascii")
     counts: dict[str, int] = {}
     for v in report.verdicts:
@@ -474,7 +465,7 @@ def report_html(case: Case, *, measurements: Measurements | None = None, report:
         _verdict_section(report),
         _checks_section(report),
         _measurements_section(case, report),
-        _impact_section(case, m, impact_result),
+        _impact_section(case, m, report.impact),
         _uncertainty_section(report),
         "<h2 id='notes'>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in m.notes) + "</ul>"
         if m.notes else "",
@@ -484,25 +475,18 @@ def report_html(case: Case, *, measurements: Measurements | None = None, report:
     return "\n".join(p for p in parts if p)
 
 
-def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = False,
-                 measurements: Measurements | None = None, report: Report | None = None,
-                 impact_result: ImpactResult | None = None, draws: int = 1000, seed: int = 0) -> Path:
-    """Write a self-contained, printable HTML report of the verification of ``case``.
+def write_report(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
+                 overwrite: bool = False) -> Path:
+    """Write a self-contained, printable HTML report (one file, no external resource).
 
     Parameters
     ----------
-    case : Case
+    report : Report, Case, str or path
+        What :func:`borderkit.analyse` returned (a case is analysed once).
     path : str or path
         ``.html`` or ``.htm``.
     overwrite : bool
         Replace an existing file.
-    measurements, report : optional
-        Reuse measurements or a verification already made.
-    impact_result : ImpactResult, optional
-        Reuse :func:`borderkit.impact.impact` results, e.g. with ``routes``.
-    draws, seed : int
-        Monte Carlo draws and seed of the verification made when no ``report`` is given
-        (``draws=0``: first-order verdicts only).
 
     Returns
     -------
@@ -516,8 +500,9 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from borderkit import load_case
-    >>> out = write_report(load_case("tavush-2024"), pathlib.Path(tempfile.mkdtemp()) / "r.html")
+    >>> import borderkit
+    >>> report = borderkit.analyse("tavush-2024", draws=200)
+    >>> out = write_report(report, pathlib.Path(tempfile.mkdtemp()) / "r.html")
     >>> "Monte Carlo verdict" in out.read_text(encoding="utf-8")
     True
     """
@@ -525,9 +510,6 @@ def write_report(case: Case, path: str | os.PathLike[str], *, overwrite: bool = 
     if out.suffix.lower() not in (".html", ".htm"):
         msg = f"{out}: a report is HTML; got suffix {out.suffix or '(none)'!r}. Allowed suffixes: .html, .htm."
         raise ExportError(msg)
-    from borderkit._io import check_writable
-
     check_writable(out, overwrite=overwrite)
-    text = report_html(case, measurements=measurements, report=report, impact_result=impact_result,
-                       draws=draws, seed=seed)
+    text = report_html(report)
     return write_text_atomic(out, text, overwrite=overwrite)

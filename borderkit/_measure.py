@@ -13,9 +13,8 @@ per pair.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import geopandas as gpd
@@ -23,14 +22,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from shapely import LineString
-from shapely.ops import substring
 
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
+from borderkit.enums import LineBasis
 from borderkit.errors import GeometryError, InputError
-from borderkit.geodesy import GEOD, local_projected_crs
+from borderkit.geodesy import GEOD, local_plane
 
 __all__ = ["Measurements", "measure", "settlement_effects_m"]
 
@@ -42,9 +40,12 @@ class Measurements:
     Attributes
     ----------
     case_id : str
-    line_basis : str
-        How the delimited line was obtained: ``"turning_points"``, ``"new_line in extent"``,
-        ``"new_line"`` or ``"none"``.
+    line_basis : LineBasis
+        How the delimited line was obtained: from turning points, or a proxy rendering
+        between the outermost pairs, in the extent, or whole (``LineBasis``).
+    rendering : str
+        The name of the line layer measured as the new line (its faces; with turning
+        points, lengths come from those), ``""`` when the case has none.
     segments : GeoDataFrame
         Each segment of the measured line: ``pair``, ``length_m`` (geodesic),
         ``planar_length_m`` (local UTM), its ends ``lon0, lat0, lon1, lat1``, and the
@@ -56,8 +57,9 @@ class Measurements:
     settlements : GeoDataFrame
         Pair members with ``side_new``, ``side_old`` (country code) and
         ``distance_to_new_m``.
-    alt : Measurements or None
-        The same measured on the alternative rendering of the new line.
+    renderings : dict of str to Measurements
+        The same measured on every other rendering of the new line (layers of role
+        ``new_line_alt``), by layer name: the scenarios of the verdicts.
     notes : list of str
     sliver_width_m : float or None
         Faces narrower than this are slivers (``areas["sliver"]``): within the data's
@@ -67,7 +69,7 @@ class Measurements:
     """
 
     case_id: str
-    line_basis: str
+    line_basis: LineBasis
     segments: gpd.GeoDataFrame = field(repr=False)
     total_length_m: float | None
     total_planar_length_m: float | None
@@ -75,10 +77,11 @@ class Measurements:
     areas_reason: str
     settlements: gpd.GeoDataFrame = field(repr=False)
     planar_crs: str = ""
-    alt: Measurements | None = field(default=None, repr=False)
+    renderings: Mapping[str, Measurements] = field(default_factory=dict, repr=False)
     notes: tuple[str, ...] = ()
     sliver_width_m: float | None = None
     countries: tuple[str, ...] = ()
+    rendering: str = ""
 
     def __repr__(self) -> str:
         tl = "n/a" if self.total_length_m is None else f"{self.total_length_m / 1000:.3f} km"
@@ -165,7 +168,7 @@ class Measurements:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: totals, per pair, areas, settlements."""
         out: dict[str, Any] = {
-            "line_basis": self.line_basis,
+            "line_basis": str(self.line_basis),
             "total_length_m": _r(self.total_length_m),
             "total_planar_length_m": _r(self.total_planar_length_m),
             "planar_crs": self.planar_crs,
@@ -205,12 +208,13 @@ class Measurements:
             ],
             "notes": list(self.notes),
         }
-        if self.alt is not None:
-            out["alt"] = {
-                "total_length_m": _r(self.alt.total_length_m),
-                "areas": None
-                if self.alt.areas is None
-                else {c: _r(self.alt.area_m2(c)) for c in sorted(set(self.alt.areas["to_country"]))},
+        if self.renderings:
+            out["renderings"] = {
+                name: {
+                    "total_length_m": _r(r.total_length_m),
+                    "areas": None if r.areas is None else {c: _r(r.area_m2(c)) for c in self._codes()},
+                }
+                for name, r in self.renderings.items()
             }
         return out
 
@@ -251,8 +255,8 @@ def _segment_arrays(
         length = np.array([rhumb_length_m(x0, y0, x1, y1) for (x0, y0), (x1, y1) in zip(a, b, strict=True)])
     else:
         _, _, length = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    utm = local_projected_crs(float(np.mean(a[:, 0])), float(np.mean(a[:, 1])))
-    tr = _to_plane(utm.to_epsg() or 0)
+    plane = local_plane(float(np.mean(a[:, 0])), float(np.mean(a[:, 1])))
+    tr = plane.fwd
     ax, ay = (np.asarray(v) for v in tr.transform(a[:, 0], a[:, 1]))
     bx, by = (np.asarray(v) for v in tr.transform(b[:, 0], b[:, 1]))
     planar = np.hypot(bx - ax, by - ay)
@@ -276,13 +280,8 @@ def _segment_arrays(
         "pair": pair,
         "length_m": np.asarray(length, dtype=float),
         "planar_length_m": planar,
-        "crs": utm.to_string(),
+        "crs": plane.crs.to_string(),
     }
-
-
-@lru_cache(maxsize=8)
-def _to_plane(epsg: int) -> Transformer:
-    return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
 
 
 def _known_arrays(known: gpd.GeoDataFrame) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
@@ -322,9 +321,27 @@ def _segment_frame(
 
 
 def _span(line: LineString, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
-    """The stretch of ``line`` between the points nearest to the outermost settlements."""
-    at = shapely.line_locate_point(line, shapely.points(known_xy), normalized=True)
-    return substring(line, float(at.min()), float(at.max()), normalized=True), int(at.argmin()), int(at.argmax())
+    """The stretch of ``line`` between the points nearest to the outermost settlements.
+
+    Nearest points are found in metres, in the local UTM plane: in degrees a metre of
+    longitude is shorter than one of latitude, and the nearest point moves.
+    """
+    c = shapely.centroid(shapely.envelope(line))
+    plane = local_plane(c.x, c.y)
+    lonlat = shapely.get_coordinates(line)
+    xy = plane.xy(lonlat)
+    line_m = LineString(xy)
+    at = shapely.line_locate_point(line_m, shapely.points(plane.xy(known_xy)))
+    lo, hi = float(at.min()), float(at.max())
+    # The vertices between the ends are kept as they are; only the two cut points are new.
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    inner = lonlat[(along > lo) & (along < hi)]
+    ends = plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(line_m, [lo, hi])))
+    for k, d in ((0, lo), (1, hi)):
+        same = np.flatnonzero(np.isclose(along, d, rtol=0.0, atol=1e-6))
+        if len(same):
+            ends[k] = lonlat[same[0]]
+    return LineString(np.vstack([ends[:1], inner, ends[1:]])), int(at.argmin()), int(at.argmax())
 
 
 def _turning_point_lines(layer: Layer, pair_ids: set[str]) -> list[tuple[str, LineString]]:
@@ -375,16 +392,31 @@ def _turning_point_lines(layer: Layer, pair_ids: set[str]) -> list[tuple[str, Li
     return out
 
 
+def line_layers(case: Case) -> list[Layer]:
+    """The renderings of the new line: the ``new_line`` layer first, then every ``new_line_alt``."""
+    return case.layers_with_role("new_line") + case.layers_with_role("new_line_alt")
+
+
+def _rendering(case: Case, rendering: str | None) -> Layer | None:
+    if rendering is None:
+        return case.layer("new_line")
+    found = [lay for lay in line_layers(case) if lay.name == rendering]
+    if not found:
+        names = [lay.name for lay in line_layers(case)]
+        msg = f"rendering={rendering!r}: no such line layer in case {case.id!r}. Use one of {names}"
+        raise InputError(msg)
+    return found[0]
+
+
 def _measured_line(
-    case: Case, line_role: str, settlements: gpd.GeoDataFrame | None = None
-) -> tuple[str, list[tuple[str, LineString]], list[str]]:
+    case: Case, lay: Layer | None, settlements: gpd.GeoDataFrame | None = None
+) -> tuple[LineBasis, list[tuple[str, LineString]], list[str]]:
     notes: list[str] = []
     tp = case.layer("turning_points")
-    if tp is not None and line_role == "new_line":
-        return "turning_points", _turning_point_lines(tp, {p.id for p in case.pairs}), notes
-    lay = case.layer(line_role)
+    if tp is not None and (lay is None or lay.role == "new_line"):
+        return LineBasis.TURNING_POINTS, _turning_point_lines(tp, {p.id for p in case.pairs}), notes
     if lay is None:
-        return "none", [], notes
+        return LineBasis.NONE, [], notes
     line = lay.union()
     if settlements is None:
         settlements = case.settlements()
@@ -393,25 +425,26 @@ def _measured_line(
         span, i_min, i_max = _span(line, _known_arrays(known)[0])
         ends = known.iloc[[i_min, i_max]]
         notes.append(
-            f"{line_role}: the stretch between the points nearest to the outermost pair settlements "
+            f"{lay.name}: the stretch between the points nearest to the outermost pair settlements "
             f"({' and '.join(ends['name'])}); a proxy for the delimited stretch while its turning "
             "points are unpublished: its ends are as uncertain as those settlements' coordinates"
         )
-        return f"{line_role} between outermost pairs", [("", span)], notes
+        return LineBasis.OUTERMOST_PAIRS, [("", span)], notes
     ext = case.layer("extent")
     if ext is None:
-        notes.append(f"{line_role}: no extent and no settlements in this case; the whole line was measured")
-        return line_role, [("", line)], notes
+        notes.append(f"{lay.name}: no extent and no settlements in this case; the whole line was measured")
+        return LineBasis.WHOLE_LINE, [("", line)], notes
     clipped = shapely.intersection(line, ext.union())
     notes.append(
-        f"{line_role}: clipped to the case extent (a proxy for the delimited stretch; "
+        f"{lay.name}: clipped to the case extent (a proxy for the delimited stretch; "
         "its length depends on where the extent cuts the line)"
     )
-    return f"{line_role} in extent", [("", g) for g in shapely.get_parts(clipped) if g.geom_type == "LineString"], notes
+    parts = [("", g) for g in shapely.get_parts(clipped) if g.geom_type == "LineString"]
+    return LineBasis.IN_EXTENT, parts, notes
 
 
 def settlement_effects_m(
-    case: Case, scopes: Sequence[tuple[str, ...]], *, line_role: str = "new_line", directions: int = 8
+    case: Case, scopes: Sequence[tuple[str, ...]], *, rendering: str | None = None, directions: int = 8
 ) -> dict[tuple[str, ...], float]:
     """First-order effect on measured lengths of where the pair settlements are.
 
@@ -437,13 +470,11 @@ def settlement_effects_m(
     xy, pairs = _known_arrays(known)
     acc = known["accuracy_m"].to_numpy(dtype=float)
     pair_ids = {p.id for p in case.pairs}
+    layer = _rendering(case, rendering)
+    basis, lines, _ = _measured_line(case, layer, settlements)
     tp = case.layer("turning_points")
-    line_type = (
-        str(tp.options.get("line_type", "geodesic")) if tp is not None and line_role == "new_line" else "geodesic"
-    )
-    basis, lines, _ = _measured_line(case, line_role, settlements)
-    layer = case.layer(line_role)
-    span_line = layer.union() if layer is not None and "outermost pairs" in basis else None
+    line_type = tp.line_type if tp is not None and basis is LineBasis.TURNING_POINTS else "geodesic"
+    span_line = layer.union() if layer is not None and basis is LineBasis.OUTERMOST_PAIRS else None
 
     def lengths(points: NDArray[np.float64]) -> dict[tuple[str, ...], float]:
         measured = [("", _span(span_line, points)[0])] if span_line is not None else lines
@@ -474,18 +505,15 @@ def settlement_effects_m(
     return {sc: float(np.sqrt(v)) for sc, v in squares.items()}
 
 
-def measure(
-    case: Case, *, line_role: str = "new_line", with_alt: bool = True, sliver_width_m: float | None = None
-) -> Measurements:
+def measure(case: Case, *, rendering: str | None = None, sliver_width_m: float | None = None) -> Measurements:
     """Measure lengths, handed-over areas and settlement positions of a case.
 
     Parameters
     ----------
     case : Case
-    line_role : str
-        Measure ``"new_line"`` (default) or ``"new_line_alt"`` as the new line.
-    with_alt : bool
-        Also measure the alternative rendering, if the case has one.
+    rendering : str, optional
+        The name of the line layer to measure as the new line (default: the ``new_line``
+        layer). Every other rendering is measured too, into ``renderings``.
     sliver_width_m : float, optional
         Handed-over faces narrower than this are slivers, left out of the areas (see
         :func:`borderkit.areas.handover_polygons`). Default: the two lines' combined
@@ -495,20 +523,31 @@ def measure(
     --------
     >>> from borderkit import load_case
     >>> m = measure(load_case("tavush-2024"))
-    >>> m.line_basis
-    'new_line between outermost pairs'
+    >>> str(m.line_basis)
+    'between outermost pairs'
     >>> m.total_length_m > 10_000
     True
     """
-    basis, lines, notes = _measured_line(case, line_role)
+    main = _rendering(case, rendering)
     settlements = case.settlements()
+    out = _measure_one(case, main, settlements, sliver_width_m)
+    others = {
+        lay.name: _measure_one(case, lay, settlements, sliver_width_m)
+        for lay in line_layers(case)
+        if main is None or lay.name != main.name
+    }
+    return replace(out, renderings=others)
+
+
+def _measure_one(
+    case: Case, lay: Layer | None, settlements: gpd.GeoDataFrame, sliver_width_m: float | None
+) -> Measurements:
+    basis, lines, notes = _measured_line(case, lay, settlements)
     known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
-    line_type = "geodesic"
     tp = case.layer("turning_points")
-    if basis == "turning_points" and tp is not None:
-        line_type = str(tp.options.get("line_type", "geodesic"))
+    line_type = tp.line_type if basis is LineBasis.TURNING_POINTS and tp is not None else "geodesic"
     segments, planar_crs = _segment_frame(lines, line_type, known, {p.id for p in case.pairs})
-    if basis == "turning_points" and len(segments):
+    if basis is LineBasis.TURNING_POINTS and len(segments):
         # Draw and export the line that was measured: geodesic or rhumb, densified.
         from borderkit.linetype import LineType, densify
 
@@ -524,7 +563,7 @@ def measure(
     total = float(segments["length_m"].sum()) if len(segments) else None
     total_planar = float(segments["planar_length_m"].sum()) if len(segments) else None
 
-    areas, reason = _areas(case, line_role, settlements, sliver_width_m)
+    areas, reason = _areas(case, lay, settlements, sliver_width_m)
     width = None if areas is None else float(areas.attrs.get("sliver_width_m", 0.0))
     if areas is not None and areas["sliver"].any():
         sl = areas[areas["sliver"]]
@@ -533,10 +572,6 @@ def measure(
             f"{width:.1f} m (largest inscribed circle; the lines' combined accuracy unless set): within the "
             "data's uncertainty, kept in `areas` with sliver=True and left out of every area figure"
         )
-    settlements = _settlement_sides(case, line_role, settlements)
-    alt = None
-    if with_alt and line_role == "new_line" and case.layer("new_line_alt") is not None:
-        alt = measure(case, line_role="new_line_alt", with_alt=False, sliver_width_m=sliver_width_m)
     return Measurements(
         case.id,
         basis,
@@ -545,20 +580,20 @@ def measure(
         total_planar,
         areas,
         reason,
-        settlements,
+        _settlement_sides(case, lay, settlements),
         planar_crs,
-        alt,
-        tuple(notes),
+        notes=tuple(notes),
         sliver_width_m=width,
         countries=tuple(c.code for c in case.countries),
+        rendering="" if lay is None else lay.name,
     )
 
 
 def _areas(
-    case: Case, line_role: str, settlements: gpd.GeoDataFrame, sliver_width_m: float | None = None
+    case: Case, new: Layer | None, settlements: gpd.GeoDataFrame, sliver_width_m: float | None = None
 ) -> tuple[gpd.GeoDataFrame | None, str]:
-    new, old, ext = case.layer(line_role), case.layer("old_line"), case.layer("extent")
-    missing = [n for n, lay in ((line_role, new), ("old_line", old), ("extent", ext)) if lay is None]
+    old, ext = case.layer("old_line"), case.layer("extent")
+    missing = [n for n, lay in (("new_line", new), ("old_line", old), ("extent", ext)) if lay is None]
     if missing:
         return None, f"not computable: no {' and no '.join(missing)} layer in this case"
     assert new is not None
@@ -584,16 +619,15 @@ def _areas(
         msg = f"layers.{new.name} ({new.path}), layers.{old.name} ({old.path}): {err}"
         raise GeometryError(msg) from err
     return frame, (
-        f"faces between {line_role} and old_line inside the extent ({ext.path}); faces cut by the extent's edge "
+        f"faces between {new.name} and {old.name} inside the extent ({ext.path}); faces cut by the extent's edge "
         "count only inside it, so the areas depend on that analytical choice"
     )
 
 
-def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _settlement_sides(case: Case, new: Layer | None, settlements: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = settlements.copy()
     has = out.geometry.notna().to_numpy()
-    for col, role in (("side_new", line_role), ("side_old", "old_line")):
-        lay = case.layer(role)
+    for col, lay in (("side_new", new), ("side_old", case.layer("old_line"))):
         vals: list[str | None] = [None] * len(out)
         # Only pair members: the lines say nothing reliable about other places (an enclave,
         # say, that a line without holes puts on the wrong side).
@@ -605,13 +639,11 @@ def _settlement_sides(case: Case, line_role: str, settlements: gpd.GeoDataFrame)
                 vals[i] = lay.left if s > 0 else (other if s < 0 else "on the line")
         out[col] = pd.Series(vals, index=out.index, dtype=object)
     dist: list[float] = [float("nan")] * len(out)
-    lay = case.layer(line_role)
-    if lay is not None and has.any():
+    if new is not None and has.any():
         c = shapely.union_all(out.geometry[has].to_numpy()).centroid
-        utm = local_projected_crs(c.x, c.y)
-        line_utm = gpd.GeoSeries([lay.union()], crs="EPSG:4326").to_crs(utm).iloc[0]
-        pts = out[has].to_crs(utm)
-        for i, g in zip(np.flatnonzero(has), pts.geometry, strict=True):
-            dist[i] = float(g.distance(line_utm))
+        plane = local_plane(c.x, c.y)
+        d = shapely.distance(plane.to(out.geometry[has].to_numpy()), plane.to(new.union()))
+        for i, v in zip(np.flatnonzero(has), d, strict=True):
+            dist[i] = float(v)
     out["distance_to_new_m"] = dist
     return out
