@@ -928,7 +928,7 @@ def write_qgis_points(gcps: gpd.GeoDataFrame, path: str | os.PathLike[str], *, o
     >>> import tempfile, pathlib
     >>> out = write_qgis_points(sheet_gcps("K-38-103-В", grid_km=0), pathlib.Path(tempfile.mkdtemp()) / "a.points")
     >>> lines = out.read_text(encoding="utf-8").splitlines()
-    >>> print(lines[0][:40], *lines[1:3], sep="\n")
+    >>> print(lines[0][:40], *lines[1:3], sep="\\n")
     #CRS: PROJCRS["Pulkovo 1942 / Gauss-Krug
     mapX,mapY,sourceX,sourceY,enable,dX,dY,residual
     8500000.000,4559163.122,,,0,0,0,0
