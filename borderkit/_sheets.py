@@ -85,7 +85,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIGITISING_ERROR_MM",
+    "FRAME_ROLES",
     "GRID_SPACING_KM",
+    "QGIS_POINTS_HEADER",
     "SCALES",
     "SK42",
     "Scale",
