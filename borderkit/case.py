@@ -10,8 +10,10 @@
 - ``[[pairs]]``: settlement pairs, ``id``, optional ``section``, and one key per
   country code giving the settlement's name in the settlements layer;
 - ``[layers.<name>]``: ``role`` (see :data:`ROLES`), ``path`` (inside the folder),
-  ``crs``, ``accuracy_m`` and provenance (``source``, ``licence``, ``date``); line
-  layers give ``left``, the country on the left when walking the line in vertex order;
+  ``crs``, ``accuracy_m`` (or ``map_scale``, the scale of the sheet it was digitised
+  from: see :func:`borderkit._sheets.accuracy_from_map_scale_m`; ``accuracy_m`` wins)
+  and provenance (``source``, ``licence``, ``date``); line layers give ``left``, the
+  country on the left when walking the line in vertex order;
 - ``[[claims]]``: reported figures: ``quantity`` (length, area, count), ``scope``
   (``"total"`` or a list of pair ids), ``value``, ``unit``, optional ``precision``,
   ``direction``, ``subject`` and who said it, where and when;
@@ -41,6 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from borderkit._sheets import accuracy_basis_text, accuracy_from_map_scale_m
 from borderkit.crs import Transformation
 from borderkit.errors import BorderkitError, CaseError, CaseNotFoundError
 from borderkit.readers import read_layer
@@ -105,6 +108,7 @@ _LAYER_KEYS = {
     "country_field",
     "layer",
     "line_type",
+    "map_scale",
     "columns",
     "expect_bounds",
     "note",
@@ -226,6 +230,8 @@ class Layer:
     line_type: str = "geodesic"
     #: Column names given in case.toml (CSV and table inputs), or ``None``.
     columns: Mapping[str, str] | None = field(default=None, repr=False)
+    #: Where ``accuracy_m`` comes from: case.toml's ``accuracy_m``, or the ``map_scale`` rule.
+    accuracy_basis: str = "accuracy_m in case.toml"
 
     def union(self) -> shapely.Geometry:
         """All features of the layer as one geometry (lines merged); computed once."""
@@ -250,6 +256,7 @@ class Layer:
             "licence": self.licence,
             "date": self.date,
             "accuracy_m": self.accuracy_m,
+            "accuracy_basis": self.accuracy_basis,
             "transformation": self.transformation.to_dict(),
         }
 
@@ -645,13 +652,27 @@ def _load_layers(
         rel = where.get(t, "path", key, str)
         path = _inside(root, rel, where, f"{key}.path")
         crs = where.get(t, "crs", key, str, fix='Declare the CRS of the file, e.g. crs = "EPSG:4326"')
+        map_scale = where.number(
+            t,
+            "map_scale",
+            key,
+            default=None,
+            minimum=1,
+            fix="Give the scale denominator of the sheet the layer was digitised from, e.g. map_scale = 50000",
+        )
         acc = where.number(
             t,
             "accuracy_m",
             key,
+            default=... if map_scale is None else None,
             minimum=0,
-            fix="State the positional accuracy (1 σ) in metres >= 0, e.g. accuracy_m = 25",
+            fix="State the positional accuracy (1 σ) in metres >= 0, e.g. accuracy_m = 25, "
+            "or the scale of the map it was digitised from, map_scale = 50000",
         )
+        if acc is None:
+            acc, basis = accuracy_from_map_scale_m(map_scale), accuracy_basis_text(map_scale)
+        else:
+            basis = "accuracy_m in case.toml" + ("" if map_scale is None else " (overrides map_scale)")
         left = where.get(t, "left", key, str, default=None)
         if role in ("new_line", "new_line_alt", "old_line") and left is None:
             raise where.fail(
@@ -719,6 +740,7 @@ def _load_layers(
             accuracy_m_by_name={str(k): float(v) for k, v in by_name.items()},
             line_type=line_type,
             columns=columns,
+            accuracy_basis=basis,
         )
     return layers
 
