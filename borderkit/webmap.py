@@ -20,9 +20,12 @@ SYNTHETIC in the title box. The title box counts claims by their final verdict (
 Carlo where there is one), and popups show both the first-order and the Monte Carlo
 verdict, with the 95 % interval.
 
-``tiles=False`` (the default) draws no tile layer: the map needs no network to show its
-data (the browser still loads Leaflet's own JavaScript and CSS from their CDN, as every
-folium map does). ``tiles=True`` adds OpenStreetMap tiles with their attribution.
+:func:`save_web_map` writes one self-contained HTML file: Leaflet is inlined, nothing is
+loaded from a CDN, and the same case gives the same bytes (:mod:`borderkit._offline`).
+``tiles=False`` (the default) draws no tile layer, so the map needs no network at all;
+``tiles=True`` adds OpenStreetMap tiles, loaded from the network when viewed, and the
+attribution says so. A raw impact layer with more than :data:`MAX_RAW_FEATURES` features
+draws every n-th of them, and its layer name says how many of how many.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import shapely
 from borderkit._api import as_report
 from borderkit._export import geojson_features
 from borderkit._io import check_writable, write_text_atomic
+from borderkit._offline import offline_html, thin
 from borderkit._layers import ExportLayer, export_layers
 from borderkit._present import face_verdicts, faces_label, format_value, new_line_label, notices, section_verdicts
 from borderkit._report import Report
@@ -49,7 +53,10 @@ if TYPE_CHECKING:
 
     from borderkit._verify import Verdict
 
-__all__ = ["LAYER_TITLES", "save_web_map", "web_map"]
+__all__ = ["LAYER_TITLES", "MAX_RAW_FEATURES", "save_web_map", "web_map"]
+
+#: Most features drawn per raw impact layer (a browser slows down past a few thousand popups).
+MAX_RAW_FEATURES = 2000
 
 #: Names of the toggleable layers, as the layer control lists them.
 LAYER_TITLES = {
@@ -87,6 +94,7 @@ _RAW_STYLE = {
     "features": {"color": "#000000", "weight": 1, "fillColor": "#333333", "fillOpacity": 0.9},
 }
 _OSM_ATTR = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+_TILES_NOTE = "base-map tiles load from tile.openstreetmap.org; everything else is in this file"
 _STYLE = {
     "new_line": {"color": "#7a0177", "weight": 3},
     "new_line_alt": {"color": "#7a0177", "weight": 2, "dashArray": "6 4"},
@@ -250,7 +258,7 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
 
     fmap = m if m is not None else folium.Map(location=None, tiles=None, control_scale=True, prefer_canvas=False)
     if tiles:
-        folium.TileLayer("OpenStreetMap", attr=_OSM_ATTR, name="OpenStreetMap tiles",
+        folium.TileLayer("OpenStreetMap", attr=f"{_OSM_ATTR} ({_TILES_NOTE})", name="OpenStreetMap tiles",
                          overlay=False, control=True).add_to(fmap)
 
     # Context layers: the background when there are no tiles.
@@ -271,6 +279,8 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
         if lay.name == "segments":
             continue  # drawn as the per-pair sections; every segment is in the GIS exports
         feats = geojson_features([lay])
+        total = len(feats)
+        feats, step = thin(feats, MAX_RAW_FEATURES) if lay.name in raw else (feats, 1)
         groups: dict[str, folium.FeatureGroup] = {}
         for feat in feats:
             props = feat["properties"]
@@ -291,6 +301,8 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
                 title = f"Within {within_m:g} m of the new line"
             elif lay.name in raw:
                 title, style, show = f"All {raw[lay.name]}: {lay.name}", dict(_RAW_STYLE[raw[lay.name]]), False
+                if step > 1:
+                    title += f" — showing {len(feats):,} of {total:,} (1 in {step:,})"
             if key not in groups:
                 groups[key] = folium.FeatureGroup(name=title, show=show)
             popup = folium.Popup(_popup_html(case, lay, props, report), max_width=420)
@@ -370,13 +382,16 @@ def _add_title(fmap: folium.Map, case: Case, report: Report) -> None:
     css = ("<style>table.bk{border-collapse:collapse;margin-top:4px;font-size:12px}"
            "table.bk td,table.bk th{border:1px solid #ccc;padding:2px 4px}"
            ".v-consistent{color:#1a7f37}.v-inconsistent{color:#b42318}.v-not-computable{color:#666}"
-           ".v-undetermined{color:#9a6700}.bk-notice{margin-top:4px;color:#b42318;font-weight:600}</style>")
+           ".v-undetermined{color:#9a6700}.bk-notice{margin-top:4px;color:#b42318;font-weight:600}"
+           # The expanded layer list beside the title box, not over it and half the map.
+           ".leaflet-control-layers-expanded{max-width:40vw;max-height:60vh;overflow:auto;font:12px sans-serif}"
+           "</style>")
     fmap.get_root().header.add_child(folium.Element(css))  # type: ignore[attr-defined]
 
 
 def save_web_map(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
                  tiles: bool = False, overwrite: bool = False) -> Path:
-    """Write :func:`web_map` as a standalone HTML file (atomically).
+    """Write :func:`web_map` as one self-contained HTML file (atomically), the same bytes for the same case.
 
     Raises
     ------
@@ -389,4 +404,4 @@ def save_web_map(report: Report | Case | str | os.PathLike[str], path: str | os.
         raise ExportError(msg)
     check_writable(out, overwrite=overwrite)
     fmap = web_map(report, tiles=tiles)
-    return write_text_atomic(out, fmap.get_root().render(), overwrite=overwrite)
+    return write_text_atomic(out, offline_html(fmap), overwrite=overwrite)

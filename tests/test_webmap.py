@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -87,6 +90,7 @@ def test_web_map__tiles_add_osm_layer_with_attribution(case, report) -> None:
     text = webmap.web_map(report, tiles=True).get_root().render()
     assert "tile.openstreetmap.org" in text
     assert "OpenStreetMap tiles" in text
+    assert "base-map tiles load from tile.openstreetmap.org; everything else is in this file" in text
 
 
 def test_save_web_map__writes_html_and_refuses_overwrite(tmp_path, case, report) -> None:
@@ -123,3 +127,39 @@ def test_web_map__impact_popups_carry_share_and_distance(village_html) -> None:
 def test_web_map__tavush_has_no_impact_layers(html) -> None:
     names = _layer_names(html)
     assert not any(n.startswith(("Buildings", "Roads", "Plots", "All ")) for n in names)
+
+
+def test_web_map__raw_layer_over_the_cap_draws_every_nth_and_says_so(village, monkeypatch) -> None:
+    monkeypatch.setattr(webmap, "MAX_RAW_FEATURES", 3)
+    text = webmap.web_map(borderkit.analyse(village, draws=0)).get_root().render()
+    # The synthetic village has 7 buildings: a cap of 3 draws every 3rd (1st, 4th, 7th).
+    title = "All buildings: buildings — showing 3 of 7 (1 in 3)"
+    assert title in _layer_names(text)
+    groups = {name.encode().decode("unicode_escape"): var
+              for name, var in re.findall(r'"([^"]+)"\s*:\s*(feature_group_\w+)', text)}
+    assert text.count(f".addTo({groups[title]});") == 3
+    # 6 plots: every 2nd; 3 features: all, and the name says nothing.
+    assert "All plots: plots — showing 3 of 6 (1 in 2)" in groups
+    assert "All features: features" in groups
+
+
+# ---------------------------------------------------------------------- offline, byte-stable HTML
+_EXTERNAL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=", re.I)
+
+
+def test_save_web_map__self_contained_and_same_bytes_twice(tmp_path, case) -> None:
+    a = webmap.save_web_map(borderkit.analyse(case, draws=0), tmp_path / "a.html").read_bytes()
+    b = webmap.save_web_map(borderkit.analyse(case, draws=0), tmp_path / "b.html").read_bytes()
+    assert a == b
+    text = a.decode("utf-8")
+    assert _EXTERNAL.findall(text) == []  # no <script src> or <link href> at all
+    assert re.findall(r"url\((?![\"']?data:|#default#VML)[^)]*\)", text) == []  # CSS images are data: URIs
+    assert "Leaflet 1.9.4" in text
+    for gone in ("jquery", "bootstrap", "fontawesome", "awesome-markers"):
+        assert gone not in text.lower()
+    # Another interpreter, with another string-hash seed, writes the same bytes.
+    code = ("import sys, borderkit; from borderkit import webmap; "
+            "webmap.save_web_map(borderkit.analyse('tavush-2024', draws=0), sys.argv[1])")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.html")], check=True, env=env)
+    assert (tmp_path / "c.html").read_bytes() == a
