@@ -82,6 +82,9 @@ class Measurements:
     sliver_width_m: float | None = None
     countries: tuple[str, ...] = ()
     rendering: str = ""
+    #: Median geodesic distance between the vertices of the measured rendering: the step
+    #: it was digitised at (a line's length grows as the step shrinks).
+    spacing_m: float | None = None
 
     def __repr__(self) -> str:
         tl = "n/a" if self.total_length_m is None else f"{self.total_length_m / 1000:.3f} km"
@@ -96,8 +99,10 @@ class Measurements:
             return self.total_length_m
         return float(self.segments.loc[self.segments["pair"].isin(scope), "length_m"].sum())
 
-    def area_m2(self, to_country: str, scope: tuple[str, ...] = ()) -> float | None:
-        """Area handed over to ``to_country``: total, or of faces attributed within ``scope``."""
+    def faces(
+        self, to_country: str, scope: tuple[str, ...] = (), holding: tuple[str, ...] = ()
+    ) -> gpd.GeoDataFrame | None:
+        """The faces (slivers apart) to ``to_country``, within ``scope``, holding one of ``holding``."""
         if self.areas is None:
             return None
         sel = self.areas[self.areas["to_country"] == to_country]
@@ -105,7 +110,15 @@ class Measurements:
             sel = sel[~sel["sliver"].astype(bool)]
         if scope:
             sel = sel[np.array([set(p.split(",")) <= set(scope) for p in sel["pairs"]], dtype=bool)]
-        return float(sel["area_m2"].sum())
+        if holding:
+            names = set(holding)
+            sel = sel[np.array([bool(names & set(str(h).split("; "))) for h in sel["settlements"]], dtype=bool)]
+        return sel
+
+    def area_m2(self, to_country: str, scope: tuple[str, ...] = (), holding: tuple[str, ...] = ()) -> float | None:
+        """Area handed over to ``to_country``: of the faces :meth:`faces` selects."""
+        sel = self.faces(to_country, scope, holding)
+        return None if sel is None else float(sel["area_m2"].sum())
 
     def _codes(self) -> list[str]:
         if self.countries:
@@ -169,6 +182,8 @@ class Measurements:
         """A JSON-ready summary: totals, per pair, areas, settlements."""
         out: dict[str, Any] = {
             "line_basis": str(self.line_basis),
+            "rendering": self.rendering,
+            "spacing_m": _r(self.spacing_m),
             "total_length_m": _r(self.total_length_m),
             "total_planar_length_m": _r(self.total_planar_length_m),
             "planar_crs": self.planar_crs,
@@ -188,6 +203,7 @@ class Measurements:
                     "settlements": r.settlements,
                     "width_m": _r(getattr(r, "width_m", None)),
                     "sliver": bool(getattr(r, "sliver", False)),
+                    "kind": getattr(r, "kind", ""),
                 }
                 for r in self.areas.itertuples()
             ],
@@ -408,6 +424,28 @@ def _rendering(case: Case, rendering: str | None) -> Layer | None:
     return found[0]
 
 
+def line_of(case: Case, lay: Layer) -> tuple[shapely.Geometry, str | None]:
+    """The layer's line; of disconnected parts, the one through the case's extent.
+
+    A rendering clipped to a box can leave short stubs where the line leaves and re-enters
+    it; the part that runs through the extent (longest inside it) is the line measured,
+    and the returned note says so.
+    """
+    line = lay.union()
+    if line.geom_type != "MultiLineString":
+        return line, None
+    parts = shapely.get_parts(line)
+    ext = case.layer("extent")
+    inside = shapely.length(shapely.intersection(parts, ext.union())) if ext is not None else shapely.length(parts)
+    main = parts[int(np.argmax(inside))]
+    note = (
+        f"{lay.name}: {len(parts)} disconnected parts; the one through the extent was measured "
+        f"({len(parts) - 1} other part(s), {float(shapely.length(parts).sum() - shapely.length(main)) * 111:.1f} "
+        "km or so in all, lie outside it)"
+    )
+    return main, note
+
+
 def _measured_line(
     case: Case, lay: Layer | None, settlements: gpd.GeoDataFrame | None = None
 ) -> tuple[LineBasis, list[tuple[str, LineString]], list[str]]:
@@ -417,7 +455,8 @@ def _measured_line(
         return LineBasis.TURNING_POINTS, _turning_point_lines(tp, {p.id for p in case.pairs}), notes
     if lay is None:
         return LineBasis.NONE, [], notes
-    line = lay.union()
+    line, note = line_of(case, lay)
+    notes += [note] if note else []
     if settlements is None:
         settlements = case.settlements()
     known = settlements[settlements.geometry.notna() & (settlements["pair"] != "")]
@@ -474,7 +513,7 @@ def settlement_effects_m(
     basis, lines, _ = _measured_line(case, layer, settlements)
     tp = case.layer("turning_points")
     line_type = tp.line_type if tp is not None and basis is LineBasis.TURNING_POINTS else "geodesic"
-    span_line = layer.union() if layer is not None and basis is LineBasis.OUTERMOST_PAIRS else None
+    span_line = line_of(case, layer)[0] if layer is not None and basis is LineBasis.OUTERMOST_PAIRS else None
 
     def lengths(points: NDArray[np.float64]) -> dict[tuple[str, ...], float]:
         measured = [("", _span(span_line, points)[0])] if span_line is not None else lines
@@ -564,6 +603,8 @@ def _measure_one(
     total_planar = float(segments["planar_length_m"].sum()) if len(segments) else None
 
     areas, reason = _areas(case, lay, settlements, sliver_width_m)
+    if areas is not None:
+        areas["kind"] = _face_kinds(case, areas) if len(areas) else pd.Series(dtype=object)
     width = None if areas is None else float(areas.attrs.get("sliver_width_m", 0.0))
     if areas is not None and areas["sliver"].any():
         sl = areas[areas["sliver"]]
@@ -586,7 +627,34 @@ def _measure_one(
         sliver_width_m=width,
         countries=tuple(c.code for c in case.countries),
         rendering="" if lay is None else lay.name,
+        spacing_m=None if lay is None else _spacing_m(line_of(case, lay)[0]),
     )
+
+
+def _spacing_m(line: shapely.Geometry) -> float | None:
+    xy = shapely.get_coordinates(line)
+    if len(xy) < 2:
+        return None
+    _, _, d = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+    return float(np.median(d))
+
+
+#: What a face between the lines is: it holds a village an area claim names, it is within
+#: the data's uncertainty, or neither (a difference between two mappings of the line).
+FACE_KINDS = ("named villages", "sliver", "mapping difference", "handover")
+
+
+def _face_kinds(case: Case, areas: gpd.GeoDataFrame) -> list[str]:
+    named = {h for c in case.claims for h in c.holding}
+    out = []
+    for held, sliver in zip(areas["settlements"], areas["sliver"], strict=True):
+        if named and named & set(str(held).split("; ")):
+            out.append("named villages")
+        elif bool(sliver):
+            out.append("sliver")
+        else:
+            out.append("mapping difference" if named else "handover")
+    return out
 
 
 def _areas(
@@ -604,8 +672,8 @@ def _areas(
     codes = (case.countries[0].code, case.countries[1].code)
     try:
         frame = handover_polygons(
-            new.union(),
-            old.union(),
+            line_of(case, new)[0],
+            line_of(case, old)[0],
             ext.union(),
             new_left=new.left,
             old_left=old.left,
@@ -633,7 +701,7 @@ def _settlement_sides(case: Case, new: Layer | None, settlements: gpd.GeoDataFra
         # say, that a line without holes puts on the wrong side).
         assess = has & (out["pair"] != "").to_numpy()
         if lay is not None and lay.left and assess.any():
-            sides = side_of(lay.union(), out.geometry[assess].to_numpy(), what=f"layer {lay.name} ({lay.path})")
+            sides = side_of(line_of(case, lay)[0], out.geometry[assess].to_numpy(), what=f"layer {lay.name} ({lay.path})")
             other = case.other(lay.left)
             for i, s in zip(np.flatnonzero(assess), sides, strict=True):
                 vals[i] = lay.left if s > 0 else (other if s < 0 else "on the line")
@@ -642,7 +710,7 @@ def _settlement_sides(case: Case, new: Layer | None, settlements: gpd.GeoDataFra
     if new is not None and has.any():
         c = shapely.union_all(out.geometry[has].to_numpy()).centroid
         plane = local_plane(c.x, c.y)
-        d = shapely.distance(plane.to(out.geometry[has].to_numpy()), plane.to(new.union()))
+        d = shapely.distance(plane.to(out.geometry[has].to_numpy()), plane.to(line_of(case, new)[0]))
         for i, v in zip(np.flatnonzero(has), d, strict=True):
             dist[i] = float(v)
     out["distance_to_new_m"] = dist

@@ -208,13 +208,10 @@ def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
     assert claim.direction is not None
     if m.areas is None:
         return _not_computable(claim, m.areas_reason.removeprefix("not computable: "))
-    measured = m.area_m2(claim.direction, claim.scope)
-    assert measured is not None
-    sel = m.areas[m.areas["to_country"] == claim.direction]
-    if "sliver" in sel.columns:  # slivers are within the data's uncertainty, not handovers
-        sel = sel[~sel["sliver"].astype(bool)]
-    if claim.scope:
-        sel = sel[[set(p.split(",")) <= set(claim.scope) for p in sel["pairs"]]]
+    # Slivers are within the data's uncertainty, not handovers; ``holding`` names the faces.
+    sel = m.faces(claim.direction, claim.scope, claim.holding)
+    assert sel is not None
+    measured = float(sel["area_m2"].sum())
     half_perimeter_m = 0.5 * sum(geodesic_perimeter_m(g) for g in sel.geometry)
     new, old = case.layers.get(m.rendering), case.layer("old_line")
     assert new is not None
@@ -223,11 +220,13 @@ def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
         "rounding": claim.precision_si,
         "positional": half_perimeter_m * math.hypot(new.accuracy_m, old.accuracy_m),
     }
-    alts = [v for r in m.renderings.values() if (v := r.area_m2(claim.direction, claim.scope)) is not None]
+    alts = [v for r in m.renderings.values() if (v := r.area_m2(claim.direction, claim.scope, claim.holding)) is not None]
     if alts:
         parts["rendering"] = max(abs(a - measured) for a in alts)
     parts["datum"] = half_perimeter_m * _datum_spread_m(case, ("new_line", "old_line"))
-    return _judge(claim, measured, parts, f"faces between new and old line inside the extent, to {claim.direction}")
+    which = f"holding {', '.join(claim.holding)}" if claim.holding else "all of them"
+    basis = f"faces between the new and the old line inside the extent, to {claim.direction}: {which}"
+    return _judge(claim, measured, parts, basis)
 
 
 def _impact_verdict(case: Case, claim: Claim, impact: ImpactResult | None) -> Verdict:
@@ -312,7 +311,7 @@ def _by_rendering(m: Measurements, claim: Claim) -> dict[str, float | None]:
         if claim.quantity == Quantity.LENGTH:
             v = mm.length_m(claim.scope)
         else:
-            v = None if claim.direction is None else mm.area_m2(claim.direction, claim.scope)
+            v = None if claim.direction is None else mm.area_m2(claim.direction, claim.scope, claim.holding)
         out[name] = None if v is None else v / claim.scale
     return out
 

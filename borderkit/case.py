@@ -68,7 +68,7 @@ ROLES: Mapping[str, str] = {
     "settlements": "points with a name and a country (one)",
     "turning_points": "points of the new line, ordered by an `order` field (one)",
     "new_line": "the delimited line, as lines (one)",
-    "new_line_alt": "another rendering of the new line, for uncertainty (one)",
+    "new_line_alt": "another rendering of the new line: a scenario of every verdict (any number)",
     "old_line": "the line held before, as lines (one)",
     "extent": "polygon bounding the delimited stretch (one)",
     "buildings": "buildings, points or polygons",
@@ -77,7 +77,10 @@ ROLES: Mapping[str, str] = {
     "features": "any other named feature layer",
     "context": "shown on maps only",
 }
-_SINGLE_ROLES = {"settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent"}
+_SINGLE_ROLES = {"settlements", "turning_points", "new_line", "old_line", "extent"}
+#: What a settlement's published value is rounded to (``rounding_field``): the half-width
+#: of its rounding cell in degrees. Values not listed here are treated as unrounded.
+ROUNDINGS: Mapping[str, float] = {"arc-minute": 0.5 / 60, "arc-second": 0.5 / 3600, "1e-5 degree": 0.5e-5}
 QUANTITIES = {"length": {"m": 1.0, "km": 1000.0}, "area": {"m2": 1.0, "ha": 1e4, "km2": 1e6}}
 _TOP_KEYS = {
     "format",
@@ -110,6 +113,9 @@ _LAYER_KEYS = {
     "line_type",
     "map_scale",
     "columns",
+    "label",
+    "rank_field",
+    "rounding_field",
     "expect_bounds",
     "note",
 }
@@ -126,6 +132,7 @@ _CLAIM_KEYS = {
     "said_by",
     "source",
     "date",
+    "holding",
     "note",
 }
 _CHECK_KEYS = {"id", "kind", "parts", "total", "claims", "note"}
@@ -147,6 +154,8 @@ class Pair:
     id: str
     section: int | None
     settlements: Mapping[str, str]
+    #: Members the case says have no public coordinate (``unpublished = [...]``).
+    unpublished: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -170,6 +179,9 @@ class Claim:
     precision: float
     direction: str | None = None
     subject: str | None = None
+    #: Area claims: the settlements whose faces the claim is about (the wording names them);
+    #: empty: every face to ``direction``.
+    holding: tuple[str, ...] = ()
     wording: str = ""
     said_by: str = ""
     source: str = ""
@@ -230,6 +242,17 @@ class Layer:
     line_type: str = "geodesic"
     #: Column names given in case.toml (CSV and table inputs), or ``None``.
     columns: Mapping[str, str] | None = field(default=None, repr=False)
+    #: A short name for outputs and scenario tables (default: the layer's name).
+    label: str = ""
+    #: Settlements: the field ranking a village's sources (1 = its position; 2... others),
+    #: and the field saying what each published value is rounded to (see ``ROUNDINGS``).
+    rank_field: str | None = None
+    rounding_field: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The layer's label, or its name."""
+        return self.label or self.name
     #: Where ``accuracy_m`` comes from: case.toml's ``accuracy_m``, or the ``map_scale`` rule.
     accuracy_basis: str = "accuracy_m in case.toml"
 
@@ -334,50 +357,82 @@ class Case:
     def settlements(self) -> gpd.GeoDataFrame:
         """Every pair member, with its coordinate where the settlements layer has one.
 
-        Columns: ``name``, ``country``, ``pair``, ``accuracy_m``, ``has_coordinate``,
-        ``geometry`` (``None`` for a settlement with no published coordinate), plus
-        settlements of the layer that belong to no pair (``pair`` empty).
+        A village the layer gives more than once (one point per source, ranked by its
+        ``rank_field``) is placed at its first-ranked point; the others are kept in
+        ``alternatives`` and their largest distance from it in ``source_spread_m``.
+
+        Columns: ``name``, ``country``, ``pair``, ``accuracy_m`` (1 σ per axis, the
+        placement and the rounding together), ``placement_m`` (where in the village the
+        point was put), ``rounding`` (what the published value is rounded to, or ``""``),
+        ``rounding_sigma_m`` (σ of that rounding, metres of latitude), ``sources``,
+        ``source_spread_m``, ``alternatives`` (lon/lat of the other sources),
+        ``has_coordinate``, ``geometry`` (``None`` for a settlement with no published
+        coordinate), plus settlements of the layer that belong to no pair (``pair`` empty).
         """
         lay = self.layer("settlements")
         rows: list[dict[str, Any]] = []
-        known: dict[str, Any] = {}
+        known: dict[str, dict[str, Any]] = {}
         if lay is not None:
-            nf, cf, by_name = lay.name_field, lay.country_field, lay.accuracy_m_by_name
-            for _, r in lay.frame.iterrows():
-                known[str(r[nf])] = (
-                    r.geometry,
-                    str(r[cf]) if cf in r else "",
-                    float(by_name.get(str(r[nf]), lay.accuracy_m)),
+            frame = lay.frame
+            if lay.rank_field is not None and lay.rank_field in frame.columns:
+                frame = frame.assign(_rank=pd.to_numeric(frame[lay.rank_field], errors="coerce")).sort_values(
+                    "_rank", kind="stable"
                 )
+            for name, group in frame.groupby(frame[lay.name_field].astype(str), sort=False):
+                known[str(name)] = _settlement_record(lay, group)
         used: set[str] = set()
         for p in self.pairs:
             for code, name in p.settlements.items():
-                geom, _, acc = known.get(name, (None, code, float("nan")))
                 used.add(name)
-                rows.append(
-                    {
-                        "name": name,
-                        "country": code,
-                        "pair": p.id,
-                        "accuracy_m": acc,
-                        "has_coordinate": geom is not None,
-                        "geometry": geom,
-                    }
-                )
-        for name, (geom, code, acc) in known.items():
+                rec = known.get(name) or _no_coordinate(code)
+                rows.append({"name": name, "pair": p.id, **rec, "country": code})
+        for name, rec in known.items():
             if name not in used:
-                rows.append(
-                    {
-                        "name": name,
-                        "country": code,
-                        "pair": "",
-                        "accuracy_m": acc,
-                        "has_coordinate": True,
-                        "geometry": geom,
-                    }
-                )
-        cols = ["name", "country", "pair", "accuracy_m", "has_coordinate", "geometry"]
+                rows.append({"name": name, "pair": "", **rec})
+        cols = ["name", "country", "pair", "accuracy_m", "placement_m", "rounding", "rounding_sigma_m", "sources",
+                "source_spread_m", "alternatives", "has_coordinate", "geometry"]
         return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")
+
+
+_M_PER_DEG_LAT = 111_132.0  # metres per degree of latitude at 41°N (WGS 84), for rounding σ
+
+
+def _settlement_record(lay: Layer, group: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The first-ranked point of one village and what its other sources say."""
+    first = group.iloc[0]
+    name = str(first[lay.name_field])
+    placement = float(lay.accuracy_m_by_name.get(name, lay.accuracy_m))
+    rounding = str(first[lay.rounding_field]) if lay.rounding_field and lay.rounding_field in group else ""
+    # A value rounded to ±h degrees is uniform over the cell: σ = h/√3 per axis.
+    rounding_sigma = ROUNDINGS.get(rounding, 0.0) / math.sqrt(3) * _M_PER_DEG_LAT
+    others = [(g.x, g.y) for g in group.geometry.iloc[1:] if g is not None]
+    spread = float("nan")
+    if others and first.geometry is not None:
+        from pyproj import Geod
+
+        lon = np.array([o[0] for o in others])
+        lat = np.array([o[1] for o in others])
+        _, _, d = Geod(ellps="WGS84").inv(np.full(len(lon), first.geometry.x), np.full(len(lon), first.geometry.y),
+                                          lon, lat)
+        spread = float(np.max(d))
+    return {
+        "country": str(first[lay.country_field]) if lay.country_field in group else "",
+        "accuracy_m": math.hypot(placement, rounding_sigma),
+        "placement_m": placement,
+        "rounding": rounding if rounding in ROUNDINGS else "",
+        "rounding_sigma_m": rounding_sigma,
+        "sources": len(group),
+        "source_spread_m": spread,
+        "alternatives": tuple(others),
+        "has_coordinate": first.geometry is not None,
+        "geometry": first.geometry,
+    }
+
+
+def _no_coordinate(code: str) -> dict[str, Any]:
+    nan = float("nan")
+    return {"country": code, "accuracy_m": nan, "placement_m": nan, "rounding": "", "rounding_sigma_m": 0.0,
+            "sources": 0, "source_spread_m": nan, "alternatives": (), "has_coordinate": False, "geometry": None}
 
 
 # ---------------------------------------------------------------------- finding cases
@@ -596,12 +651,19 @@ def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple
     pairs: list[Pair] = []
     for i, t in enumerate(where.get(doc, "pairs", "case.toml", list, default=[])):
         key = f"pairs[{i}]"
-        where.unknown_keys(t, {"id", "section", "note"} | codes, key)
+        where.unknown_keys(t, {"id", "section", "note", "unpublished"} | codes, key)
         pid = where.get(t, "id", key, str)
         if not _ID_RE.match(pid) or any(p.id == pid for p in pairs):
             raise where.fail(f"{key}.id", f"bad or repeated pair id {pid!r}", "Give each pair a unique id")
         names = {c: where.get(t, c, key, str, fix=f'Name the settlement of {c} ({c} = "...")') for c in sorted(codes)}
-        pairs.append(Pair(pid, where.get(t, "section", key, int, default=None), names))
+        unpublished = where.get(t, "unpublished", key, list, default=[])
+        if not all(isinstance(u, str) and u in names.values() for u in unpublished):
+            raise where.fail(
+                f"{key}.unpublished",
+                f"bad value {unpublished!r}",
+                f"List the pair's settlements that have no public coordinate, from {sorted(names.values())}",
+            )
+        pairs.append(Pair(pid, where.get(t, "section", key, int, default=None), names, tuple(unpublished)))
     return tuple(pairs)
 
 
@@ -741,6 +803,9 @@ def _load_layers(
             line_type=line_type,
             columns=columns,
             accuracy_basis=basis,
+            label=where.get(t, "label", key, str, default=""),
+            rank_field=where.get(t, "rank_field", key, str, default=None),
+            rounding_field=where.get(t, "rounding_field", key, str, default=None),
         )
     return layers
 
@@ -842,6 +907,11 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
             raise where.fail(
                 f"{key}.subject", f"unknown subject {subject!r}", "Use 'buildings', 'plots', 'roads' or 'features'"
             )
+        holding = where.get(t, "holding", key, list, default=[])
+        if not all(isinstance(h, str) and h for h in holding):
+            raise where.fail(f"{key}.holding", f"bad value {holding!r}", 'Give settlement names: holding = ["A", "B"]')
+        if holding and quantity != "area":
+            raise where.fail(f"{key}.holding", f"given for a {quantity!r} claim", "holding names the faces of an area")
         claims.append(
             Claim(
                 id=cid,
@@ -852,6 +922,7 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
                 precision=float(precision),
                 direction=direction,
                 subject=subject,
+                holding=tuple(holding),
                 wording=str(t.get("wording", "")),
                 said_by=str(t.get("said_by", "")),
                 source=str(t.get("source", "")),
@@ -915,16 +986,39 @@ def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...]
             f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}; name the country code field",
         )
     names = set(lay.frame[nf].astype(str))
+    counts = lay.frame[nf].astype(str).value_counts()
+    repeated = sorted(counts[counts > 1].index)
+    if repeated and lay.rank_field is None:
+        raise where.fail(
+            f"layers.{lay.name}",
+            f"{repeated[0]!r} appears {counts[repeated[0]]} times in {lay.path}",
+            'Give each name once, or rank the sources of a village: rank_field = "rank" (1 = its position)',
+        )
     for i, pair in enumerate(pairs):
         for code, member in pair.settlements.items():
-            close = difflib.get_close_matches(member, sorted(names), n=1, cutoff=0.85)
-            if member not in names and close:
-                # Absent names are pair members with no coordinate; a near-miss is a typo.
-                raise where.fail(
-                    f"pairs[{i}] ({pair.id}).{code}",
-                    f"{member!r} is not in {lay.path}, but {close[0]!r} is",
-                    f'Write the name as the layer does: {code} = "{close[0]}"',
-                )
+            if member in names or member in pair.unpublished:
+                continue
+            # A name the layer lacks is an error unless the case says it is unpublished.
+            close = difflib.get_close_matches(member, sorted(names), n=3, cutoff=0.6)
+            hint = f"; close names there: {close}" if close else ""
+            raise where.fail(
+                f"pairs[{i}] ({pair.id}).{code}",
+                f"{member!r} is not in {lay.path}{hint}",
+                f'Write the name as the layer does, or mark it: unpublished = ["{member}"]',
+            )
+        if code_mismatch := [
+            (code, member)
+            for code, member in pair.settlements.items()
+            if member in names
+            and lay.country_field in lay.frame.columns
+            and code not in set(lay.frame.loc[lay.frame[nf].astype(str) == member, lay.country_field].astype(str))
+        ]:
+            code, member = code_mismatch[0]
+            raise where.fail(
+                f"pairs[{i}] ({pair.id}).{code}",
+                f"{member!r} is not in {code} according to {lay.path}",
+                f"Name a settlement of {code} here",
+            )
     for name in lay.accuracy_m_by_name:
         if name not in names:
             raise where.fail(
