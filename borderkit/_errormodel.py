@@ -536,24 +536,27 @@ def _fit_semivariogram(
         msg = f"semivariogram has {h.size} usable lags; need at least 3 (longer common stretch or smaller step_m)"
         raise GeometryError(msg)
     lengths = np.geomspace(h[0] / 4, h[-1] * 4, 400)
-    rho = matern_correlation(h[None, :] / lengths[:, None], 1.0, nu)  # (L, H)
+    basis = 1 - matern_correlation(h[None, :] / lengths[:, None], 1.0, nu)  # (L, H)
     weights = npairs / g**2
     best: tuple[float, float, float, float] = (0.0, 0.0, float(lengths[0]), math.inf)
     for _ in range(4):
-        sw = np.sqrt(weights)
-        best = (0.0, 0.0, float(lengths[0]), math.inf)
-        for i, ell in enumerate(lengths):
-            x = np.column_stack([np.ones_like(h), 1 - rho[i]]) * sw[:, None]
-            coef, *_ = np.linalg.lstsq(x, g * sw, rcond=None)
-            if coef[0] < 0:  # no negative nugget: refit the sill alone
-                coef = np.array([0.0, max(float(x[:, 1] @ (g * sw)) / float(x[:, 1] @ x[:, 1]), 0.0)])
-            if coef[1] < 0:
-                continue
-            sse = float(np.sum((x @ coef - g * sw) ** 2))
-            if sse < best[3]:
-                best = (float(coef[1]), float(coef[0]), float(ell), sse)
-        sill, nug, ell, _ = best
-        model_g = nug + sill * (1 - matern_correlation(h, ell, nu))
+        # Weighted normal equations of g ≈ τ² + σ²·basis, solved for every ℓ at once.
+        w = weights[None, :]
+        a11, a12, a22 = float(weights.sum()), (w * basis).sum(axis=1), (w * basis**2).sum(axis=1)
+        b1, b2 = float((weights * g).sum()), (w * basis * g).sum(axis=1)
+        det = a11 * a22 - a12**2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nug = (a22 * b1 - a12 * b2) / det
+            sill = (a11 * b2 - a12 * b1) / det
+            sill_only = b2 / a22
+        neg = ~(nug >= 0)  # no negative nugget (nor a singular system): refit the sill alone
+        nug = np.where(neg, 0.0, nug)
+        sill = np.where(neg, sill_only, sill)
+        sse = np.sum(w * (nug[:, None] + sill[:, None] * basis - g[None, :]) ** 2, axis=1)
+        sse = np.where(np.isfinite(sse) & (sill >= 0), sse, np.inf)
+        i = int(np.argmin(sse))
+        best = (float(sill[i]), float(nug[i]), float(lengths[i]), float(sse[i]))
+        model_g = best[1] + best[0] * basis[i]
         weights = npairs / np.maximum(model_g, 1e-12 * float(g.max())) ** 2
     sill, nug, ell, _ = best
     model_g = nug + sill * (1 - matern_correlation(h, ell, nu))
