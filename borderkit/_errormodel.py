@@ -729,7 +729,7 @@ def admissibility(
     s = chainage_of(xy)
     rough_line = roughness_m(xy)
     offs = simulate_offsets(s, model, draws, rng)
-    rough = _field_roughness(s, offs)
+    rough = _field_roughness(s, offs.astype(float))
     rough_med = float(np.median(rough))
     simple = bool(shapely.is_simple(shapely.linestrings(xy)))
     crossing = (

@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from shapely import LineString, MultiLineString, box
+from shapely import MultiLineString, box
 from shapely.geometry import shape
 
 from borderkit._compare import LineComparison, compare_lines
@@ -112,7 +112,8 @@ def test_compare__clip_restricts_stations() -> None:
     a, b = _east(), _east(y=100.0)
     lon, lat = sc._TO_LONLAT.transform([sc.E0 + 2000, sc.E0 + 4000], [sc.N0 - 500, sc.N0 + 500])
     c = compare_lines(sc.to_lonlat(a), sc.to_lonlat(b), clip=box(lon[0], lat[0], lon[1], lat[1]))
-    assert c.chainage_m.min() >= 2000.0 - 1 and c.chainage_m.max() <= 4000.0 + 1
+    assert c.chainage_m.min() >= 2000.0 - 1
+    assert c.chainage_m.max() <= 4000.0 + 1
 
 
 def test_compare__multilinestring_parts_are_merged_or_refused() -> None:
@@ -170,6 +171,7 @@ def test_compare__shipped_geoboundaries_renderings_match_the_shared_readme() -> 
     # README's median spacing), 1/e at about 600 m. Loosely: the correlation at the lag nearest
     # the vertex spacing within 0.8–0.9, the e-folding length 400–1000 m.
     assert c.spacing_a_m == pytest.approx(169.0, abs=1.0)
-    k = int(round(c.spacing_a_m / c.step_m))
+    k = round(c.spacing_a_m / c.step_m)
     assert 0.78 <= c.acf[k] <= 0.90
-    assert c.e_folding_m is not None and 400.0 <= c.e_folding_m <= 1000.0
+    assert c.e_folding_m is not None
+    assert 400.0 <= c.e_folding_m <= 1000.0

@@ -29,7 +29,9 @@ def test_interval__recentred_on_measured_without_bias_correction() -> None:
     iv = interval_from_draws(np.arange(1.0, 102.0), measured=40.0)
     assert (iv.lo, iv.median, iv.hi) == pytest.approx((-7.5, 40.0, 87.5))
     assert iv.lengthening == pytest.approx(11.0)
-    assert iv.draws == 101 and iv.level == 0.95 and iv.measured == 40.0
+    assert iv.draws == 101
+    assert iv.level == 0.95
+    assert iv.measured == 40.0
 
 
 @pytest.mark.parametrize("measured", [0.5, 14.0, 1e6])
@@ -70,7 +72,8 @@ def test_judge__tail_text_counts_draws_never_sigmas() -> None:
     assert r.outcome is Outcome.INCONSISTENT
     # 12.75 km is (14.0 − 12.75)/0.3 = 4.2 σ below: P = 1.4e-5, so 0 of 10,000 draws expected.
     assert r.tail_text == "0 of 10,000 draws fall at or below 12.75 km (< 0.01 %)"
-    assert "σ" not in r.reason and "sigma" not in r.reason
+    assert "σ" not in r.reason
+    assert "sigma" not in r.reason
     above = judge(iv, 14.45, 14.55, draws_values=v, unit="km")
     # (14.45 − 14.0)/0.3 = 1.5 σ: about 6.7 % of draws lie above.
     assert above.tail_fraction == pytest.approx(0.0668, abs=0.01)
@@ -128,6 +131,7 @@ def test_combine__consistent_only_if_consistent_everywhere() -> None:
     assert outcome == DEPENDS
     assert text == "consistent under osm-2026c, osm-2025a; inconsistent under geoboundaries-2020"
     outcome, text = combine({"a": c, "b": Outcome.UNDETERMINED})
-    assert outcome == DEPENDS and text == "consistent under a; undetermined under b"
+    assert outcome == DEPENDS
+    assert text == "consistent under a; undetermined under b"
     with pytest.raises(CaseError, match="at least one scenario"):
         combine({})
