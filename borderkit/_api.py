@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from borderkit._impact import IMPACT_ROLES, impact
 from borderkit._measure import measure
+from borderkit._profile import profile
 from borderkit._report import Report
 from borderkit._uncertainty import uncertainty
 from borderkit._verify import judge_claims
@@ -77,7 +78,7 @@ def analyse(
     res = impact(case, m) if has_impact else None
     u = uncertainty(case, draws=draws, seed=seed, measurements=m) if draws > 0 else None
     verdicts, checks = judge_claims(case, m, impact=res, uncertainty=u)
-    return Report(case, m, verdicts, checks, u, res, draws, seed)
+    return Report(case, m, verdicts, checks, u, res, draws, seed, profile(case, m))
 
 
 def case_of(obj: Report | Case | str | os.PathLike[str]) -> Case:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from borderkit._impact import ImpactResult
 from borderkit._measure import Measurements
+from borderkit._profile import Profile
 from borderkit._uncertainty import UncertaintyResult
 from borderkit._verify import CheckResult, Verdict
 from borderkit.case import Case
@@ -60,6 +61,8 @@ class Report:
     impact: ImpactResult | None = field(default=None, repr=False)
     draws: int = 0
     seed: int = 0
+    #: Markers along every rendering of the new line (:meth:`profile`).
+    line_profile: Profile | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         counts = pd.Series([str(v.final_verdict) for v in self.verdicts]).value_counts().to_dict()
@@ -83,6 +86,28 @@ class Report:
         return [v.claim.id for v in self.verdicts if v.final_verdict == Outcome.INCONSISTENT] + [
             c.check.id for c in self.checks if c.verdict == Outcome.INCONSISTENT
         ]
+
+    def profile(self) -> pd.DataFrame:
+        """Where each settlement, crossing, face and stretch end lies, in km along each rendering."""
+        return pd.DataFrame() if self.line_profile is None else self.line_profile.markers
+
+    def scenarios_frame(self) -> pd.DataFrame:
+        """The rendering × claim table: each claim measured on every rendering of the new line.
+
+        One row per rendering (its layer name), with its label, median vertex spacing
+        (``spacing_m``: the step it was digitised at, on which length depends), then one
+        column per length or area claim, in the claim's unit.
+        """
+        m = self.measurements
+        rows = []
+        for name, mm in {m.rendering: m, **m.renderings}.items():
+            lay = self.case.layers.get(name)
+            row: dict[str, Any] = {"rendering": name, "label": lay.title if lay else name, "spacing_m": mm.spacing_m}
+            for v in self.verdicts:
+                if v.by_rendering:
+                    row[f"{v.claim.id} ({v.claim.unit})"] = v.by_rendering.get(name)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("rendering")
 
     def per_pair(self) -> pd.DataFrame:
         """Length and areas per settlement pair (:meth:`Measurements.per_pair`)."""
@@ -154,6 +179,10 @@ class Report:
             "claims": [v.to_dict() for v in self.verdicts],
             "checks": [c.to_dict() for c in self.checks],
             "measurements": self.measurements.to_dict(),
+            "scenarios": [
+                {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                for r in self.scenarios_frame().reset_index().to_dict("records")
+            ],
             "impact": None if self.impact is None else self.impact.to_dict(),
             **({} if self.uncertainty is None else {"uncertainty": self.uncertainty.to_dict()}),
         }

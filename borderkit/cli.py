@@ -334,6 +334,54 @@ def convert(
     typer.echo(f"wrote {output}")
 
 
+@app.command()
+def profile(
+    case: CaseArg = DEFAULT_CASE,
+    rendering: Annotated[
+        str | None, typer.Option(help="Only this rendering (a line layer's name); default: every one.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Where each settlement, crossing, face and stretch end lies, in km along each rendering of the line."""
+    try:
+        report = _analyse(case, 0, 0)
+    except BorderkitError as err:
+        _fail(err)
+    markers = report.profile()
+    ends = report.line_profile.claim_ends if report.line_profile is not None else None
+    names = list(dict.fromkeys(markers["rendering"]))
+    if rendering is not None:
+        if rendering not in names:
+            _fail(ValueError(f"--rendering {rendering!r}: no such rendering. Use one of {names}"))
+        names = [rendering]
+    if as_json:
+        doc = {
+            "case": report.case.id,
+            "markers": markers[markers["rendering"].isin(names)].to_dict("records"),
+            "claim_ends": [] if ends is None else ends[ends["rendering"].isin(names)].to_dict("records"),
+        }
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=float).replace("NaN", "null"))
+        return
+    for name in names:
+        lay = report.case.layers.get(name)
+        sel = markers[markers["rendering"] == name]
+        typer.echo(f"{lay.title if lay else name} ({name}): km along the line from its first vertex")
+        rows = [
+            [f"{r.km:8.3f}", r.kind, r.name, "" if r.offset_m != r.offset_m or r.offset_m is None else f"{r.offset_m:,.0f} m"]
+            for r in sel.itertuples()
+        ]
+        typer.echo(_table(rows, ["km", "marker", "name", "off the line"]))
+        if ends is not None:
+            for r in ends[ends["rendering"] == name].itertuples():
+                claim = report.case.claim(r.claim)
+                typer.echo(
+                    f"  {claim.value:g} {claim.unit} ({r.claim}) that {r.anchor} (km {r.anchor_km:.3f}) would "
+                    f"{'end' if r.anchor.startswith('begins') else 'begin'} at "
+                    f"km {r.end_km:.3f} ({r.lat:.5f} N, {r.lon:.5f} E), {r.nearest_m:,.0f} m from {r.nearest}"
+                )
+        typer.echo("")
+
+
 def main() -> None:
     """Entry point of the ``borderkit`` script."""
     try:
