@@ -183,7 +183,8 @@ def geoconvert_zones() -> Callable[[NDArray[np.float64], NDArray[np.float64]], l
         pytest.fail("GeoConvert is not installed: `apt-get install geographiclib-tools` (.ci/run does this)")
 
     def run(lons: NDArray[np.float64], lats: NDArray[np.float64]) -> list[str]:
-        text = "".join(f"{float(la)!r} {float(lo)!r}\n" for lo, la in zip(lons, lats, strict=True))
+        # Fixed point: GeographicLib reads "1e-05" as 1° East ("e" is a hemisphere to its parser).
+        text = "".join(f"{la:.12f} {lo:.12f}\n" for lo, la in zip(lons.tolist(), lats.tolist(), strict=True))
         out = subprocess.run([exe, "-u"], input=text, capture_output=True, text=True, check=True).stdout
         return [line.split()[0] for line in out.splitlines()]
 

@@ -44,7 +44,8 @@ def _run_planimeter(rings: list[Ring], *, polyline: bool = False) -> NDArray[np.
     """Planimeter over many rings (or polylines) in one call: rows of (perimeter_m, area_m2)."""
     exe = _tool("Planimeter")
     # A blank line ends one polygon; Planimeter then prints "n perimeter area" ("n length" with -l).
-    text = "\n".join("".join(f"{float(lat)!r} {float(lon)!r}\n" for lon, lat in ring) for ring in rings) + "\n"
+    # Fixed point: GeographicLib reads "1e-05" as 1° East ("e" is a hemisphere to its parser).
+    text = "\n".join("".join(f"{lat:.17f} {lon:.17f}\n" for lon, lat in ring.tolist()) for ring in rings) + "\n"
     args = [exe, "-p", "10", *(["-l"] if polyline else [])]
     out = subprocess.run(args, input=text, capture_output=True, text=True, check=True).stdout
     rows = [line.split() for line in out.splitlines() if line.strip()]
