@@ -15,10 +15,13 @@ Pulkovo 1942 it picks Russia's EPSG:5044 for points in Armenia or Azerbaijan up 
    (:class:`pyproj.transformer.TransformerGroup`) whose area-of-use bounding box
    **contains every point** of the data, not just intersects it.
 2. If every point lies in one of the :data:`REGIONS` (a coarse, documented polygon and
-   the countries in it), an operation is kept only if its area-of-use name lists one
-   of those countries, and an operation of :data:`COUNTRY_SPECIFIC_OPERATIONS` only if
-   its country is one of them. Outside every region only rule 1 applies, and the
-   :class:`Transformation` says so in its ``note``.
+   the countries in it), the countries the points may lie in are worked out from the
+   region's coarse country outlines (:meth:`Region.countries_of`; a point near a border
+   counts for both sides). An operation is kept only if its area-of-use name lists
+   **every** one of those countries, and an operation of
+   :data:`COUNTRY_SPECIFIC_OPERATIONS` only if its country is one of them: EPSG:1808
+   ("Azerbaijan and Georgia") is no candidate for points in Armenia. Outside every
+   region only rule 1 applies, and the :class:`Transformation` says so in its ``note``.
 3. Among the kept operations with a stated accuracy, the most accurate wins.
    Operations of unknown accuracy (EPSG's 999 m placeholder, ballpark offsets) are
    listed as candidates but never chosen and never enter ``spread_m``.
@@ -49,13 +52,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 from pyproj.database import query_crs_info
 from pyproj.enums import PJType
 from pyproj.exceptions import CRSError as _PyprojCRSError
 from pyproj.transformer import TransformerGroup
 
 from borderkit.errors import CoordinateError, CRSError
+from borderkit.geodesy import GEOD
 
 __all__ = [
     "COUNTRY_SPECIFIC_OPERATIONS",
@@ -81,7 +85,13 @@ AREA_MARGIN_DEG = 0.5
 #: Points may lie this far outside ``expect_bounds`` before they are an error (~11 km).
 EXPECT_MARGIN_DEG = 0.1
 
-_GEOD = Geod(ellps="WGS84")
+
+Ring = tuple[tuple[float, float], ...]
+
+#: A point this far (degrees) or more inside a country outline of a region lies in one
+#: of the outlined countries, not in a third one (tests/test_crs.py checks it against
+#: the outlines' source, with 0.03° to spare).
+_CORE_DEPTH_DEG = 0.25
 
 
 @dataclass(frozen=True)
@@ -97,11 +107,18 @@ class Region:
     polygon : tuple of (lon, lat)
         Vertices in degrees. Drawn generously towards countries that are not in a
         country-specific operation's scope, and kept well inside the border that matters.
+    outlines : tuple of (country, tuple of rings)
+        Coarse outlines of some of the ``countries``, each drawn 0.04° to 0.16° outside
+        the country, so that a point near a border counts for both countries. A country
+        without an outline is taken to be possible for every point that does not lie
+        0.25° or more inside an outline (deeper in, a point is in one of the outlined
+        countries).
     """
 
     name: str
     countries: tuple[str, ...]
-    polygon: tuple[tuple[float, float], ...]
+    polygon: Ring
+    outlines: tuple[tuple[str, tuple[Ring, ...]], ...] = ()
 
     def contains(self, lons: ArrayLike, lats: ArrayLike) -> bool:
         """Return True if every point lies inside the region.
@@ -116,11 +133,77 @@ class Region:
         poly = shapely.Polygon(self.polygon)
         return bool(np.all(shapely.contains_xy(poly, np.asarray(lons), np.asarray(lats))))
 
+    def countries_of(self, lons: ArrayLike, lats: ArrayLike) -> tuple[str, ...]:
+        """The region's countries that some of the points may lie in, in ``countries`` order.
+
+        Examples
+        --------
+        >>> REGIONS[0].countries_of([44.51], [40.18])      # Yerevan, deep inside Armenia
+        ('Armenia',)
+        >>> REGIONS[0].countries_of([46.36], [40.68])      # Ganja, Azerbaijan
+        ('Azerbaijan',)
+        >>> REGIONS[0].countries_of([45.06], [41.06])      # Voskepar, near the border
+        ('Armenia', 'Azerbaijan', 'Georgia')
+        >>> REGIONS[0].countries_of([44.79], [41.72])      # Tbilisi: no outline holds it
+        ('Georgia',)
+        """
+        lo, la = np.atleast_1d(np.asarray(lons, dtype=float)), np.atleast_1d(np.asarray(lats, dtype=float))
+        shapes = {country: _outline(rings) for country, rings in self.outlines}
+        possible = {c for c, shape in shapes.items() if np.any(shapely.contains_xy(shape, lo, la))}
+        surely_elsewhere = np.zeros(lo.shape, dtype=bool)
+        for shape in shapes.values():
+            surely_elsewhere |= shapely.contains_xy(_core(shape), lo, la)
+        if not np.all(surely_elsewhere):
+            possible |= {c for c in self.countries if c not in shapes}
+        return tuple(c for c in self.countries if c in possible)
+
+
+@functools.cache
+def _outline(rings: tuple[Ring, ...]) -> shapely.MultiPolygon:
+    return shapely.MultiPolygon([shapely.Polygon(ring) for ring in rings])
+
+
+@functools.cache
+def _core(shape: shapely.MultiPolygon) -> shapely.Geometry:
+    return shapely.buffer(shape, -_CORE_DEPTH_DEG)
+
+
+# Coarse country outlines for REGIONS (how they were made: see there).
+# fmt: off
+_ARMENIA: Ring = (
+    (43.43, 41.22), (44.17, 41.35), (44.46, 41.29), (44.81, 41.4), (45.07, 41.38), (45.3, 41.12), (45.69, 40.91),
+    (45.67, 40.77), (45.52, 40.66), (45.56, 40.56), (46.05, 40.32), (46.06, 40.09), (45.91, 39.91), (46.24, 39.71),
+    (46.43, 39.73), (46.67, 39.6), (46.6, 39.39), (46.73, 39.22), (46.64, 39.11), (46.62, 38.81), (46.08, 38.77),
+    (45.89, 39.22), (45.7, 39.32), (45.71, 39.49), (45.44, 39.39), (45.12, 39.51), (45.06, 39.66), (44.71, 39.62),
+    (44.31, 39.93), (43.89, 39.92), (43.62, 40.01), (43.44, 40.48), (43.64, 40.73), (43.35, 41.1),
+)
+_AZERBAIJAN: Ring = (  # mainland
+    (44.95, 41.38), (45.32, 41.57), (45.8, 41.44), (45.85, 41.32), (45.97, 41.28), (46.56, 41.21), (46.54, 41.3),
+    (46.28, 41.42), (46.09, 41.61), (46.12, 41.83), (46.42, 42.01), (46.81, 41.95), (47.19, 41.66), (47.36, 41.39),
+    (47.76, 41.31), (48.0, 41.57), (48.32, 41.68), (48.52, 41.92), (48.83, 42.06), (49.37, 41.54), (49.52, 41.19),
+    (49.89, 40.89), (50.49, 40.81), (50.7, 40.63), (51.16, 40.46), (51.27, 40.19), (51.16, 40.01), (50.97, 39.91),
+    (50.01, 39.96), (49.97, 39.84), (50.06, 39.7), (50.06, 39.53), (49.79, 39.32), (49.63, 38.84), (49.23, 38.66),
+    (49.19, 38.37), (48.65, 38.29), (47.93, 38.79), (47.93, 38.97), (48.17, 39.06), (48.03, 39.28), (48.18, 39.43),
+    (48.0, 39.59), (47.45, 39.37), (46.58, 38.78), (46.47, 38.79), (46.29, 39.38), (46.31, 39.52), (46.13, 39.49),
+    (45.53, 39.91), (45.54, 40.08), (45.85, 40.19), (45.38, 40.44), (45.26, 40.67), (45.42, 40.85), (45.03, 40.99),
+)
+_NAKHCHIVAN: Ring = (  # Azerbaijan's Nakhchivan Autonomous Republic
+    (44.73, 39.81), (45.06, 39.89), (45.45, 39.62), (45.83, 39.67), (45.94, 39.43), (46.09, 39.32), (46.24, 38.81),
+    (46.13, 38.75), (45.4, 38.91), (45.27, 39.07), (45.08, 39.14), (44.66, 39.72),
+)
+# fmt: on
 
 #: Regions where PROJ's bounding-box areas of use mislead. The South Caucasus polygon
 #: keeps at least ~15 km south of Russia's border along the Greater Caucasus (Roki,
 #: Upper Lars, Tusheti, Bazardüzü at 41.19°N); it spills into Turkey and Iran, where no
-#: Pulkovo 1942 operation applies anyway.
+#: Pulkovo 1942 operation applies anyway (points there count as possibly Georgia).
+#:
+#: The outlines of Armenia and Azerbaijan (mainland; Nakhchivan) are derived from the
+#: OpenStreetMap admin_level 2 polygons of 2023-10-02 shipped in
+#: ``data/tavush-2024/countries_osm_20231002.geojson`` (© OpenStreetMap contributors,
+#: ODbL 1.0): ``shapely.set_precision(shapely.simplify(polygon.buffer(0.1), 0.05), 0.01)``
+#: in degrees, so each lies 0.043° to 0.157° outside the country (tests/test_crs.py checks
+#: both bounds against that file). Georgia has no outline here.
 REGIONS: tuple[Region, ...] = (
     Region(
         "South Caucasus",
@@ -139,6 +222,7 @@ REGIONS: tuple[Region, ...] = (
             (50.6, 38.3),
             (43.2, 38.3),
         ),
+        outlines=(("Armenia", (_ARMENIA,)), ("Azerbaijan", (_AZERBAIJAN, _NAKHCHIVAN))),
     ),
 )
 
@@ -620,11 +704,12 @@ def _region_of(lons: NDArray[np.float64], lats: NDArray[np.float64]) -> Region |
     return None
 
 
-def _admissible(op: _Op, region: Region) -> bool:
+def _admissible(op: _Op, countries: tuple[str, ...]) -> bool:
+    """Whether ``op`` applies in every country the data may lie in."""
     country = COUNTRY_SPECIFIC_OPERATIONS.get(op.code or "")
-    if country is not None and country not in region.countries:
+    if country is not None and country not in countries:
         return False
-    return any(c.lower() in op.area_name.lower() for c in region.countries)
+    return all(c.lower() in op.area_name.lower() for c in countries)
 
 
 def _spread_m(ops: Sequence[_Op], lons: NDArray[np.float64], lats: NDArray[np.float64]) -> float:
@@ -632,7 +717,7 @@ def _spread_m(ops: Sequence[_Op], lons: NDArray[np.float64], lats: NDArray[np.fl
     spread = 0.0
     for i in range(len(results)):
         for j in range(i + 1, len(results)):
-            _, _, dist = _GEOD.inv(results[i][0], results[i][1], results[j][0], results[j][1])
+            _, _, dist = GEOD.inv(results[i][0], results[i][1], results[j][0], results[j][1])
             spread = max(spread, float(np.nanmax(np.atleast_1d(dist))))
     return spread
 
@@ -653,9 +738,13 @@ def _choose(
     contained = list(ops) if lons.size == 0 else [op for op in ops if bool(np.all(_in_bounds(lons, lats, op.bounds)))]
     region = _region_of(lons, lats) if lons.size else None
     if region is not None:
-        kept = [op for op in contained if _admissible(op, region)]
-        excluded = [op for op in contained if not _admissible(op, region)]
-        note = f"data in region {region.name}: kept operations whose area of use names {', '.join(region.countries)}"
+        countries = region.countries_of(lons, lats)
+        kept = [op for op in contained if _admissible(op, countries)]
+        excluded = [op for op in contained if not _admissible(op, countries)]
+        note = (
+            f"data in region {region.name}, possibly in {', '.join(countries)} (coarse outlines): "
+            f"kept operations whose area of use names {'it' if len(countries) == 1 else 'each of them'}"
+        )
     else:
         kept, excluded = contained, []
         note = (
@@ -743,13 +832,18 @@ def choose_operation(
 
     Examples
     --------
-    >>> t = choose_operation("EPSG:4284", [45.06], [41.06])
-    >>> t.code, t.accuracy_m, t.candidates
-    ('EPSG:15865', 4.5, ('EPSG:15865', 'EPSG:1808'))
-    >>> choose_operation("EPSG:4284", [45.06], [41.25]).excluded   # Russia's, not here
-    ('EPSG:5044', 'EPSG:1254')
-    >>> f"{choose_operation('EPSG:4284', [45.06], [41.06]).spread_m:.1f} m"
-    '5.6 m'
+    In Armenia only EPSG:15865 applies; EPSG:1808's area of use is "Azerbaijan (including
+    Caspian) and Georgia onshore", and Russia's EPSG:5044 only seems to apply north of
+    41.19°N because its bounding box reaches there:
+
+    >>> t = choose_operation("EPSG:4284", [45.06], [41.06])     # Voskepar, Armenia
+    >>> t.code, t.accuracy_m, t.candidates, t.excluded
+    ('EPSG:15865', 4.5, ('EPSG:15865',), ('EPSG:1808',))
+    >>> choose_operation("EPSG:4284", [45.06], [41.25]).excluded
+    ('EPSG:5044', 'EPSG:1254', 'EPSG:1808')
+    >>> t = choose_operation("EPSG:4284", [46.36], [40.68])     # Ganja, Azerbaijan
+    >>> t.candidates, f"{t.spread_m:.1f} m"
+    (('EPSG:15865', 'EPSG:1808'), '4.4 m')
     """
     source = parse_crs(crs)
     lo = np.atleast_1d(np.asarray(lons, dtype=float))

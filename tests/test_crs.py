@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from pyproj import Geod, Transformer
 from shapely import LineString, Point
 
@@ -104,9 +106,47 @@ def test_choose_operation__explicit_operation_of_another_datum_raises_crs_error(
         choose_operation("EPSG:4284", [45.06], [41.06], operation="EPSG:1188")
 
 
-def test_choose_operation__spread_is_a_few_metres_and_matches_cct() -> None:
-    t = choose_operation("EPSG:4284", [45.06], [41.06])
+def test_choose_operation__spread_in_azerbaijan_is_a_few_metres_and_matches_cct() -> None:
+    # Ganja (46.36E 40.68N), Azerbaijan: EPSG:15865 and EPSG:1808 both apply.
+    t = choose_operation("EPSG:4284", [46.36], [40.68])
+    assert t.candidates == ("EPSG:15865", "EPSG:1808")
     assert 2.0 <= t.spread_m <= 6.0  # FACTS.md: the operations disagree by 2–6 m here
+    a = _sk42_to_wgs84(40.68, 46.36, "EPSG:15865")
+    b = _sk42_to_wgs84(40.68, 46.36, "EPSG:1808")
+    assert t.spread_m == pytest.approx(GEOD.inv(a[0], a[1], b[0], b[1])[2], abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("name", "lons", "lats"),
+    [
+        ("Voskepar, Tavush", [45.06], [41.06]),
+        ("Yerevan", [44.51], [40.18]),
+        ("north Tavush, where PROJ picks Russia's 5044", [45.06], [41.25]),
+        ("Yerevan and Ganja together", [44.51, 46.36], [40.18, 40.68]),
+    ],
+)
+def test_choose_operation__1808_is_no_candidate_for_points_in_armenia(name: str, lons: list, lats: list) -> None:
+    # EPSG:1808's area of use is "Azerbaijan (including Caspian) and Georgia onshore"
+    # (projinfo EPSG:1808); before the fix it counted for points in Armenia and entered
+    # the spread there (5.6 m at Voskepar).
+    t = choose_operation("EPSG:4284", lons, lats)
+    assert "EPSG:1808" not in t.candidates, name
+    assert "EPSG:1808" in t.excluded, name
+    assert t.code == "EPSG:15865"
+    assert t.spread_m == 0.0  # the one candidate of known accuracy left
+    assert "Armenia" in t.note
+
+
+@pytest.mark.parametrize(("name", "lon", "lat"), [("Ganja", 46.36, 40.68), ("Tbilisi", 44.79, 41.72)])
+def test_choose_operation__1808_stays_a_candidate_in_azerbaijan_and_georgia(name: str, lon: float, lat: float) -> None:
+    t = choose_operation("EPSG:4284", [lon], [lat])
+    assert t.candidates == ("EPSG:15865", "EPSG:1808"), name
+    assert "Armenia" not in t.note
+
+
+def test_choose_operation__explicit_1808_in_armenia_is_honoured_with_its_spread() -> None:
+    t = choose_operation("EPSG:4284", [45.06], [41.06], operation="EPSG:1808")
+    assert t.code == "EPSG:1808"
     a = _sk42_to_wgs84(41.06, 45.06, "EPSG:15865")
     b = _sk42_to_wgs84(41.06, 45.06, "EPSG:1808")
     assert t.spread_m == pytest.approx(GEOD.inv(a[0], a[1], b[0], b[1])[2], abs=0.001)
@@ -145,6 +185,49 @@ def test_choose_operation__wgs84_based_crs_needs_no_datum_operation() -> None:
 )
 def test_regions__south_caucasus_polygon_keeps_out_of_russia(name: str, lon: float, lat: float, inside: bool) -> None:
     assert REGIONS[0].contains([lon], [lat]) is inside, name
+
+
+# ------------------------------------------------------------------ country outlines
+# The outlines' source: OSM admin_level 2 polygons of Armenia and Azerbaijan, 2023-10-02.
+COUNTRIES = Path(__file__).parents[1] / "data" / "tavush-2024" / "countries_osm_20231002.geojson"
+
+
+@pytest.fixture(scope="module")
+def countries() -> dict[str, shapely.Geometry]:
+    frame = gpd.read_file(COUNTRIES)
+    return dict(zip(frame["name_en"], frame.geometry, strict=True))
+
+
+@pytest.mark.parametrize("country", ["Armenia", "Azerbaijan"])
+def test_region_outlines__lie_0_04_to_0_16_degrees_outside_the_osm_country(countries, country: str) -> None:
+    outline = shapely.MultiPolygon([shapely.Polygon(r) for r in dict(REGIONS[0].outlines)[country]])
+    assert outline.contains(countries[country].buffer(0.04))
+    assert countries[country].buffer(0.16).contains(outline)
+
+
+def test_region_outlines__deep_inside_means_armenia_or_azerbaijan(countries) -> None:
+    # Georgia (no outline) is ruled out only 0.25° or more inside an outline: there, even
+    # 0.03° further out, every point is in Armenia or Azerbaijan.
+    both = shapely.union_all(list(countries.values()))
+    for _, rings in REGIONS[0].outlines:
+        outline = shapely.MultiPolygon([shapely.Polygon(r) for r in rings])
+        core = shapely.buffer(outline, -0.25)
+        assert core.buffer(0.03).difference(both).area == 0.0
+
+
+@pytest.mark.parametrize("country", ["Armenia", "Azerbaijan"])
+def test_region_countries_of__random_points_in_a_country_count_for_it(countries, country: str) -> None:
+    rng = np.random.default_rng(20240515)
+    shape = countries[country]
+    west, south, east, north = shape.bounds
+    lon, lat = rng.uniform(west, east, 4000), rng.uniform(south, north, 4000)
+    inside = shapely.contains_xy(shape, lon, lat) & shapely.contains_xy(shapely.Polygon(REGIONS[0].polygon), lon, lat)
+    assert inside.sum() > 300
+    for x, y in zip(lon[inside][:300], lat[inside][:300], strict=True):
+        assert country in REGIONS[0].countries_of([x], [y]), (x, y)
+    if country == "Armenia":
+        t = choose_operation("EPSG:4284", lon[inside][:300], lat[inside][:300])
+        assert "EPSG:1808" not in t.candidates
 
 
 # ------------------------------------------------------------------ transformation

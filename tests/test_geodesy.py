@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely import LineString, Polygon
+from numpy.typing import NDArray
+from shapely import LineString, MultiPolygon, Polygon
 
 from borderkit.errors import GeometryError
 from borderkit.geodesy import (
     geodesic_area_m2,
     geodesic_length_m,
+    geodesic_perimeter_m,
     local_projected_crs,
     planar_length_m,
     segment_lengths_m,
@@ -108,3 +114,110 @@ def test_area__does_not_change_with_orientation_or_start_vertex(shift, reverse, 
     assert geodesic_area_m2(Polygon(moved)) == pytest.approx(base, rel=1e-10)
     assert np.isfinite(base)
     assert base > 0
+
+
+# ------------------------------------------------------------------ rings on the ellipsoid
+# Synthetic rings written as a GIS writes them across the antimeridian: with a -180/180
+# jump. Planimeter measures each edge the short way, so it reads them as crossing 180°.
+ACROSS = [(179.5, 0.0), (-179.5, 0.0), (-179.5, 1.0), (179.5, 1.0)]
+ACROSS_OUTER = [(179.0, -1.0), (-179.0, -1.0), (-179.0, 1.0), (179.0, 1.0)]
+ACROSS_HOLE = [(179.2, -0.5), (179.6, -0.5), (179.6, 0.5), (179.2, 0.5)]  # west of 180°: no jump
+CELL = [(10.0, 10.0), (11.0, 10.0), (11.0, 11.0), (10.0, 11.0)]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_area__multipolygon_with_a_part_across_the_antimeridian(planimeter, reverse: bool) -> None:
+    # Before the fix the planar orientation turned the crossing part round: its area
+    # entered with a minus sign, 12,308,778,361.5 - 12,108,467,312.6 m² = 2e8 m² in all.
+    parts = [ACROSS[::-1] if reverse else ACROSS, CELL]
+    ref = sum(abs(planimeter(p)[1]) for p in parts)  # Planimeter: 12308778361.5 + 12108467312.6
+    area = geodesic_area_m2(MultiPolygon([Polygon(p) for p in parts]))
+    assert area == pytest.approx(ref, abs=1.0)
+
+
+@pytest.mark.parametrize(("outer_reversed", "hole_reversed"), [(False, False), (True, False), (False, True)])
+def test_area__hole_of_a_polygon_across_the_antimeridian_is_subtracted(
+    planimeter, outer_reversed: bool, hole_reversed: bool
+) -> None:
+    # Before the fix the outer ring, turned round by planar orientation, and the hole
+    # entered with the same sign: the hole was added, not subtracted.
+    outer = ACROSS_OUTER[::-1] if outer_reversed else ACROSS_OUTER
+    hole = ACROSS_HOLE[::-1] if hole_reversed else ACROSS_HOLE
+    ref = abs(planimeter(outer)[1]) - abs(planimeter(hole)[1])
+    assert geodesic_area_m2(Polygon(outer, [hole])) == pytest.approx(ref, abs=1.0)
+
+
+@pytest.mark.parametrize("hole_reversed", [False, True])
+def test_area__hole_subtracts_whatever_its_orientation(planimeter, hole_reversed: bool) -> None:
+    outer = [(45.0, 41.0), (45.2, 41.0), (45.2, 41.2), (45.0, 41.2)]
+    hole = [(45.05, 41.05), (45.1, 41.05), (45.1, 41.1), (45.05, 41.1)]
+    hole = hole[::-1] if hole_reversed else hole
+    ref = abs(planimeter(outer)[1]) - abs(planimeter(hole)[1])
+    assert geodesic_area_m2(Polygon(outer, [hole])) == pytest.approx(ref, abs=1.0)
+
+
+def test_perimeter_and_length__include_the_holes(planimeter) -> None:
+    # pyproj's Geod.geometry_length measures a polygon's exterior only.
+    outer = [(45.0, 41.0), (45.2, 41.0), (45.2, 41.2), (45.0, 41.2)]
+    holes = [
+        [(45.05, 41.05), (45.1, 41.05), (45.1, 41.1), (45.05, 41.1)],
+        [(45.12, 41.12), (45.15, 41.12), (45.15, 41.15)],
+    ]
+    ref = sum(planimeter(ring)[0] for ring in (outer, *holes))
+    polygon = Polygon(outer, holes)
+    assert geodesic_perimeter_m(polygon) == pytest.approx(ref, abs=1e-6)
+    assert geodesic_length_m(polygon) == pytest.approx(ref, abs=1e-6)
+    across = MultiPolygon([Polygon(ACROSS_OUTER, [ACROSS_HOLE]), Polygon(CELL)])
+    ref_across = sum(planimeter(ring)[0] for ring in (ACROSS_OUTER, ACROSS_HOLE, CELL))
+    assert geodesic_perimeter_m(across) == pytest.approx(ref_across, abs=1e-6)
+
+
+# ------------------------------------------------------------------ UTM zones
+
+
+@pytest.fixture(scope="module")
+def geoconvert_zones() -> Callable[[NDArray[np.float64], NDArray[np.float64]], list[str]]:
+    """UTM zones ("32n") of many points from one call of GeographicLib's GeoConvert -u."""
+    exe = shutil.which("GeoConvert")
+    if exe is None:
+        pytest.fail("GeoConvert is not installed: `apt-get install geographiclib-tools` (.ci/run does this)")
+
+    def run(lons: NDArray[np.float64], lats: NDArray[np.float64]) -> list[str]:
+        # Fixed point: GeographicLib reads "1e-05" as 1° East ("e" is a hemisphere to its parser).
+        text = "".join(f"{la:.12f} {lo:.12f}\n" for lo, la in zip(lons.tolist(), lats.tolist(), strict=True))
+        out = subprocess.run([exe, "-u"], input=text, capture_output=True, text=True, check=True).stdout
+        return [line.split()[0] for line in out.splitlines()]
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("name", "lon", "lat", "epsg"),
+    [
+        # echo "60.39 5.32" | GeoConvert -u  ->  32n 297230 6700510 (31V gives way to 32V)
+        ("Bergen (synthetic point)", 5.32, 60.39, 32632),
+        # echo "56 3" | GeoConvert -u  ->  32n; echo "56 2.999" | GeoConvert -u  ->  31n
+        ("32V south-west corner", 3.0, 56.0, 32632),
+        ("west of 32V", 2.999, 56.0, 32631),
+        # echo "78.22 15.65" | GeoConvert -u  ->  33n 514814 8683004 (Longyearbyen, 33X)
+        ("Longyearbyen (synthetic point)", 15.65, 78.22, 32633),
+        # echo "72 41.99" | GeoConvert -u  ->  37n; echo "72 42" | GeoConvert -u  ->  38n
+        ("37X east edge", 41.99, 72.0, 32637),
+        ("east of 37X", 42.0, 72.0, 32638),
+    ],
+)
+def test_local_projected_crs__norway_and_svalbard_exceptions(name: str, lon: float, lat: float, epsg: int) -> None:
+    assert local_projected_crs(lon, lat).to_epsg() == epsg, name
+
+
+def test_local_projected_crs__matches_geoconvert_on_random_points(geoconvert_zones) -> None:
+    rng = np.random.default_rng(20240515)
+    # Anywhere in UTM's range (lat < 84: GeoConvert gives UPS at 84°N; lon 180 is zone 1
+    # there and 60 here, both valid), and densely over the two exceptions' boxes.
+    lons = np.concatenate([rng.uniform(-180, 180, 300), rng.uniform(0, 42, 150), rng.uniform(0, 14, 150)])
+    lats = np.concatenate([rng.uniform(-80, 84, 300), rng.uniform(70, 84, 150), rng.uniform(54, 66, 150)])
+    zones = geoconvert_zones(lons, lats)
+    ours = [local_projected_crs(lo, la).to_epsg() for lo, la in zip(lons, lats, strict=True)]
+    expected = [(32600 if z.endswith("n") else 32700) + int(z[:-1]) for z in zones]
+    mismatches = [(lo, la, o, e) for lo, la, o, e in zip(lons, lats, ours, expected, strict=True) if o != e]
+    assert mismatches == []

@@ -155,3 +155,39 @@ def test_rhumb_length_m__nearly_along_a_parallel_matches_rhumbsolve() -> None:
     # quotient lose its digits (0.68 m off). GeographicLib:
     #   echo "39 44 39.00000000022 44.25" | RhumbSolve -i -p 6  ->  89.99999993538 21656.600978
     assert rhumb_length_m(44.0, 39.0, 44.25, 39.00000000022) == pytest.approx(21656.600978, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("lon1", "lat1", "lon2", "lat2", "length_m", "azimuth_deg"),
+    [
+        # 11 m from the pole (was 2.9 cm off: arctanh(sin φ) loses digits as sin φ -> 1):
+        # echo "89.9999 0 80 120" | RhumbSolve -i -p 9  ->  169.69181977984482 1135136.356341613
+        (0.0, 89.9999, 120.0, 80.0, 1135136.356341613, 169.69181977984482),
+        # 0.11 m from the pole (was 180.7 m off):
+        # echo "89.999999 0 80 120" | RhumbSolve -i -p 9  ->  172.59754287183870 1126212.004128500
+        (0.0, 89.999999, 120.0, 80.0, 1126212.004128500, 172.59754287183870),
+        # echo "89.9999 0 89.99 100" | RhumbSolve -i -p 9  ->  159.24362090498951 1182.521027934
+        (0.0, 89.9999, 100.0, 89.99, 1182.521027934, 159.24362090498951),
+    ],
+)
+def test_rhumb_length_m__near_a_pole_matches_rhumbsolve(
+    lon1: float, lat1: float, lon2: float, lat2: float, length_m: float, azimuth_deg: float
+) -> None:
+    assert rhumb_length_m(lon1, lat1, lon2, lat2) == pytest.approx(length_m, abs=1e-6)
+    assert rhumb_azimuth_deg(lon1, lat1, lon2, lat2) == pytest.approx(azimuth_deg, abs=1e-10)
+
+
+def test_densify__rhumb_nearly_along_a_parallel_matches_rhumbsolve_direct() -> None:
+    # A latitude change of 1e-9° over 179° of longitude: the quotient (ψ - ψ1) / Δψ of
+    # two nearly equal isometric latitudes put the first point 12.7 m east of the line.
+    #   echo "45 0 45.000000001 179" | RhumbSolve -i -p 12  ->  89.999999999548848 14113583.4816993270
+    # and the points at 1/5 and 2/5 of the length (s12 / 5 = 2822716.6963398654 m):
+    #   echo "45 0 89.999999999548848 2822716.6963398654" | RhumbSolve -p 12
+    #     ->  45.000000000200004 35.799999999750881
+    #   echo "45 0 89.999999999548848 5645433.3926797308" | RhumbSolve -p 12
+    #     ->  45.000000000400007 71.599999999626306
+    lon, lat = densify([0.0, 179.0], [45.0, 45.000000001], line_type="rhumb", max_segment_m=3_500_000)
+    assert len(lon) == 6
+    ref_lon = np.array([35.799999999750881, 71.599999999626306])
+    ref_lat = np.array([45.000000000200004, 45.000000000400007])
+    assert GEOD.inv(lon[1:3], lat[1:3], ref_lon, ref_lat)[2].max() < 1e-3
