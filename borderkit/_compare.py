@@ -3,7 +3,7 @@
 Two public renderings of the same border (two builds of OpenStreetMap, geoBoundaries
 and OSM, ...) differ by a few tens to hundreds of metres. :func:`compare_lines` measures
 that difference as a function of the distance along one of them, which is what an error
-model of the line has to reproduce (:mod:`borderkit._errormodel` fits one to it).
+model of the line has to reproduce (:mod:`borderkit._uncertainty._model` fits one to it).
 
 Method
 ------

@@ -126,13 +126,11 @@ def _verdict_section(report: Report) -> str:
         scope_text = "total" if c.is_total else "+".join(c.scope)
         parts = "<br>".join(f"{_e(k)}: ±{_val(x, u)}" for k, x in v.tolerance_parts.items()) or "—"
         if v.interval is not None:
-            lo, med, hi = v.interval
-            interval = (f"{format_value(lo, u)}–{_val(hi, u)}<br><span class='muted'>median "
-                        f"{_val(med, u)}</span>")
+            lo, _, hi = v.interval
+            interval = f"{format_value(lo, u)}–{_val(hi, u)}"
         else:
             interval = "—"
         mc = v.statistical_verdict
-        z = "—" if v.z is None or v.z != v.z else f"{v.z:.1f}"
         pct = "" if v.difference_pct is None else f" ({v.difference_pct:+.1f} %)"
         rows.append([
             _td(f"<code>{_e(c.id)}</code><br><span class='muted'>{_e(c.wording)}</span>"),
@@ -144,24 +142,23 @@ def _verdict_section(report: Report) -> str:
             _td(parts),
             _td(_e(v.verdict), cls=_cls(v.verdict)),
             _td(interval, num=True),
-            _td(_e(mc) if mc else "—", cls=_cls(mc)),
-            _td(z, num=True),
+            _td((_e(mc) + f"<br><span class='muted'>{_e(v.statistical_reason)}</span>") if mc else "—",
+                cls=_cls(mc)),
             _td(_e(v.reason) + "<br><span class='muted'>said by " + _e(c.said_by) + "; " + _e(c.source)
                 + " " + _e(c.date) + "</span>"),
         ])
     headers = ["claim", "scope", "reported (± rounding)", "measured", "difference", "tolerance",
-               "tolerance parts (root sum of squares)", "first-order verdict", "95 % interval (Monte Carlo)",
-               "Monte Carlo verdict", "z (σ)", "why, and who said it"]
+               "tolerance parts (root sum of squares)", "quick look", "95 % interval (Monte Carlo)",
+               "Monte Carlo verdict, over every rendering", "why, and who said it"]
     if report.uncertainty is not None:
         u = report.uncertainty
-        lead = (f"<p>Two verdicts per claim. <b>First-order</b>: |measured − reported| against the tolerance, "
-                f"the root sum of squares of its parts. <b>Monte Carlo</b> ({u.draws:,} draws, seed {u.seed}): "
-                "the reported value's rounding interval against the 95 % interval of the measured value when "
-                "every input moves at once; <i>undetermined</i> when the interval is too wide to tell; z is the "
-                "distance from the median to the claim in robust σ. The counts above use the Monte Carlo "
-                "verdict where there is one.</p>")
+        lead = (f"<p>The verdict is the <b>Monte Carlo</b> one ({u.draws:,} draws per rendering, seed {u.seed}): "
+                "the reported value's rounding interval against the 95 % interval of the measured value under "
+                "each rendering of the new line; consistent or inconsistent only if so under every rendering, "
+                "else <i>depends</i>; <i>undetermined</i> when the interval is wider than its median. The "
+                "<b>quick look</b> sets |measured − reported| against a root-sum-of-squares tolerance.</p>")
     else:
-        lead = ("<p>First-order verdicts only (no Monte Carlo draws were made: <code>draws=0</code>): "
+        lead = ("<p>Quick-look verdicts only (no Monte Carlo draws were made: <code>draws=0</code>): "
                 "|measured − reported| against the tolerance, the root sum of squares of its parts.</p>")
     return "<h2 id='verdicts'>Verdicts</h2>" + lead + _table(headers, rows, cls="verdicts")
 
@@ -354,59 +351,27 @@ def _uncertainty_section(report: Report) -> str:
         out.append("<p class='muted'>No Monte Carlo step: verify with <code>draws</code> &gt; 0 for 95 % "
                    "intervals, an error budget and a sensitivity analysis.</p>")
         return "".join(out)
-    corr = ("independent per vertex" if u.correlation_length_m is None
-            else f"correlated along the line, ℓ = {u.correlation_length_m:g} m")
-    excluded = f"; sources left out: {', '.join(u.excluded)}" if u.excluded else ""
-    out.append(f"<p>Monte Carlo: {u.draws:,} draws, seed {u.seed}; vertex errors {_e(corr)}{_e(excluded)}.</p>")
-    b = u.budget
-    out.append("<h3>Sources of doubt</h3>" + _table(
-        ["source", "kind", "size"],
-        [[_td(f"<i>{_e(s)}</i>"), _td(_e(b.kinds.get(s))), _td(_e(b.sizes.get(s)))] for s in b.sources]))
-    claims = list(b.units)
-    if claims:
-        rows = [[_td(f"<code>{_e(cid)}</code>"), _td(_e(_unit(b.units[cid])))]
-                + [_td(_val(_nan_none(b.effects.get(s, {}).get(cid)), b.units[cid]), num=True) for s in b.sources]
-                for cid in claims]
-        out.append("<h3>Error budget</h3><p>The effect of each source alone on each result, in the claim's unit: "
-                   "the half-width of the 95 % interval it gives alone (random sources), the shift it causes "
-                   "(<i>line_type</i>) or the half-unit of the wording (<i>rounding</i>).</p>"
-                   + _table(["claim", "unit", *b.sources], rows))
-    sens = list(u.sensitivity.rows)
-    if sens:
-        sens.sort(key=lambda r: (str(r["claim"]), -(r.get("reduction") or 0.0)))
-        rows = []
-        for r in sens:
-            unit = str(r.get("unit", ""))
-            share = r.get("variance_share")
-            rows.append([
-                _td(f"<code>{_e(r['claim'])}</code>"), _td(f"<i>{_e(r['source'])}</i>"),
-                _td("±" + _val(_nan_none(r.get("half_width")), unit), num=True),
-                _td("±" + _val(_nan_none(r.get("half_width_without")), unit), num=True),
-                _td(_val(_nan_none(r.get("reduction")), unit), num=True),
-                _td("—" if _nan_none(share) is None else f"{100 * share:.0f} %", num=True),
-                _td(_val(_nan_none(r.get("median_without")), unit), num=True),
-                _td(_e(r.get("verdict")), cls=_cls(r.get("verdict"))),
-                _td(_e(r.get("verdict_without")), cls=_cls(r.get("verdict_without"))),
-            ])
-        out.append("<h3>Sensitivity: which input decides each result</h3><p>Each source switched off in turn "
-                   "(same seed): how much narrower the 95 % interval gets, and the verdict without it.</p>"
-                   + _table(["claim", "source", "half-width, all sources", "half-width without it",
-                             "narrower by", "variance share", "median without it", "verdict",
-                             "verdict without it"], rows))
-    if u.inverse:
-        rows = []
-        for r in u.inverse:
-            if r.lo is not None and r.hi is not None:
-                interval = f"{_num(r.lo, '.4g')}–{_num(r.hi, '.4g')} {_e(_unit(r.unit))}"
-            else:
-                interval = "—"
-            rows.append([_td(_e(r.name)), _td(_e(r.claimed_text) or f"{_num(r.claimed, '.4g')}"),
-                         _td(f"{_num(r.claimed, '.4g')} {_e(_unit(r.unit))}", num=True),
-                         _td(f"{_num(r.measured, '.4g')} {_e(_unit(r.unit))}" if r.measured is not None else "—",
-                             num=True),
-                         _td(interval, num=True), _td(_e(r.note))])
-        out.append("<h3>What the claims imply</h3>" + _table(
-            ["reading", "from the claims", "claimed", "measured", "95 % interval", "note"], rows))
+    m = u.model
+    out.append(f"<p>Monte Carlo: {u.draws:,} draws per rendering, seed {u.seed}. Error model of the renderings: "
+               f"σ {m.sigma_m:.0f} m, ℓ {m.length_m:.0f} m, ν {m.nu} ({_e(m.basis)}).</p>")
+    out.append("<ul>" + "".join(f"<li>{_e(c.line)}: {_e(c.reason)}</li>" for c in u.checks) + "</ul>")
+    rows = []
+    for c in u.claims:
+        for sc in c.scenarios:
+            iv = sc.interval
+            rows.append([_td(f"<code>{_e(c.claim_id)}</code>"), _td(_e(sc.scenario)),
+                         _td(_val(sc.measured, c.unit), num=True),
+                         _td(f"{format_value(iv.lo, c.unit)}–{_val(iv.hi, c.unit)}", num=True),
+                         _td(_val(iv.lengthening, c.unit, sign=True), num=True),
+                         _td(_e(sc.result.outcome), cls=_cls(sc.result.outcome)), _td(_e(sc.result.tail_text))])
+    if rows:
+        out.append("<h3>Every claim under every rendering</h3>" + _table(
+            ["claim", "rendering", "measured", "95 % interval", "model's lengthening", "outcome", "tail"], rows))
+    if len(u.sensitivity):
+        srows = [[_td(f"<code>{_e(cid)}</code>"), _td(f"{ell:.0f} m", num=True),
+                  _td(f"{format_value(r.lo, r.unit)}–{_val(r.hi, r.unit)}", num=True)]
+                 for (cid, ell), r in u.sensitivity.iterrows()]
+        out.append("<h3>Sensitivity to the correlation length</h3>" + _table(["claim", "ℓ", "95 % interval"], srows))
     if u.notes:
         out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in u.notes) + "</ul>")
     return "".join(out)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROXY_NOTICE",
+    "attribution",
     "SYNTHETIC_NOTICE",
     "basis_record",
     "claim_fields",
@@ -155,8 +156,7 @@ def _interval_text(v: Verdict) -> str:
         return ""
     lo, _, hi = v.interval
     u = v.claim.unit
-    z = "" if v.z is None or math.isnan(v.z) else f", z {v.z:.1f}"
-    return f"{v.claim.id}: {format_value(lo, u)}–{format_value(hi, u)} {u} (95 %{z})"
+    return f"{v.claim.id}: {format_value(lo, u)}–{format_value(hi, u)} {u} (95 %, on {v.by_rendering and next(iter(v.by_rendering))})"
 
 
 def claim_fields(verdicts: list[Verdict]) -> dict[str, str]:
@@ -168,3 +168,28 @@ def claim_fields(verdicts: list[Verdict]) -> dict[str, str]:
     }
 
 
+
+
+def attribution(case: Case) -> str:
+    """The data credit of a case, once per source and licence, from its layers (never hard-coded).
+
+    Examples
+    --------
+    >>> from borderkit import load_case
+    >>> attribution(load_case("tavush-2024")).startswith("Data: © OpenStreetMap contributors (ODbL 1.0)")
+    True
+    """
+    seen: dict[str, None] = {}
+    osm = False
+    for lay in case.layers.values():
+        text = f"{lay.source} {lay.licence}".lower()
+        if "openstreetmap" in text or "odbl" in text:
+            osm = True
+            continue
+        if lay.licence:
+            seen.setdefault(lay.licence, None)
+    parts = (["© OpenStreetMap contributors (ODbL 1.0)"] if osm else []) + list(seen)
+    sources = "sources in the case's SOURCES.md" if (case.root / "SOURCES.md").is_file() else "this case has no SOURCES.md"
+    head = "SYNTHETIC data, made up for tests and examples" if case.synthetic and not parts else "Data: "
+    body = "; ".join(parts) if parts else ("no licence stated" if not case.synthetic else "")
+    return f"{head}{body}; {sources}." if head == "Data: " else f"{head}; {sources}."

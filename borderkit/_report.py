@@ -139,7 +139,7 @@ class Report:
                         "median": v.interval[1] if v.interval else None,
                         "hi": v.interval[2] if v.interval else None,
                         "statistical_verdict": None if v.statistical_verdict is None else str(v.statistical_verdict),
-                        "z": v.z,
+                        "holds": v.statistical_reason,
                     }
                 )
             row.update({f"on {k}": x for k, x in v.by_rendering.items()})

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Literal
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from borderkit.enums import Outcome
 from borderkit.errors import CaseError
 
 __all__ = [
@@ -40,6 +39,7 @@ __all__ = [
     "judge",
     "quantile_se",
     "tail_text",
+    "widened",
 ]
 
 #: An interval wider than this fraction of its median is "undetermined" for every claim:
@@ -47,16 +47,7 @@ __all__ = [
 UNDETERMINED_RELATIVE_WIDTH = 1.0
 #: A claim edge within this many Monte Carlo standard errors of an interval end needs more draws.
 MC_SE_MARGIN = 2.0
-DEPENDS: Literal["depends"] = "depends"
-
-
-class Outcome(StrEnum):
-    """What the draws say of a claim."""
-
-    CONSISTENT = "consistent"
-    INCONSISTENT = "inconsistent"
-    UNDETERMINED = "undetermined"
-    MORE_DRAWS = "more draws needed"
+DEPENDS = Outcome.DEPENDS
 
 
 def quantile_se(values: ArrayLike, p: float) -> float:
@@ -148,6 +139,31 @@ def interval_from_draws(values: ArrayLike, *, measured: float, level: float = 0.
         measured=float(measured),
         lengthening=med - measured,
     )
+
+
+def widened(interval: Interval) -> Interval:
+    """``interval`` extended by its lengthening on the side opposite the shift, not moved.
+
+    A rendering carries errors of its own, and errors lengthen a line: the draws of the
+    measured line + the model's errors measure longer, on average by ``lengthening``,
+    than the measured line; the line without its errors would measure shorter by about
+    as much. The interval stays centred on the measured value (no correction) and reaches
+    further on the side the true value may lie, so that it covers the value with and
+    without the errors' lengthening.
+
+    Examples
+    --------
+    >>> iv = interval_from_draws([9.0, 10.0, 11.0, 12.0, 13.0], measured=10.0, level=0.5)
+    >>> w = widened(iv)
+    >>> (w.lo, w.median, w.hi)
+    (8.0, 10.0, 11.0)
+    """
+    shift = interval.lengthening
+    if shift > 0:
+        return replace(interval, lo=interval.lo - shift)
+    if shift < 0:
+        return replace(interval, hi=interval.hi - shift)
+    return interval
 
 
 def _num(x: float) -> str:
@@ -260,7 +276,7 @@ def judge(
     return StatResult(outcome, reason, interval, float(claim_lo), float(claim_hi), count, frac, text)
 
 
-def combine(outcomes_by_scenario: Mapping[str, Outcome]) -> tuple[Outcome | Literal["depends"], str]:
+def combine(outcomes_by_scenario: Mapping[str, Outcome]) -> tuple[Outcome, str]:
     """One outcome across scenarios, or "depends" and where each outcome holds.
 
     Consistent only if consistent under every scenario, inconsistent only if
@@ -269,8 +285,9 @@ def combine(outcomes_by_scenario: Mapping[str, Outcome]) -> tuple[Outcome | Lite
 
     Examples
     --------
-    >>> combine({"osm-2026c": Outcome.CONSISTENT, "osm-2025a": Outcome.CONSISTENT,
-    ...          "geoboundaries-2020": Outcome.INCONSISTENT})
+    >>> outcome, text = combine({"osm-2026c": Outcome.CONSISTENT, "osm-2025a": Outcome.CONSISTENT,
+    ...                          "geoboundaries-2020": Outcome.INCONSISTENT})
+    >>> str(outcome), text
     ('depends', 'consistent under osm-2026c, osm-2025a; inconsistent under geoboundaries-2020')
     """
     if not outcomes_by_scenario:

@@ -69,20 +69,19 @@ class Verdict:
     verdict: Outcome
     reason: str
     basis: str = ""
-    #: With ``verify(..., draws=N)``: (lo, median, hi) of the 95 % Monte Carlo interval in
-    #: the claim's unit, the statistical verdict and z (see :mod:`borderkit.uncertainty`).
+    #: With draws: (lo, measured, hi) of the 95 % Monte Carlo interval on the measured
+    #: rendering, in the claim's unit; the one verdict over every rendering (scenario) and
+    #: where each outcome holds (:mod:`borderkit._uncertainty`).
     interval: tuple[float, float, float] | None = None
     statistical_verdict: Outcome | None = None
-    z: float | None = None
+    statistical_reason: str = ""
     #: The claim measured on every rendering of the new line (claim unit), the measured one first.
     by_rendering: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def final_verdict(self) -> Outcome:
-        """The statistical verdict where there is one, else the first-order verdict."""
-        if self.statistical_verdict in (CONSISTENT, INCONSISTENT, UNDETERMINED):
-            return self.statistical_verdict
-        return self.verdict
+        """The Monte Carlo verdict where there is one, else the quick look (first-order)."""
+        return self.statistical_verdict if self.statistical_verdict is not None else self.verdict
 
     def __repr__(self) -> str:
         m = "—" if self.measured is None else f"{self.measured:.3g} {self.claim.unit}"
@@ -133,7 +132,7 @@ class Verdict:
                     },
                     "statistical": {
                         "verdict": None if self.statistical_verdict is None else str(self.statistical_verdict),
-                        "z": _round(self.z, 2),
+                        "reason": self.statistical_reason,
                     },
                 }
             ),
@@ -251,7 +250,7 @@ def _judge(claim: Claim, measured_si: float, parts_si: dict[str, float], basis: 
     diff = measured - claim.value
     pct = 100.0 * diff / claim.value if claim.value else None
     big = max(parts, key=lambda k: parts[k]) if parts else ""
-    u = claim.unit
+    u = {"km2": "km²", "m2": "m²"}.get(claim.unit, claim.unit)
     if abs(diff) <= tol:
         verdict = CONSISTENT
         reason = (
@@ -372,16 +371,16 @@ def judge_claims(
         verdicts.append(replace(v, by_rendering=_by_rendering(m, claim)))
     checks = tuple(_check(case, ch) for ch in case.checks)
     if uncertainty is not None:
-        by_id = {i.claim_id: i for i in uncertainty.intervals}
-        verdicts = [
-            replace(v, interval=i.interval, statistical_verdict=_outcome(i.verdict), z=i.z)
-            if (i := by_id.get(v.claim.id)) is not None
-            else v
-            for v in verdicts
-        ]
+        by_id = {c.claim_id: c for c in uncertainty.claims}
+        out = []
+        for v in verdicts:
+            u = by_id.get(v.claim.id)
+            if u is None:
+                out.append(v)
+                continue
+            first = u.scenarios[0]
+            iv = (first.interval.lo, first.measured, first.interval.hi)
+            out.append(replace(v, interval=iv, statistical_verdict=u.outcome, statistical_reason=u.reason))
+        verdicts = out
     return tuple(verdicts), checks
 
-
-def _outcome(text: str) -> Outcome | None:
-    # "not propagated" (counts, impact claims) is no verdict of its own.
-    return Outcome(text) if text in Outcome._value2member_map_ else None

@@ -94,6 +94,7 @@ _TOP_KEYS = {
     "layers",
     "claims",
     "checks",
+    "uncertainty",
 }
 _LAYER_KEYS = {
     "role",
@@ -304,6 +305,24 @@ def _oriented_like(merged: shapely.Geometry, parts: Any) -> shapely.Geometry:
     return merged
 
 
+@dataclass(frozen=True)
+class ModelSettings:
+    """The ``[uncertainty]`` table of case.toml: how the lines' errors are modelled.
+
+    ``calibrate`` names pairs of line layers whose differences calibrate σ and ℓ (default:
+    the new line against its first other rendering); ``sigma_m`` and ``length_m`` set
+    them instead; ``nu`` is the Matérn smoothness; ``old_line_length_m`` the correlation
+    length of the old line's error (default: the new line's ℓ).
+    """
+
+    calibrate: tuple[tuple[str, str], ...] = ()
+    sigma_m: float | None = None
+    length_m: float | None = None
+    nu: float = 1.5
+    old_line_length_m: float | None = None
+    note: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Case:
     """A delimitation case as :func:`load_case` returns it."""
@@ -320,6 +339,8 @@ class Case:
     #: True for made-up test or tutorial data (``synthetic = true`` in case.toml); such a
     #: case may omit provenance, and every output says it is synthetic.
     synthetic: bool = False
+    #: How the Monte Carlo models the lines' errors (``[uncertainty]`` in case.toml).
+    model: ModelSettings = field(default_factory=lambda: ModelSettings())
 
     def __repr__(self) -> str:
         return f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, {len(self.claims)} claims>"
@@ -630,7 +651,8 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     claims = _load_claims(doc, where, codes, {p.id for p in pairs})
     checks = _load_checks(doc, where, claims)
     _check_settlement_names(layers, pairs, where)
-    return Case(case_id, title, root, countries, pairs, layers, claims, checks, description, synthetic)
+    model = _load_model_settings(doc, where, layers)
+    return Case(case_id, title, root, countries, pairs, layers, claims, checks, description, synthetic, model)
 
 
 def _load_countries(doc: Mapping[str, Any], where: _Where) -> tuple[Country, Country]:
@@ -645,6 +667,34 @@ def _load_countries(doc: Mapping[str, Any], where: _Where) -> tuple[Country, Cou
     if out[0].code == out[1].code:
         raise where.fail("countries", f"both countries have code {out[0].code!r}", "Give two different codes")
     return out[0], out[1]
+
+
+def _load_model_settings(doc: Mapping[str, Any], where: _Where, layers: Mapping[str, Layer]) -> ModelSettings:
+    t = where.get(doc, "uncertainty", "case.toml", dict, default={})
+    key = "uncertainty"
+    where.unknown_keys(t, {"calibrate", "sigma_m", "length_m", "nu", "old_line_length_m", "note"}, key)
+    lines = {n for n, lay in layers.items() if lay.role in ("new_line", "new_line_alt")}
+    pairs = where.get(t, "calibrate", key, list, default=[])
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(p in lines for p in pair)):
+            raise where.fail(
+                f"{key}.calibrate", f"bad pair {pair!r}", f"Give pairs of line layer names from {sorted(lines)}"
+            )
+    numbers = {k: where.number(t, k, key, default=None, minimum=0, fix=f"Give {k} in metres > 0") for k in
+               ("sigma_m", "length_m", "old_line_length_m")}  # fmt: skip
+    if (numbers["sigma_m"] is None) != (numbers["length_m"] is None):
+        raise where.fail(f"{key}.sigma_m", "given without length_m (or the other way)", "Set both, or neither")
+    nu = where.number(t, "nu", key, default=1.5, minimum=0, fix="Give the Matérn smoothness: 0.5, 1.5 or 2.5")
+    if nu not in (0.5, 1.5, 2.5):
+        raise where.fail(f"{key}.nu", f"{nu!r} is not supported", "Use 0.5, 1.5 or 2.5")
+    return ModelSettings(
+        calibrate=tuple((str(a), str(b)) for a, b in pairs),
+        sigma_m=None if numbers["sigma_m"] is None else float(numbers["sigma_m"]),
+        length_m=None if numbers["length_m"] is None else float(numbers["length_m"]),
+        nu=float(nu),
+        old_line_length_m=None if numbers["old_line_length_m"] is None else float(numbers["old_line_length_m"]),
+        note=str(t.get("note", "")),
+    )
 
 
 def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple[Pair, ...]:

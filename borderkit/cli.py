@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -119,106 +119,11 @@ def _analyse(case: str, draws: int, seed: int) -> Report:
     return analyse(load_case(case), draws=draws, seed=seed)
 
 
-def _line_kind(report: Report) -> str:
-    tp = report.case.layer("turning_points")
-    if not report.measurements.line_basis.is_proxy and tp is not None:
-        return f"{tp.line_type} lines between turning points"
-    return "geodesic between vertices"
-
-
 def render_report(report: Report) -> str:
     """The text form of a :class:`borderkit.Report` printed by ``borderkit verify``."""
-    case, m = report.case, report.measurements
-    lines = [f"{case.title}", f"case {case.id!r}: {len(case.pairs)} settlement pairs, {len(case.layers)} layers", ""]
-    rows = []
-    stat = report.uncertainty is not None
-    for v in report.verdicts:
-        c = v.claim
-        row = [
-            c.id,
-            "total" if c.is_total else "+".join(c.scope),
-            f"{c.value:g} ±{c.precision:g} {c.unit}",
-            "—" if v.measured is None else f"{_num(v.measured)} {c.unit}",
-            "—"
-            if v.difference is None
-            else f"{_num(v.difference, sign=True)} {c.unit}"
-            + (f" ({v.difference_pct:+.0f}%)" if v.difference_pct is not None else ""),
-            "—" if v.tolerance is None else f"±{_num(v.tolerance)} {c.unit}",
-            v.verdict,
-        ]
-        if stat:
-            lo_med_hi = v.interval
-            row += [
-                "—" if lo_med_hi is None else f"{_num(lo_med_hi[0])}–{_num(lo_med_hi[2])} {c.unit}",
-                v.statistical_verdict or "—" if lo_med_hi is not None else "—",
-                f"{v.z:.1f}" if v.z is not None and v.statistical_verdict == "inconsistent" else "—",
-            ]
-        rows.append(row)
-    header = ["claim", "scope", "reported", "measured", "difference", "tolerance", "first-order"]
-    if stat:
-        header += ["95% interval", "Monte Carlo", "z (σ)"]
-    lines.append(_table(rows, header))
-    lines += ["", "Why (first-order: |measured − reported| against the root sum of squares of the doubts named):"]
-    lines += [f"  {v.claim.id}: {v.reason}" for v in report.verdicts]
-    if report.checks:
-        lines += ["", "Claims against each other:"]
-        lines += [f"  {c.check.id}: {c.verdict}: {c.reason}" for c in report.checks]
-    if stat:
-        u = report.uncertainty
-        lines += [
-            "",
-            f"How sure ({u.draws:,} Monte Carlo draws, seed {u.seed}; statistical verdict: the reported "
-            "value's rounding interval against the 95 % interval of the draws):",
-        ]
-        for claim_id, source in u.sensitivity.decisive().items():
-            lines.append(f"  {claim_id}: decided most by {source}")
-        for e in u.extent:
-            if e.half_range is not None and e.grown is not None and e.shrunk is not None:
-                lo, hi = sorted((e.shrunk, e.grown))
-                lines.append(
-                    f"  {e.claim_id}: the case's extent moved by ±{e.margin_m:,.0f} m gives {_num(lo)}–{_num(hi)} "
-                    f"{e.unit} (an analytical choice, not in the interval)"
-                )
-        lines += ["", "What the claims imply:"]
-        lines += [f"  {r.text}" for r in u.inverse]
-    lines += ["", "How the numbers were measured:"]
-    lines += [f"  - {n}" for n in m.notes]
-    if m.total_length_m is not None:
-        lines.append(
-            f"  - line: {m.total_length_m / 1000:.3f} km on the WGS 84 ellipsoid ({_line_kind(report)}) vs "
-            f"{m.total_planar_length_m / 1000:.3f} km "
-            f"planar in {m.planar_crs} ({m.total_planar_length_m - m.total_length_m:+.1f} m)"
-        )
-    for name, r in m.renderings.items():
-        if r.total_length_m is not None:
-            lines.append(f"  - the rendering {name} gives {r.total_length_m / 1000:.3f} km")
-    lines.append(f"  - areas: {m.areas_reason}")
-    if m.areas is not None:
-        for r in m.areas.itertuples():
-            if getattr(r, "sliver", False):
-                continue
-            lines.append(
-                f"      {r.area_m2 / 1e6:7.3f} km² {r.from_country} -> {r.to_country}  pair {r.pairs or '—'}"
-                + (f"  holds {r.settlements}" if r.settlements else "")
-            )
-    imp = report.impact
-    if imp is not None:
-        lines += ["", f"Impact (what lies in the handed-over land): {imp!r}"]
-        lines += [f"  - {n}" for n in imp.notes]
-    s = m.settlements
-    lines += ["", "Settlements (side of the new / old line, distance to the new line):"]
-    for r in s.itertuples():
-        if not r.has_coordinate:
-            lines.append(f"  {r.name} ({r.country}, pair {r.pair}): no published coordinate")
-        elif not r.pair:
-            lines.append(f"  {r.name} ({r.country}): not a pair member; sides not assessed")
-        else:
-            lines.append(
-                f"  {r.name} ({r.country}, pair {r.pair or '—'}): {r.side_new} / {r.side_old}, "
-                f"{r.distance_to_new_m:,.0f} m"
-            )
-    lines += ["", "Data: © OpenStreetMap contributors (ODbL 1.0); sources in the case's SOURCES.md."]
-    return "\n".join(lines)
+    from borderkit._text import render_report as text
+
+    return text(report)
 
 
 DrawsOpt = Annotated[
@@ -380,6 +285,77 @@ def profile(
                     f"km {r.end_km:.3f} ({r.lat:.5f} N, {r.lon:.5f} E), {r.nearest_m:,.0f} m from {r.nearest}"
                 )
         typer.echo("")
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="A line: a layer name of CASE, or a vector file (WGS 84).")],
+    b: Annotated[str, typer.Argument(help="The other line, likewise.")],
+    case: Annotated[str, typer.Option("--case", help="The case whose layers A and B name.")] = DEFAULT_CASE,
+    step: Annotated[float, typer.Option("--step", min=1.0, help="Station spacing along A, metres.")] = 25.0,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also draw the offsets (.png/.svg).")] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Compare two renderings of a line: perpendicular offsets along it, where they differ most, correlation."""
+    from borderkit._compare import compare_lines
+
+    try:
+        loaded = load_case(case)
+        ext = loaded.layer("extent")
+        la, lb = (_line_arg(loaded, x) for x in (a, b))
+        res = compare_lines(la, lb, step_m=step, name_a=a, name_b=b, clip=ext.union() if ext is not None else None)
+        if output is not None:
+            _save_comparison(res, output, overwrite)
+    except BorderkitError as err:
+        _fail(err)
+    lon, lat = res.max_at_lonlat
+    typer.echo(f"{a} vs {b}: {len(res.offset_m):,} stations every {step:g} m along {a}" +
+               (" inside the case's extent" if ext is not None else ""))  # fmt: skip
+    typer.echo(f"  offset of {b} from {a}: median {res.median_abs_offset_m:,.0f} m, p95 {res.p95_abs_offset_m:,.0f} m, "
+               f"max {res.max_abs_offset_m:,.0f} m; Hausdorff {res.hausdorff_m:,.0f} m")  # fmt: skip
+    typer.echo(f"  they differ most at km {res.max_at_km:.2f} along {a} ({lat:.5f} N, {lon:.5f} E)")
+    typer.echo(f"  correlation of the offsets: {res.neighbour_correlation:.2f} between neighbouring stations; "
+               f"falls to 1/e at {res.e_folding_m:,.0f} m")  # fmt: skip
+    typer.echo(f"  vertex spacing: {a} {res.spacing_a_m:.0f} m, {b} {res.spacing_b_m:.0f} m")
+    if output is not None:
+        typer.echo(f"wrote {output}")
+
+
+def _line_arg(case_obj: object, name: str) -> object:
+    from borderkit._measure import line_of
+    from borderkit.case import Case
+    from borderkit.readers import read_layer
+
+    assert isinstance(case_obj, Case)
+    if name in case_obj.layers:
+        return line_of(case_obj, case_obj.layers[name])[0]
+    path = Path(name)
+    if not path.is_file():
+        lines = [n for n, lay in case_obj.layers.items() if lay.role in ("new_line", "new_line_alt", "old_line")]
+        msg = f"{name!r}: neither a layer of case {case_obj.id!r} ({', '.join(lines)}) nor a file. Give one of them"
+        raise BorderkitError(msg)
+    frame, _ = read_layer(path, crs="EPSG:4326")
+    import shapely
+
+    return shapely.line_merge(shapely.union_all(frame.geometry.to_numpy()))
+
+
+def _save_comparison(res: object, output: Path, overwrite: bool) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from borderkit._io import atomic_output
+    from borderkit.errors import ExportError
+
+    if output.suffix.lower() not in (".png", ".svg", ".pdf"):
+        msg = f"{output}: draw the comparison as .png, .svg or .pdf"
+        raise ExportError(msg)
+    fig = Figure(figsize=(9, 3.5))
+    FigureCanvasAgg(fig)
+    res.plot(ax=fig.add_subplot())  # type: ignore[attr-defined]
+    with atomic_output(output, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, format=output.suffix.lower()[1:], dpi=120, bbox_inches="tight", metadata={"Software": None}
+                    if output.suffix.lower() == ".png" else None)  # fmt: skip
 
 
 def main() -> None:

@@ -129,8 +129,7 @@ def _verdict_rows(verdicts: Iterable[Verdict]) -> str:
         tol = "" if v.tolerance is None else f" ± {format_value(v.tolerance, c.unit)} {u}"
         if v.interval is not None:
             lo, _, hi = v.interval
-            z = "" if v.z is None or v.z != v.z else f"; z {v.z:.1f}"
-            interval = f"{format_value(lo, c.unit)}–{format_value(hi, c.unit)} {u}{z}"
+            interval = f"{format_value(lo, c.unit)}–{format_value(hi, c.unit)} {u}"
         else:
             interval = "—"
         mc = v.statistical_verdict if v.statistical_verdict else None
@@ -141,7 +140,7 @@ def _verdict_rows(verdicts: Iterable[Verdict]) -> str:
     if not rows:
         return ""
     return ("<table class='bk'><tr><th>claim</th><th>reported</th><th>measured ± tolerance</th>"
-            "<th>first-order</th><th>95 % interval</th><th>Monte Carlo</th></tr>"
+            "<th>quick look</th><th>95 % interval</th><th>Monte Carlo</th></tr>"
             + "".join(rows) + "</table>")
 
 

@@ -297,7 +297,7 @@ def simulate_offsets(
     if draws * s.size > MAX_VALUES_PER_CALL:
         msg = (
             f"draws={draws!r} × {s.size} points = {draws * s.size:,} values exceeds "
-            f"{MAX_VALUES_PER_CALL:,} in one call: pass chunks of draws (borderkit._errormodel.chunks)"
+            f"{MAX_VALUES_PER_CALL:,} in one call: pass chunks of draws (borderkit._uncertainty._model.chunks)"
         )
         raise CaseError(msg)
     order = np.argsort(s, kind="stable")
