@@ -55,7 +55,7 @@ def _main(
 
 
 def _fail(err: Exception) -> None:
-    typer.echo(f"borderkit: error: {err}", err=True)
+    typer.echo(f"borderkit: error: {_cli_words(str(err))}", err=True)
     raise typer.Exit(2)
 
 
@@ -94,7 +94,8 @@ def verify(
     strict: Annotated[
         bool,
         typer.Option(
-            "--strict", help="Exit 1 when a claim is inconsistent (by its Monte Carlo verdict where there is one)."
+            "--strict",
+            help="Exit 1 when a claim's verdict, or a cross-check between claims, is inconsistent (named on stderr).",
         ),
     ] = False,
     draws: DrawsOpt = DEFAULT_DRAWS,
@@ -110,6 +111,7 @@ def verify(
     else:
         typer.echo(render_report(report))
     if strict and report.inconsistent:
+        typer.echo(f"borderkit: --strict: inconsistent: {', '.join(report.inconsistent)}", err=True)
         raise typer.Exit(1)
 
 
@@ -161,6 +163,11 @@ def map_(
     seed: SeedOpt = 0,
 ) -> None:
     """Draw CASE: PNG, SVG or PDF (matplotlib), or HTML (interactive, folium)."""
+    allowed = (".png", ".svg", ".pdf", ".html", ".htm")
+    if output.suffix.lower() not in allowed:
+        _fail(ValueError(f"{output}: cannot draw a map as {output.suffix or '(no suffix)'!r}. Use {', '.join(allowed)}"))
+    if tiles and output.suffix.lower() not in (".html", ".htm"):
+        _fail(ValueError(f"--tiles: only the web map (.html) has base-map tiles; {output.suffix} maps draw none"))
     try:
         if output.suffix.lower() in (".html", ".htm"):
             if pair is not None:
@@ -358,75 +365,37 @@ def _save_comparison(res: object, output: Path, overwrite: bool) -> None:
                     if output.suffix.lower() == ".png" else None)  # fmt: skip
 
 
+def _cli_words(text: str) -> str:
+    """The command line's words for the library's Python ones."""
+    for python, cli in (("pass overwrite=True / --overwrite", "use --overwrite"), ("overwrite=True / --overwrite",
+                        "--overwrite"), ("Pass crs='EPSG:4326'", "Give --crs EPSG:4326"),
+                        ("Declare crs='EPSG:4326'", "Give --crs EPSG:4326"), ("Pass crs='EPSG:....'", "Give --crs")):
+        text = text.replace(python, cli)
+    return text
+
+
 def main() -> None:
-    """Entry point of the ``borderkit`` script."""
+    """Entry point of the ``borderkit`` script: every error is one line on stderr, exit code 2."""
+    # typer bundles its own click: its usage errors share a base class with typer.BadParameter.
+    usage_error = typer.BadParameter.__mro__[1]
     try:
-        app()
-    except BorderkitError as err:  # pragma: no cover - commands catch their own
-        print(f"borderkit: error: {err}", file=sys.stderr)
+        # Without standalone mode an Exit comes back as its code.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as err:
+        sys.exit(err.exit_code)
+    except usage_error as err:
+        ctx = getattr(err, "ctx", None)
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        print(f"borderkit: error: {err.format_message()}{where}", file=sys.stderr)  # type: ignore[attr-defined]
         sys.exit(2)
-
-
-def _sheet_row(r: Any) -> list[str]:
-    from borderkit._sheets import _dms
-
-    return [
-        r.name,
-        f"{_dms(r.west_sk42)}–{_dms(r.east_sk42)}E",
-        f"{_dms(r.south_sk42)}–{_dms(r.north_sk42)}N",
-        r.pairs or "—",
-        r.layers or "—",
-    ]
-
-
-@app.command()
-def sheets(
-    case: Annotated[
-        str | None, typer.Argument(help=f"A shipped case id or a case folder (default {DEFAULT_CASE}).")
-    ] = None,
-    scale: Annotated[
-        int, typer.Option("--scale", help="Scale denominator: 1000000, 500000, 200000, 100000, 50000 or 25000.")
-    ] = 50_000,
-    gcps: Annotated[
-        str | None,
-        typer.Option(
-            "--gcps", help="Control points of this sheet instead (e.g. K-38-103-В); its name gives the scale."
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o", "--output", help="Sheets: .gpkg or .geojson. Control points: .points (QGIS), .gpkg, .geojson."
-        ),
-    ] = None,
-    overwrite: OverwriteOpt = False,
-) -> None:
-    """List the General Staff map sheets (SK-42) that CASE's lines and extent touch, or a sheet's control points."""
-    from borderkit._sheets import sheet_gcps, sheets_frame, write_gcps, write_sheets
-
-    try:
-        if gcps is not None:
-            if case is not None:
-                _fail(ValueError(f"--gcps {gcps!r} writes one sheet's control points: drop the case {case!r}"))
-            points = sheet_gcps(gcps)
-            if output is not None:
-                typer.echo(f"wrote {write_gcps(points, output, overwrite=overwrite)} ({len(points)} points)")
-                return
-            rows = [
-                [r.id, f"{r.easting_m:.3f}", f"{r.northing_m:.3f}", f"{r.lon_sk42:.7f}", f"{r.lat_sk42:.7f}"]
-                for r in points.itertuples()
-            ]
-            typer.echo(f"{points.attrs['sheet']}: {len(points)} control points in {points.crs.to_string()}")
-            typer.echo(_table(rows, ["id", "easting_m", "northing_m", "lon_sk42", "lat_sk42"]))
-            return
-        loaded = load_case(case or DEFAULT_CASE)
-        frame = sheets_frame(loaded, scale)
-        if output is not None:
-            typer.echo(f"wrote {write_sheets(frame, output, overwrite=overwrite)} ({len(frame)} sheets)")
-            return
-    except BorderkitError as err:
-        _fail(err)
-    typer.echo(f"{loaded.title}: {len(frame)} sheets at 1:{scale:,} (frames in Pulkovo 1942, EPSG:4284)")
-    typer.echo(
-        _table([_sheet_row(r) for r in frame.itertuples()], ["sheet", "longitude", "latitude", "pairs", "layers"])
-    )
+    except typer.Abort:
+        print("borderkit: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("borderkit: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BorderkitError as err:  # pragma: no cover - commands catch their own
+        print(f"borderkit: error: {_cli_words(str(err))}", file=sys.stderr)
+        sys.exit(2)
