@@ -8,6 +8,7 @@ with the same defaults as the command line (:data:`DEFAULT_DRAWS`).
 from __future__ import annotations
 
 import os
+from borderkit._defaults import DEFAULT_DRAWS, MAX_DRAWS
 from borderkit._impact import IMPACT_ROLES, impact
 from borderkit._measure import measure
 from borderkit._profile import profile
@@ -19,10 +20,6 @@ from borderkit.errors import ParameterError
 
 __all__ = ["DEFAULT_DRAWS", "MAX_DRAWS", "analyse", "as_report", "case_of"]
 
-#: Monte Carlo draws behind every verdict, in Python and on the command line alike.
-DEFAULT_DRAWS = 1000
-#: More draws than this would not fit the machine's memory or time budget.
-MAX_DRAWS = 1_000_000
 
 def _check_int(name: str, value: object, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
