@@ -129,6 +129,13 @@ class ImpactResult:
         Each impact claim of the case (one with a ``subject``, or a count) measured:
         what :mod:`borderkit` verifies it against.
     notes : tuple of str
+
+    Examples
+    --------
+    >>> import borderkit
+    >>> res = borderkit.impact(borderkit.load_case("tavush-2024"))
+    >>> res.missing[0]
+    "buildings: no layer with role 'buildings' in this case"
     """
 
     case_id: str

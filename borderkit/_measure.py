@@ -66,6 +66,15 @@ class Measurements:
         uncertainty, kept in ``areas`` but left out of every area figure.
     countries : tuple of str
         The case's country codes (for per-pair gross and net areas).
+
+    Examples
+    --------
+    >>> import borderkit
+    >>> m = borderkit.measure(borderkit.load_case("tavush-2024"))
+    >>> m.rendering, sorted(m.renderings)[:2]
+    ('osm_2026c', ['gb_2020', 'gb_2021'])
+    >>> f"{m.length_m() / 1000:.1f} km"
+    '29.3 km'
     """
 
     case_id: str
@@ -428,15 +437,26 @@ def line_of(case: Case, lay: Layer) -> tuple[shapely.Geometry, str | None]:
     """The layer's line; of disconnected parts, the one through the case's extent.
 
     A rendering clipped to a box can leave short stubs where the line leaves and re-enters
-    it; the part that runs through the extent (longest inside it) is the line measured,
-    and the returned note says so.
+    it; the part that runs through the extent is the line measured, and the returned
+    note says so. Two or more parts running through the extent (a gap in the line) are
+    an error: :class:`GeometryError` naming the layer and its file.
     """
     line = lay.union()
+    if line.geom_type == "MultiLineString":
+        line = shapely.line_merge(line, directed=True)  # one feature's parts that join end to end
     if line.geom_type != "MultiLineString":
         return line, None
     parts = shapely.get_parts(line)
     ext = case.layer("extent")
     inside = shapely.length(shapely.intersection(parts, ext.union())) if ext is not None else shapely.length(parts)
+    if np.count_nonzero(inside > 0) > 1:
+        # A gap inside the extent is not a stub outside it: measuring one part would be wrong.
+        where = f"the extent ({ext.path})" if ext is not None else "the case (it has no extent)"
+        msg = (
+            f"layers.{lay.name} ({lay.path}): {np.count_nonzero(inside > 0)} disconnected parts run through "
+            f"{where}; a line is measured as one continuous line. Join the parts (their ends must meet)"
+        )
+        raise GeometryError(msg)
     main = parts[int(np.argmax(inside))]
     note = (
         f"{lay.name}: {len(parts)} disconnected parts; the one through the extent was measured "

@@ -58,6 +58,15 @@ class Verdict:
     """One claim checked against the measurements.
 
     ``measured``, ``difference`` and ``tolerance`` are in the claim's own unit.
+    ``verdict`` is the quick look (first-order); ``statistical_verdict`` the Monte Carlo
+    verdict over every rendering, where there is one; ``final_verdict`` the one to read.
+
+    Examples
+    --------
+    >>> import borderkit
+    >>> v = borderkit.analyse("tavush-2024", draws=0).verdict("length-total-12.7")
+    >>> v.claim.unit, str(v.final_verdict) in ("consistent", "inconsistent")
+    ('km', True)
     """
 
     claim: Claim
@@ -141,7 +150,15 @@ class Verdict:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Claims checked against each other, by the intervals their wording allows."""
+    """Claims checked against each other, by the intervals their wording allows.
+
+    Examples
+    --------
+    >>> import borderkit
+    >>> c = borderkit.analyse("tavush-2024", draws=0).checks[0]
+    >>> c.check.id, str(c.verdict)
+    ('stretches-sum-vs-total', 'consistent')
+    """
 
     check: Check
     left: tuple[float, float]
