@@ -137,7 +137,11 @@ _EXTENT = {"color": "0.25", "lw": 0.9, "ls": (0, (6, 3))}
 _STRETCH = {"color": "#ffd92f", "lw": 7, "alpha": 0.8, "capstyle": "round"}
 #: Styles of the impact layers: roads, plots, buildings (counted, touching, other), features.
 _IMPACT_STYLE = {
-    "road": "#8c510a", "plot": "#66a61e", "counted": "#e7298a", "building": "0.55", "crossing": "#e41a1c",
+    "road": "#8c510a",
+    "plot": "#66a61e",
+    "counted": "#e7298a",
+    "building": "0.55",
+    "crossing": "#e41a1c",
 }
 
 
@@ -198,8 +202,12 @@ def _view_geoms(layers: dict[str, gpd.GeoDataFrame], pair: Pair | None) -> list[
         names = ("extent",) if "extent" in layers else ("sections", "settlements", "handed_over")
         geoms = [g for name in names if name in layers for g in layers[name].geometry]
     else:
-        geoms = [g for name in ("sections", "settlements") if name in layers
-                 for g in layers[name].loc[layers[name]["pair"] == pair.id].geometry]
+        geoms = [
+            g
+            for name in ("sections", "settlements")
+            if name in layers
+            for g in layers[name].loc[layers[name]["pair"] == pair.id].geometry
+        ]
         if "handed_over" in layers:
             f = layers["handed_over"]
             geoms += [g for g, p in zip(f.geometry, f["pair"], strict=True) if pair.id in str(p).split(",")]
@@ -244,8 +252,11 @@ def _country_of_feature(case: Case, row: Any) -> str | None:
 def _country_features(case: Case, crs: CRS) -> dict[str, Any]:
     """Each party's polygon from the first ``context`` layer that holds the countries, in ``crs``."""
     for lay in case.layers_with_role("context"):
-        rows = [(code, row.geometry) for row in lay.frame.itertuples()
-                if (code := _country_of_feature(case, row)) is not None and row.geometry is not None]
+        rows = [
+            (code, row.geometry)
+            for row in lay.frame.itertuples()
+            if (code := _country_of_feature(case, row)) is not None and row.geometry is not None
+        ]
         if rows:
             geoms = gpd.GeoSeries([g for _, g in rows], crs=lay.frame.crs).to_crs(crs)
             return {code: g for (code, _), g in zip(rows, geoms, strict=True)}
@@ -303,8 +314,11 @@ def plot_lines(ax: Axes, data: gpd.GeoDataFrame | gpd.GeoSeries | Iterable[Any],
     """
     from matplotlib.collections import LineCollection
 
-    segs = [shapely.get_coordinates(part) for g in _geoms(data)
-            for part in shapely.get_parts(shapely.boundary(g) if g.geom_type.endswith("Polygon") else g)]
+    segs = [
+        shapely.get_coordinates(part)
+        for g in _geoms(data)
+        for part in shapely.get_parts(shapely.boundary(g) if g.geom_type.endswith("Polygon") else g)
+    ]
     if not segs:
         return None
     return ax.add_collection(LineCollection(segs, **kwargs), autolim=False)
@@ -327,8 +341,9 @@ def plot_polygons(ax: Axes, data: gpd.GeoDataFrame | gpd.GeoSeries | Iterable[An
     return patch
 
 
-def plot_footprints(ax: Axes, data: gpd.GeoDataFrame | gpd.GeoSeries | Iterable[Any],
-                    **kwargs: Any) -> Collection | None:
+def plot_footprints(
+    ax: Axes, data: gpd.GeoDataFrame | gpd.GeoSeries | Iterable[Any], **kwargs: Any
+) -> Collection | None:
     """Exteriors of many polygons as one PolyCollection (fast for thousands of footprints)."""
     from matplotlib.collections import PolyCollection
 
@@ -340,8 +355,9 @@ def plot_footprints(ax: Axes, data: gpd.GeoDataFrame | gpd.GeoSeries | Iterable[
     return ax.add_collection(PolyCollection(rings, **kwargs), autolim=False)
 
 
-def plot_faces(ax: Axes, frame: gpd.GeoDataFrame, case: Case, *, labels: dict[str, str] | None = None,
-               **kwargs: Any) -> list[PathPatch]:
+def plot_faces(
+    ax: Axes, frame: gpd.GeoDataFrame, case: Case, *, labels: dict[str, str] | None = None, **kwargs: Any
+) -> list[PathPatch]:
     """Faces between the lines by receiving country (``to_country``): its colour, tinted and hatched.
 
     ``labels`` maps a country code to its legend label; ``**kwargs`` go to each PathPatch.
@@ -349,8 +365,15 @@ def plot_faces(ax: Axes, frame: gpd.GeoDataFrame, case: Case, *, labels: dict[st
     out = []
     for c in case.countries:
         colour = _country_colour(case, c.code)
-        style = {"facecolor": _rgba(colour, 0.35), "edgecolor": colour, "hatch": _country_hatch(case, c.code),
-                 "lw": 0.8, "zorder": 3, "label": (labels or {}).get(c.code, c.name), **kwargs}
+        style = {
+            "facecolor": _rgba(colour, 0.35),
+            "edgecolor": colour,
+            "hatch": _country_hatch(case, c.code),
+            "lw": 0.8,
+            "zorder": 3,
+            "label": (labels or {}).get(c.code, c.name),
+            **kwargs,
+        }
         patch = plot_polygons(ax, frame[frame["to_country"] == c.code], **style)
         out += [patch] if patch is not None else []
     return out
@@ -368,27 +391,48 @@ def plot_settlements(ax: Axes, frame: gpd.GeoDataFrame, case: Case, **kwargs: An
         if not len(sel):
             continue
         xy = shapely.get_coordinates(sel.geometry.to_numpy())
-        style = {"s": 28, "color": _country_colour(case, c.code), "edgecolors": "black", "linewidths": 0.6,
-                 "zorder": 10, "label": f"Settlement in {c.name} [pair]", **kwargs}
+        style = {
+            "s": 28,
+            "color": _country_colour(case, c.code),
+            "edgecolors": "black",
+            "linewidths": 0.6,
+            "zorder": 10,
+            "label": f"Settlement in {c.name} [pair]",
+            **kwargs,
+        }
         out.append(ax.scatter(xy[:, 0], xy[:, 1], **style))
     return out
 
 
-def plot_impact_layers(ax: Axes, case: Case, crs: CRS,
-                       box: tuple[float, float, float, float]) -> tuple[list[Artist], list[Layer]]:
+def plot_impact_layers(
+    ax: Axes, case: Case, crs: CRS, box: tuple[float, float, float, float]
+) -> tuple[list[Artist], list[Layer]]:
     """Roads, plots, buildings and named features of the case's impact layers in the view.
 
     Returns the artists (for the legend) and the layers drawn (for the attribution).
     """
     st = _IMPACT_STYLE
     styles: dict[str, tuple[Any, dict[str, Any]]] = {
-        "plots": (plot_footprints, {"facecolor": "none", "edgecolor": st["plot"], "lw": 0.5, "zorder": 4.5,
-                                    "label": "Plot"}),
+        "plots": (
+            plot_footprints,
+            {"facecolor": "none", "edgecolor": st["plot"], "lw": 0.5, "zorder": 4.5, "label": "Plot"},
+        ),
         "roads": (plot_lines, {"color": st["road"], "lw": 1.0, "zorder": 4.6, "label": "Road"}),
-        "buildings": (plot_footprints, {"facecolor": _rgba(st["building"], 0.8), "edgecolor": "none",
-                                        "zorder": 4.7, "label": "Building"}),
-        "features": (_plot_features, {"marker": "^", "s": 22, "color": "black", "zorder": 9.5,
-                                      "gid": "impact_features", "label": "Named feature"}),
+        "buildings": (
+            plot_footprints,
+            {"facecolor": _rgba(st["building"], 0.8), "edgecolor": "none", "zorder": 4.7, "label": "Building"},
+        ),
+        "features": (
+            _plot_features,
+            {
+                "marker": "^",
+                "s": 22,
+                "color": "black",
+                "zorder": 9.5,
+                "gid": "impact_features",
+                "label": "Named feature",
+            },
+        ),
     }
     artists: list[Artist] = []
     shown: list[Layer] = []
@@ -415,12 +459,35 @@ def plot_impact_items(ax: Axes, items: gpd.GeoDataFrame | None, share: float) ->
     b = items[items["role"] == "buildings"]
     counted = b["counted"].astype(bool)
     drawn = [
-        plot_footprints(ax, items[items["role"] == "plots"], facecolor=_rgba(st["plot"], 0.45),
-                        edgecolor=st["plot"], lw=0.7, zorder=4.55, label="Plot in handed-over land"),
-        plot_footprints(ax, b[counted], facecolor=st["counted"], edgecolor="black", lw=0.4, zorder=4.8,
-                        gid="buildings_counted", label=f"Building counted (≥ {share:.0%} inside)"),
-        plot_footprints(ax, b[~counted], facecolor="white", edgecolor=st["counted"], lw=0.8, zorder=4.8,
-                        gid="buildings_not_counted", label=f"Building touching, not counted (< {share:.0%} inside)"),
+        plot_footprints(
+            ax,
+            items[items["role"] == "plots"],
+            facecolor=_rgba(st["plot"], 0.45),
+            edgecolor=st["plot"],
+            lw=0.7,
+            zorder=4.55,
+            label="Plot in handed-over land",
+        ),
+        plot_footprints(
+            ax,
+            b[counted],
+            facecolor=st["counted"],
+            edgecolor="black",
+            lw=0.4,
+            zorder=4.8,
+            gid="buildings_counted",
+            label=f"Building counted (≥ {share:.0%} inside)",
+        ),
+        plot_footprints(
+            ax,
+            b[~counted],
+            facecolor="white",
+            edgecolor=st["counted"],
+            lw=0.8,
+            zorder=4.8,
+            gid="buildings_not_counted",
+            label=f"Building touching, not counted (< {share:.0%} inside)",
+        ),
     ]
     return [a for a in drawn if a is not None]
 
@@ -430,8 +497,17 @@ def plot_road_crossings(ax: Axes, frame: gpd.GeoDataFrame | None, **kwargs: Any)
     if frame is None or not len(frame):
         return None
     xy = shapely.get_coordinates(frame.geometry.to_numpy())
-    style = {"marker": "X", "s": 45, "color": _IMPACT_STYLE["crossing"], "edgecolors": "white", "linewidths": 0.6,
-             "zorder": 9.6, "gid": "road_crossings", "label": "Road crosses the new line", **kwargs}
+    style = {
+        "marker": "X",
+        "s": 45,
+        "color": _IMPACT_STYLE["crossing"],
+        "edgecolors": "white",
+        "linewidths": 0.6,
+        "zorder": 9.6,
+        "gid": "road_crossings",
+        "label": "Road crosses the new line",
+        **kwargs,
+    }
     return ax.scatter(xy[:, 0], xy[:, 1], **style)
 
 
@@ -444,8 +520,9 @@ def _in_view(lay: Layer, crs: CRS, box_xy: tuple[float, float, float, float]) ->
     return frame.sort_index().to_crs(crs)
 
 
-def plot_case_lines(ax: Axes, case: Case, layers: dict[str, gpd.GeoDataFrame],
-                    new_label: str) -> tuple[list[Artist], list[Layer]]:
+def plot_case_lines(
+    ax: Axes, case: Case, layers: dict[str, gpd.GeoDataFrame], new_label: str
+) -> tuple[list[Artist], list[Layer]]:
     """The new line, each alternative rendering (``new_line_alt``), the old line and the turning points.
 
     Returns the artists (for the legend) and the layers drawn (for the attribution).
@@ -454,8 +531,9 @@ def plot_case_lines(ax: Axes, case: Case, layers: dict[str, gpd.GeoDataFrame],
     entries: list[tuple[Layer, dict[str, Any], str, float]] = []
     if (new := case.layer("new_line")) is not None:
         entries.append((new, _NEW_LINE, new_label, 8))
-    entries += [(lay, _ALT_LINES[i % len(_ALT_LINES)], _alt_label(lay, several=len(alts) > 1), 7)
-                for i, lay in enumerate(alts)]
+    entries += [
+        (lay, _ALT_LINES[i % len(_ALT_LINES)], _alt_label(lay, several=len(alts) > 1), 7) for i, lay in enumerate(alts)
+    ]
     if (old := case.layer("old_line")) is not None:
         entries.append((old, _OLD_LINE, "Old line (held before)" + (f", {old.date}" if old.date else ""), 7))
     artists: list[Artist] = []
@@ -468,8 +546,17 @@ def plot_case_lines(ax: Axes, case: Case, layers: dict[str, gpd.GeoDataFrame],
     tp = case.layer("turning_points")
     if tp is not None and (name := _export_name(case, tp)) in layers:
         xy = shapely.get_coordinates(layers[name].geometry.to_numpy())
-        artists.append(ax.scatter(xy[:, 0], xy[:, 1], color=_NEW_LINE["color"], marker="+", s=30, zorder=9,
-                                  label="Turning points" + (f", {tp.date}" if tp.date else "")))
+        artists.append(
+            ax.scatter(
+                xy[:, 0],
+                xy[:, 1],
+                color=_NEW_LINE["color"],
+                marker="+",
+                s=30,
+                zorder=9,
+                label="Turning points" + (f", {tp.date}" if tp.date else ""),
+            )
+        )
         shown.append(tp)
     return artists, shown
 
@@ -477,8 +564,7 @@ def plot_case_lines(ax: Axes, case: Case, layers: dict[str, gpd.GeoDataFrame],
 def _alt_label(lay: Layer, *, several: bool) -> str:
     """``"New line, alternative rendering, <date>"``; with several renderings also the layer's name."""
     bits = ([lay.name] if several else []) + ([lay.date] if lay.date else [])
-    return "New line, alternative rendering" + (f": {', '.join(bits)}" if several else
-                                                 "".join(f", {b}" for b in bits))
+    return "New line, alternative rendering" + (f": {', '.join(bits)}" if several else "".join(f", {b}" for b in bits))
 
 
 def _plot_data(ax: Axes, view: _View) -> tuple[list[Artist], list[Layer]]:
@@ -491,8 +577,9 @@ def _plot_data(ax: Axes, view: _View) -> tuple[list[Artist], list[Layer]]:
     handles += context
     shown += context_shown
     if "handed_over" in layers:
-        handles += plot_faces(ax, layers["handed_over"], case,
-                              labels={c.code: faces_label(case, m, c.code) for c in case.countries})
+        handles += plot_faces(
+            ax, layers["handed_over"], case, labels={c.code: faces_label(case, m, c.code) for c in case.countries}
+        )
     impact, impact_shown = plot_impact_layers(ax, case, view.crs, view.box)
     share = view.report.impact.building_share if view.report.impact is not None else 0.5
     handles += impact + plot_impact_items(ax, layers.get("impact_items"), share)
@@ -510,8 +597,9 @@ def _plot_data(ax: Axes, view: _View) -> tuple[list[Artist], list[Layer]]:
     return [h for h in handles if h is not None], shown
 
 
-def plot_context(ax: Axes, case: Case, crs: CRS,
-                 box: tuple[float, float, float, float]) -> tuple[list[Artist], list[Layer]]:
+def plot_context(
+    ax: Axes, case: Case, crs: CRS, box: tuple[float, float, float, float]
+) -> tuple[list[Artist], list[Layer]]:
     """The ``context`` layers under everything: each party's territory tinted, other features dotted.
 
     Returns the artists (for the legend, labelled with their layer) and the layers drawn.
@@ -529,11 +617,29 @@ def plot_context(ax: Axes, case: Case, crs: CRS,
         frame = frame.set_geometry(frame.geometry.intersection(view.buffer(0.1 * (box[2] - box[0]))))
         codes = [_country_of_feature(case, row) for row in frame.itertuples()]
         when = f", {lay.date}" if lay.date else ""
-        drawn = [plot_polygons(ax, frame[[code == c.code for code in codes]],
-                               facecolor=_rgba(_country_colour(case, c.code), 0.07), edgecolor="none", zorder=1,
-                               label=f"{c.name} (context: {lay.name}{when})") for c in case.countries]
-        drawn.append(plot_polygons(ax, frame[[code is None for code in codes]], facecolor=_rgba("0.85", 0.6),
-                                   edgecolor="0.45", lw=0.6, hatch="..", zorder=2, label=f"{lay.name} (context)"))
+        drawn = [
+            plot_polygons(
+                ax,
+                frame[[code == c.code for code in codes]],
+                facecolor=_rgba(_country_colour(case, c.code), 0.07),
+                edgecolor="none",
+                zorder=1,
+                label=f"{c.name} (context: {lay.name}{when})",
+            )
+            for c in case.countries
+        ]
+        drawn.append(
+            plot_polygons(
+                ax,
+                frame[[code is None for code in codes]],
+                facecolor=_rgba("0.85", 0.6),
+                edgecolor="0.45",
+                lw=0.6,
+                hatch="..",
+                zorder=2,
+                label=f"{lay.name} (context)",
+            )
+        )
         artists += [a for a in drawn if a is not None]
     return artists, shown
 
@@ -562,10 +668,13 @@ def _territories(view: _View) -> dict[str, Any]:
     width = view.box[2] - view.box[0]
     layers = view.layers
     keep_off = [g for name in ("handed_over",) if name in layers for g in layers[name].geometry]
-    keep_off += [g.boundary.buffer(0.03 * width) if g.geom_type.endswith("Polygon") else g.buffer(0.03 * width)
-                 for name, f in layers.items()
-                 if name in ("new_line", "old_line", "extent") or name.startswith("new_line") for g in f.geometry
-                 if g is not None]
+    keep_off += [
+        g.boundary.buffer(0.03 * width) if g.geom_type.endswith("Polygon") else g.buffer(0.03 * width)
+        for name, f in layers.items()
+        if name in ("new_line", "old_line", "extent") or name.startswith("new_line")
+        for g in f.geometry
+        if g is not None
+    ]
     if "settlements" in layers:
         keep_off += [g.buffer(0.06 * width) for g in layers["settlements"].geometry]
     blocked = shapely.union_all([g for g in keep_off if g is not None])
@@ -619,9 +728,16 @@ def add_country_names(ax: Axes, territories: dict[str, Any], case: Case, **kwarg
     for code, land in territories.items():
         piece = max(shapely.get_parts(land), key=lambda g: g.area)
         at = polylabel(piece, tolerance=max(math.sqrt(piece.area) / 200, 1.0))
-        style = {"ha": "center", "va": "center", "color": "0.3", "fontsize": 12, "zorder": 11,
-                 "gid": "country_name", "path_effects": [patheffects.withStroke(linewidth=2.5, foreground="white")],
-                 **kwargs}
+        style = {
+            "ha": "center",
+            "va": "center",
+            "color": "0.3",
+            "fontsize": 12,
+            "zorder": 11,
+            "gid": "country_name",
+            "path_effects": [patheffects.withStroke(linewidth=2.5, foreground="white")],
+            **kwargs,
+        }
         text = ax.text(at.x, at.y, case.country(code).name.upper(), **style)
         for size in (12, 10, 8.5):
             text.set_fontsize(size)
@@ -638,9 +754,16 @@ def _data_box(ax: Axes, bbox: Bbox) -> shapely.Polygon:
 
 #: Label offsets tried (points), then directions: right, left, above, below, diagonals.
 _LABEL_RADII = (7, 18, 32, 48)
-_LABEL_DIRS = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
-               (0, -1, "center", "top"), (1, 1, "left", "bottom"), (-1, 1, "right", "bottom"),
-               (1, -1, "left", "top"), (-1, -1, "right", "top"))
+_LABEL_DIRS = (
+    (1, 0, "left", "center"),
+    (-1, 0, "right", "center"),
+    (0, 1, "center", "bottom"),
+    (0, -1, "center", "top"),
+    (1, 1, "left", "bottom"),
+    (-1, 1, "right", "bottom"),
+    (1, -1, "left", "top"),
+    (-1, -1, "right", "top"),
+)
 #: Clear space kept around a label's box, in pixels.
 _LABEL_GAP_PX = 3.0
 
@@ -650,8 +773,9 @@ def _label_text(row: Any) -> str:
     return f"{row.name}\n[{pair}]" if pair else str(row.name)
 
 
-def plot_settlement_labels(ax: Axes, frame: gpd.GeoDataFrame, case: Case, *, avoid: Sequence[Bbox] = (),
-                           **kwargs: Any) -> list[Text]:
+def plot_settlement_labels(
+    ax: Axes, frame: gpd.GeoDataFrame, case: Case, *, avoid: Sequence[Bbox] = (), **kwargs: Any
+) -> list[Text]:
     """Label each settlement in the view ("name [pair]"), boxed in its country's colour.
 
     Deterministic: labels are placed north to south, each at the first of a fixed ring of
@@ -673,19 +797,37 @@ def plot_settlement_labels(ax: Axes, frame: gpd.GeoDataFrame, case: Case, *, avo
     rows = list(frame.itertuples())
     out = []
     for i in sorted((int(i) for i in np.flatnonzero(inside)), key=lambda i: (-xy[i, 1], xy[i, 0])):
-        style = {"fontsize": 7.5, "zorder": 25, "gid": "settlement_label", "color": "black",
-                 "bbox": {"boxstyle": "round,pad=0.2", "fc": "white", "ec": _country_colour(case, str(rows[i].country)),
-                          "lw": 0.6, "alpha": 0.85}, **kwargs}
-        label = _place_label(ax, _label_text(rows[i]), (float(xy[i, 0]), float(xy[i, 1])), (blocked, boxes),
-                             renderer, style)
+        style = {
+            "fontsize": 7.5,
+            "zorder": 25,
+            "gid": "settlement_label",
+            "color": "black",
+            "bbox": {
+                "boxstyle": "round,pad=0.2",
+                "fc": "white",
+                "ec": _country_colour(case, str(rows[i].country)),
+                "lw": 0.6,
+                "alpha": 0.85,
+            },
+            **kwargs,
+        }
+        label = _place_label(
+            ax, _label_text(rows[i]), (float(xy[i, 0]), float(xy[i, 1])), (blocked, boxes), renderer, style
+        )
         out.append(label)
         if renderer is not None:
             boxes.append(_label_box(label, renderer))
     return out
 
 
-def _place_label(ax: Axes, text: str, xy: tuple[float, float], blocked: tuple[list[Bbox], list[Bbox]],
-                 renderer: RendererBase | None, style: dict[str, Any]) -> Text:
+def _place_label(
+    ax: Axes,
+    text: str,
+    xy: tuple[float, float],
+    blocked: tuple[list[Bbox], list[Bbox]],
+    renderer: RendererBase | None,
+    style: dict[str, Any],
+) -> Text:
     """The first candidate that costs nothing, else the cheapest; ``blocked`` is (dots, labels)."""
     frame = ax.get_window_extent(renderer) if renderer is not None else None
     dot = ax.transData.transform(xy)
@@ -693,8 +835,16 @@ def _place_label(ax: Axes, text: str, xy: tuple[float, float], blocked: tuple[li
     for radius in _LABEL_RADII:
         for dx, dy, ha, va in _LABEL_DIRS:
             leader = {"arrowstyle": "-", "lw": 0.6, "color": "0.3"} if radius > _LABEL_RADII[0] else None
-            ann = ax.annotate(text, xy=xy, xytext=(dx * radius, dy * radius), textcoords="offset points",
-                              ha=ha, va=va, arrowprops=leader, **style)
+            ann = ax.annotate(
+                text,
+                xy=xy,
+                xytext=(dx * radius, dy * radius),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                arrowprops=leader,
+                **style,
+            )
             if renderer is None or frame is None:
                 return ann
             box = _label_box(ann, renderer)
@@ -762,8 +912,9 @@ def _scale_label(value_m: float, length_m: float, *, last: bool) -> str:
     return f"{number} {'km' if km else 'm'}" if last else number
 
 
-def add_scale_bar(ax: Axes, crs: CRS, *, at: tuple[float, float] = (1.09, 0.4), max_fraction: float = 0.2,
-                  **kwargs: Any) -> list[Artist]:
+def add_scale_bar(
+    ax: Axes, crs: CRS, *, at: tuple[float, float] = (1.09, 0.4), max_fraction: float = 0.2, **kwargs: Any
+) -> list[Artist]:
     """A level scale bar, geodesically true, labelled at its ticks (``0  1  2 km``).
 
     Its length is the longest 1, 2 or 5 × 10^k m under ``max_fraction`` of the view's
@@ -787,13 +938,22 @@ def add_scale_bar(ax: Axes, crs: CRS, *, at: tuple[float, float] = (1.09, 0.4), 
         out += ax.plot([xs[i], xs[i + 1]], [sy, sy], color="white", lw=3, **kw)
     style = {"fontsize": 7, "ha": "center", "va": "top", "zorder": 20, "gid": "scale_bar", **kwargs}
     for i in [i for i in range(n + 1) if i % every == 0 or i == n]:
-        out.append(ax.annotate(_scale_label(i * step_m, length_m, last=i == n), xy=(xs[i], sy), xytext=(0, -5),
-                               textcoords="offset points", annotation_clip=False, **style))
+        out.append(
+            ax.annotate(
+                _scale_label(i * step_m, length_m, last=i == n),
+                xy=(xs[i], sy),
+                xytext=(0, -5),
+                textcoords="offset points",
+                annotation_clip=False,
+                **style,
+            )
+        )
     return out
 
 
-def add_north_arrow(ax: Axes, crs: CRS, *, at: tuple[float, float] = (1.04, 0.4), length: float = 0.07,
-                    **kwargs: Any) -> list[Text]:
+def add_north_arrow(
+    ax: Axes, crs: CRS, *, at: tuple[float, float] = (1.04, 0.4), length: float = 0.07, **kwargs: Any
+) -> list[Text]:
     """An arrow to true north at the centre of the view, ``length`` (axes fraction) long, with an "N".
 
     ``at`` is its foot in axes fraction; ``**kwargs`` go to the arrow's ``arrowprops``.
@@ -810,24 +970,49 @@ def add_north_arrow(ax: Axes, crs: CRS, *, at: tuple[float, float] = (1.04, 0.4)
     bx, by = x0 + at[0] * (x1 - x0), y0 + at[1] * (y1 - y0)
     tip = (bx + d[0], by + d[1])
     props = {"arrowstyle": "-|>,head_width=0.35,head_length=0.7", "lw": 2, "color": "black", **kwargs}
-    arrow = ax.annotate("", xy=tip, xytext=(bx, by), zorder=20, gid="north_arrow", annotation_clip=False,
-                        arrowprops=props)
-    letter = ax.text(tip[0] + 0.08 * d[0], tip[1] + 0.08 * d[1], "N", ha="center", va="bottom", fontsize=10,
-                     fontweight="bold", zorder=20, gid="north_arrow")
+    arrow = ax.annotate(
+        "", xy=tip, xytext=(bx, by), zorder=20, gid="north_arrow", annotation_clip=False, arrowprops=props
+    )
+    letter = ax.text(
+        tip[0] + 0.08 * d[0],
+        tip[1] + 0.08 * d[1],
+        "N",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        fontweight="bold",
+        zorder=20,
+        gid="north_arrow",
+    )
     return [arrow, letter]
 
 
 def add_legend(ax: Axes, handles: Sequence[Artist], **kwargs: Any) -> Legend:
     """The legend, right of the frame at the top; ``**kwargs`` go to :meth:`~matplotlib.axes.Axes.legend`."""
-    style = {"loc": "upper left", "bbox_to_anchor": (_PANEL_X, 1.0), "fontsize": 8, "frameon": False,
-             "title": "Legend", "title_fontsize": 9, "alignment": "left", "scatterpoints": 1, **kwargs}
+    style = {
+        "loc": "upper left",
+        "bbox_to_anchor": (_PANEL_X, 1.0),
+        "fontsize": 8,
+        "frameon": False,
+        "title": "Legend",
+        "title_fontsize": 9,
+        "alignment": "left",
+        "scatterpoints": 1,
+        **kwargs,
+    }
     legend = ax.legend(handles=list(handles), **style)
     legend.set_gid("legend")
     return legend
 
 
-def add_inset(ax: Axes, case: Case, crs: CRS, *, bounds: tuple[float, float, float, float] = (_PANEL_X, 0.0,
-              _PANEL_W, 0.34), **kwargs: Any) -> Axes | None:
+def add_inset(
+    ax: Axes,
+    case: Case,
+    crs: CRS,
+    *,
+    bounds: tuple[float, float, float, float] = (_PANEL_X, 0.0, _PANEL_W, 0.34),
+    **kwargs: Any,
+) -> Axes | None:
     """A locator of the two countries (from a ``context`` layer) with the view's box; ``None`` without one.
 
     ``bounds`` (x, y, width, height) in axes fraction; ``**kwargs`` go to
@@ -887,20 +1072,21 @@ def _attribution(shown: Sequence[Layer], crs: CRS) -> str:
     >>> text = _attribution([old, twin], map_crs(case))
     >>> text.count("osm-boundaries.com"), text.count("OpenStreetMap contributors")
     (1, 1)
-    >>> text[:22]
+    >>> text[:23]
     'Sources: old_line, twin'
     """
     groups: dict[tuple[str, str], list[str]] = {}
     for lay in shown:
         licence = _OSM_CREDIT.sub("", lay.licence).strip(" ,;")
         groups.setdefault((lay.source, licence), []).append(lay.name)
-    parts = [f"{', '.join(names)}: {', '.join(b for b in key if b)}" if any(key) else ", ".join(names)
-             for key, names in groups.items()]
+    parts = [
+        f"{', '.join(names)}: {', '.join(b for b in key if b)}" if any(key) else ", ".join(names)
+        for key, names in groups.items()
+    ]
     text = "Sources: " + "; ".join(parts) + "."
     if any("openstreetmap" in f"{lay.source} {lay.licence}".lower() for lay in shown):
         text += f" Map data {_OSM}."
-    return text + (f" Map: {crs.name} ({crs.to_string()}); lengths and areas geodesic on WGS 84. "
-                   "Made with borderkit.")
+    return text + (f" Map: {crs.name} ({crs.to_string()}); lengths and areas geodesic on WGS 84. Made with borderkit.")
 
 
 def add_attribution(ax: Axes, attribution: str, *, notice: str | None = None, **kwargs: Any) -> list[Text]:
@@ -913,14 +1099,31 @@ def add_attribution(ax: Axes, attribution: str, *, notice: str | None = None, **
     anchor: Any = ax.transAxes
     xy = (0.0, -0.015)
     if notice:
-        said = ax.text(*xy, notice, transform=ax.transAxes, ha="left", va="top", fontsize=7.5, color="#b42318",
-                       fontweight="bold", gid="notice", parse_math=False)
+        said = ax.text(
+            *xy,
+            notice,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=7.5,
+            color="#b42318",
+            fontweight="bold",
+            gid="notice",
+            parse_math=False,
+        )
         _wrap_to_frame(ax, said, notice, renderer)
         out.append(said)
         # Under the notice, whatever its height.
         anchor, xy = said, (0.0, 0.0)
-    style = {"ha": "left", "va": "top", "fontsize": 6, "color": "0.25", "gid": "attribution", "parse_math": False,
-             **kwargs}
+    style = {
+        "ha": "left",
+        "va": "top",
+        "fontsize": 6,
+        "color": "0.25",
+        "gid": "attribution",
+        "parse_math": False,
+        **kwargs,
+    }
     credit = ax.annotate(attribution, xy=xy, xycoords=anchor, xytext=(0, -3), textcoords="offset points", **style)
     _wrap_to_frame(ax, credit, attribution, renderer)
     return [*out, credit]
@@ -958,8 +1161,13 @@ def _wrap_to_frame(ax: Axes, text: Text, content: str, renderer: RendererBase | 
 
 
 # ---------------------------------------------------------------------- the map
-def plot(report: Report | Case | str | os.PathLike[str], *, ax: Axes | None = None, pair: str | None = None,
-         inset: bool = True) -> Axes:
+def plot(
+    report: Report | Case | str | os.PathLike[str],
+    *,
+    ax: Axes | None = None,
+    pair: str | None = None,
+    inset: bool = True,
+) -> Axes:
     """Draw a map of a report: the overview, or the detail of one settlement pair.
 
     Parameters
@@ -1021,8 +1229,9 @@ def plot(report: Report | Case | str | os.PathLike[str], *, ax: Axes | None = No
             plot_settlement_labels(ax, view.layers["settlements"], view.case, avoid=avoid)
         legend = add_legend(ax, handles)
         ax.set_title(_title(report, the_pair), fontsize=11, loc="left", family=families)
-        add_attribution(ax, _attribution(_unique(shown), view.crs),
-                        notice=" ".join(notices(view.case, report.measurements)) or None)
+        add_attribution(
+            ax, _attribution(_unique(shown), view.crs), notice=" ".join(notices(view.case, report.measurements)) or None
+        )
         _add_panel(ax, view.case, view.crs, legend, inset=inset)
     return ax
 
@@ -1072,13 +1281,17 @@ def _pair_figures(case: Case, table: Any, pair: Pair) -> list[str]:
     """The stretch and areas of ``pair``'s row of ``report.per_pair()``, and of the groups it is in."""
     row = table.loc[pair.id]
     bits = [f"measured stretch {row['length_m'] / 1000:.2f} km"] if row.get("length_m") else []
-    bits += [f"{_area_text(float(area))} to {c.name}" for c in case.countries
-             if (area := row.get(f"area_to_{c.code}_m2"))]
+    bits += [
+        f"{_area_text(float(area))} to {c.name}" for c in case.countries if (area := row.get(f"area_to_{c.code}_m2"))
+    ]
     # Faces holding settlements of several pairs are theirs together, not this pair's.
     for group in (g for g in table.index if "+" in g and pair.id in g.split("+")):
         others = " and ".join(p for p in group.split("+") if p != pair.id)
-        bits += [f"with {others}: {_area_text(float(area))} to {c.name}" for c in case.countries
-                 if (area := table.loc[group].get(f"area_to_{c.code}_m2"))]
+        bits += [
+            f"with {others}: {_area_text(float(area))} to {c.name}"
+            for c in case.countries
+            if (area := table.loc[group].get(f"area_to_{c.code}_m2"))
+        ]
     return bits
 
 
@@ -1110,14 +1323,18 @@ def _save_figure(fig: Figure, target: Any, fmt: str, dpi: float) -> None:
 
     # No dates or software versions in the files: the same map gives the same bytes. SVG
     # keeps text as <text> (editable labels); the salt makes its ids the same every time.
-    metadata: dict[str, Any] = {"png": {"Software": None}, "svg": {"Date": None},
-                                "pdf": {"CreationDate": None, "ModDate": None, "Producer": None}}[fmt]
+    metadata: dict[str, Any] = {
+        "png": {"Software": None},
+        "svg": {"Date": None},
+        "pdf": {"CreationDate": None, "ModDate": None, "Producer": None},
+    }[fmt]
     with matplotlib.rc_context({"svg.hashsalt": "borderkit", "svg.fonttype": "none"}):
         fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15, metadata=metadata)
 
 
-def render_map(report: Report | Case | str | os.PathLike[str], *, fmt: str = "png", pair: str | None = None,
-               dpi: float = 150) -> bytes:
+def render_map(
+    report: Report | Case | str | os.PathLike[str], *, fmt: str = "png", pair: str | None = None, dpi: float = 150
+) -> bytes:
     """The map as bytes (``"png"``, ``"svg"`` or ``"pdf"``), e.g. to embed in a report."""
     fig = _figure(as_report(report), pair=pair, dpi=dpi)
     buf = io.BytesIO()
@@ -1125,8 +1342,14 @@ def render_map(report: Report | Case | str | os.PathLike[str], *, fmt: str = "pn
     return buf.getvalue()
 
 
-def save_map(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
-             overwrite: bool = False, pair: str | None = None, dpi: float = 150) -> Path:
+def save_map(
+    report: Report | Case | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    pair: str | None = None,
+    dpi: float = 150,
+) -> Path:
     """Write the overview map (or one pair's detail map) as PNG, SVG or PDF.
 
     Parameters
@@ -1171,14 +1394,21 @@ def save_map(report: Report | Case | str | os.PathLike[str], path: str | os.Path
 def _map_format(out: Path) -> str:
     fmt = out.suffix.lower()
     if fmt not in MAP_FORMATS:
-        msg = (f"{out}: cannot draw a map as {out.suffix or '(no suffix)'!r}. "
-               f"Allowed suffixes: {', '.join(MAP_FORMATS)}.")
+        msg = (
+            f"{out}: cannot draw a map as {out.suffix or '(no suffix)'!r}. Allowed suffixes: {', '.join(MAP_FORMATS)}."
+        )
         raise ExportError(msg)
     return fmt
 
 
-def save_maps(report: Report | Case | str | os.PathLike[str], folder: str | os.PathLike[str], *,
-              suffix: str = ".png", overwrite: bool = False, dpi: float = 150) -> list[Path]:
+def save_maps(
+    report: Report | Case | str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    *,
+    suffix: str = ".png",
+    overwrite: bool = False,
+    dpi: float = 150,
+) -> list[Path]:
     """Write the overview (``<case>_overview<suffix>``) and one map per pair (``<case>_<pair>``).
 
     All or nothing: every target is checked before anything is drawn, so an existing file
@@ -1208,8 +1438,10 @@ def save_maps(report: Report | Case | str | os.PathLike[str], folder: str | os.P
         raise ExportError(msg)
     for target, _ in targets:
         if target.exists() and not overwrite:
-            msg = (f"{target}: already exists; nothing was written. To replace the maps, pass "
-                   "overwrite=True / --overwrite, or choose another folder.")
+            msg = (
+                f"{target}: already exists; nothing was written. To replace the maps, pass "
+                "overwrite=True / --overwrite, or choose another folder."
+            )
             raise ExportError(msg)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -15,9 +15,8 @@ import shapely
 
 import borderkit
 from borderkit import _plot as plot
-from borderkit.errors import CaseError, ExportError
 from borderkit._present import PROXY_NOTICE
-from borderkit.geodesy import GEOD
+from borderkit.errors import CaseError, ExportError
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +45,7 @@ def test_plot_case__legend_names_lines_and_directions_by_country(overview) -> No
 def test_plot_case__proxy_case_says_proxy_in_legend_and_footer(overview) -> None:
     # tavush-2024 has no turning points: its new line is geoBoundaries' rendering of OSM.
     labels = _legend(overview)
-    assert ("New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case"
-            in labels)
+    assert "New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case" in labels
     assert "Now on Azerbaijan's side (old line → new line)" in labels
     assert "Now on Armenia's side (old line → new line)" in labels
     assert not any("delimited" in lab or lab.startswith("Handed over") for lab in labels)
@@ -101,7 +99,7 @@ def test_plot_case__labels_every_located_settlement_with_its_pair_without_overla
     # The drawn rounded boxes; a leader line (from the dot to its label) crosses no other label.
     boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in labels]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
     for t, own in zip(labels, boxes, strict=True):
         if t.arrow_patch is not None:
@@ -230,9 +228,16 @@ def _by_gid(ax, gid: str):
 
 def test_plot_case__impact_legend_entries(village_ax) -> None:
     labels = [t.get_text() for t in village_ax.get_legend().get_texts()]
-    for expected in ("Road", "Plot", "Building", "Named feature", "Plot in handed-over land",
-                     "Building counted (≥ 50% inside)", "Building touching, not counted (< 50% inside)",
-                     "Road crosses the new line"):
+    for expected in (
+        "Road",
+        "Plot",
+        "Building",
+        "Named feature",
+        "Plot in handed-over land",
+        "Building counted (≥ 50% inside)",
+        "Building touching, not counted (< 50% inside)",
+        "Road crosses the new line",
+    ):
         assert expected in labels
 
 
@@ -279,12 +284,15 @@ def _furniture(ax) -> dict[str, object]:
     """Display boxes of what stands outside the data: scale bar, north arrow, legend, inset, texts."""
     renderer = ax.figure.canvas.get_renderer()
     parts = [*ax.lines, *ax.texts]
-    out = {gid: _union(a.get_window_extent(renderer) for a in parts if a.get_gid() == gid)
-           for gid in ("scale_bar", "north_arrow", "notice", "attribution")
-           if any(a.get_gid() == gid for a in parts)}
+    out = {
+        gid: _union(a.get_window_extent(renderer) for a in parts if a.get_gid() == gid)
+        for gid in ("scale_bar", "north_arrow", "notice", "attribution")
+        if any(a.get_gid() == gid for a in parts)
+    }
     out["legend"] = ax.get_legend().get_window_extent(renderer)
     out["title"] = ax.title.get_window_extent(renderer)
-    out.update({"inset": c.get_window_extent(renderer) for c in ax.child_axes if c.get_gid() == "inset"})
+    for inset in (c for c in ax.child_axes if c.get_gid() == "inset"):
+        out["inset"] = inset.get_window_extent(renderer)
     return out
 
 
@@ -323,7 +331,7 @@ def test_map__no_element_crosses_another(drawn, pair) -> None:
     furniture = _furniture(drawn[pair].axes[0])
     names = sorted(furniture)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert not furniture[a].overlaps(furniture[b]), f"{a} overlaps {b} on map {pair}"
 
 
@@ -337,12 +345,13 @@ def test_map__labels_keep_clear_of_each_other_and_the_furniture(drawn, pair) -> 
     boxes = [t.get_bbox_patch().get_window_extent(renderer).padded(1) for t in labels]
     boxes += [t.get_window_extent(renderer).padded(1) for t in ax.texts if t.get_gid() == "country_name"]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
     furniture = _furniture(ax)
     for box in boxes:
         assert not any(box.overlaps(f) for f in furniture.values())
-        assert ax.bbox.containsx(box.x0) and ax.bbox.containsx(box.x1)
+        assert ax.bbox.containsx(box.x0)
+        assert ax.bbox.containsx(box.x1)
 
 
 def test_map__country_names_stand_in_their_own_territory(drawn, case, report) -> None:
@@ -361,7 +370,8 @@ def test_map__country_names_stand_in_their_own_territory(drawn, case, report) ->
         (own,) = countries.loc[countries["name"].str.upper() == name].geometry
         assert own.contains(at)
         assert not any(f.contains(at) for f in faces.geometry)
-        assert x0 < x < x1 and y0 < y < y1
+        assert x0 < x < x1
+        assert y0 < y < y1
 
 
 def test_map__every_fill_has_a_legend_entry(drawn) -> None:
@@ -370,9 +380,14 @@ def test_map__every_fill_has_a_legend_entry(drawn) -> None:
     for fig in drawn.values():
         ax = fig.axes[0]
         labels = set(_legend(ax))
-        fills = [p for p in [*ax.patches, *ax.collections]
-                 if p.get_label() and not p.get_label().startswith("_")
-                 and len(p.get_facecolor()) and to_rgba(np.atleast_2d(p.get_facecolor())[0])[3] > 0]
+        fills = [
+            p
+            for p in [*ax.patches, *ax.collections]
+            if p.get_label()
+            and not p.get_label().startswith("_")
+            and len(p.get_facecolor())
+            and to_rgba(np.atleast_2d(p.get_facecolor())[0])[3] > 0
+        ]
         assert fills
         for p in fills:
             assert p.get_label() in labels
@@ -461,15 +476,28 @@ def scripts_case(tmp_path, minimal_case) -> borderkit.Case:
     toml = (root / "case.toml").read_text(encoding="utf-8")
     toml = toml.replace('AAA = "Synthetic North A"', f'AAA = "{SCRIPT_NAMES["a1"]}"')
     toml = toml.replace('BBB = "Synthetic South B"', f'BBB = "{SCRIPT_NAMES["b1"]}"')
-    toml = toml.replace('[layers.settlements]', f'[[pairs]]\nid = "p2"\nAAA = "{SCRIPT_NAMES["a2"]}"\n'
-                        f'BBB = "{SCRIPT_NAMES["b2"]}"\n\n[layers.settlements]')
+    toml = toml.replace(
+        "[layers.settlements]",
+        f'[[pairs]]\nid = "p2"\nAAA = "{SCRIPT_NAMES["a2"]}"\nBBB = "{SCRIPT_NAMES["b2"]}"\n\n[layers.settlements]',
+    )
     (root / "case.toml").write_text(toml, encoding="utf-8")
-    points = [("a1", "AAA", [10.01, 50.02]), ("b1", "BBB", [10.03, 49.98]),
-              ("a2", "AAA", [10.06, 50.02]), ("b2", "BBB", [10.08, 49.98])]
-    features = [{"type": "Feature", "properties": {"name": SCRIPT_NAMES[k], "country": c},
-                 "geometry": {"type": "Point", "coordinates": xy}} for k, c, xy in points]
-    (root / "settlements.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}),
-                                              encoding="utf-8")
+    points = [
+        ("a1", "AAA", [10.01, 50.02]),
+        ("b1", "BBB", [10.03, 49.98]),
+        ("a2", "AAA", [10.06, 50.02]),
+        ("b2", "BBB", [10.08, 49.98]),
+    ]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": SCRIPT_NAMES[k], "country": c},
+            "geometry": {"type": "Point", "coordinates": xy},
+        }
+        for k, c, xy in points
+    ]
+    (root / "settlements.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
     return borderkit.load_case(root)
 
 
@@ -517,3 +545,25 @@ def test_fonts__a_missing_family_is_left_out_and_a_missing_glyph_only_warns(monk
         assert all(t.get_fontfamily() == ["DejaVu Sans"] for t in ax.texts)
     finally:
         plt.close(ax.figure)
+
+
+def test_plot_case_lines__draws_every_new_line_alt_in_its_own_style_with_name_and_date(case) -> None:
+    from dataclasses import replace
+
+    alt = case.layer("new_line_alt")
+    # A SYNTHETIC second rendering: the first one's geometry under another name and date.
+    twin = replace(alt, name="new_line_alt_synthetic_copy", date="2099-01-01")
+    two = replace(case, layers={**case.layers, twin.name: twin})
+    crs = plot.map_crs(case)
+    layers = {lay.name: lay.frame.to_crs(crs) for lay in (alt, twin)}
+    fig, ax = plt.subplots()
+    try:
+        artists, shown = plot.plot_case_lines(ax, two, layers, "New line")
+        labels = [a.get_label() for a in artists]
+        assert "New line, alternative rendering: new_line_alt, 2021-02-11" in labels
+        assert "New line, alternative rendering: new_line_alt_synthetic_copy, 2099-01-01" in labels
+        assert [lay.name for lay in shown] == ["new_line_alt", "new_line_alt_synthetic_copy"]
+        a, b = artists
+        assert (a.get_linestyle(), tuple(a.get_color()[0])) != (b.get_linestyle(), tuple(b.get_color()[0]))
+    finally:
+        plt.close(fig)
