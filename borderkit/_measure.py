@@ -458,10 +458,10 @@ def line_of(case: Case, lay: Layer) -> tuple[shapely.Geometry, str | None]:
         )
         raise GeometryError(msg)
     main = parts[int(np.argmax(inside))]
+    others_m = sum(GEOD.geometry_length(p) for p in parts) - GEOD.geometry_length(main)
     note = (
         f"{lay.name}: {len(parts)} disconnected parts; the one through the extent was measured "
-        f"({len(parts) - 1} other part(s), {float(shapely.length(parts).sum() - shapely.length(main)) * 111:.1f} "
-        "km or so in all, lie outside it)"
+        f"({len(parts) - 1} other part(s), {others_m:,.0f} m in all, lie outside it)"
     )
     return main, note
 

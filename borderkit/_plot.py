@@ -541,7 +541,8 @@ def plot_case_lines(
         (lay, _ALT_LINES[i % len(_ALT_LINES)], _alt_label(lay, several=len(alts) > 1), 7) for i, lay in enumerate(alts)
     ]
     if (old := case.layer("old_line")) is not None:
-        entries.append((old, _OLD_LINE, "Old line (held before)" + (f", {old.date}" if old.date else ""), 7))
+        what = f": {old.label}" if old.label else ""
+        entries.append((old, _OLD_LINE, f"Old line (held before){what}" + (f", {old.date}" if old.date else ""), 7))
     artists: list[Artist] = []
     shown: list[Layer] = []
     for lay, style, label, zorder in entries:
@@ -569,7 +570,7 @@ def plot_case_lines(
 
 def _alt_label(lay: Layer, *, several: bool) -> str:
     """``"New line, alternative rendering, <date>"``; with several renderings also the layer's name."""
-    bits = ([lay.name] if several else []) + ([lay.date] if lay.date else [])
+    bits = ([lay.title] if several else []) + ([lay.date] if lay.date and lay.date not in lay.title else [])
     return "New line, alternative rendering" + (f": {', '.join(bits)}" if several else "".join(f", {b}" for b in bits))
 
 

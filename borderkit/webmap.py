@@ -144,9 +144,20 @@ def _verdict_rows(verdicts: Iterable[Verdict]) -> str:
             + "".join(rows) + "</table>")
 
 
+def _layer_title(case: Case, name: str) -> str:
+    """A layer's name in the layer list: the case layer's label where it has one."""
+    if name == "old_line":
+        old = case.layer("old_line")
+        return LAYER_TITLES["old_line"] + (f": {old.label}" if old is not None and old.label else "")
+    if name in case.layers and case.layers[name].label:
+        return f"New line, rendering {case.layers[name].label}" if case.layers[name].role == "new_line_alt" else \
+            case.layers[name].label
+    return LAYER_TITLES.get(name, name)
+
+
 def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Report) -> str:
     m = report.measurements
-    title = LAYER_TITLES.get(lay.name, lay.name)
+    title = _layer_title(case, lay.name)
     if lay.name == "new_line":
         title = new_line_label(case, m)
     elif lay.name == "handed_over":
@@ -284,7 +295,7 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
         for feat in feats:
             props = feat["properties"]
             key = lay.name
-            title = LAYER_TITLES.get(lay.name, lay.name)
+            title = _layer_title(case, lay.name)
             style: dict[str, Any] = dict(_STYLE.get(lay.name, {"color": "#555555", "weight": 2}))
             show = True
             if lay.name == "new_line":
