@@ -151,8 +151,8 @@ def _verdict_section(report: Report) -> str:
                "tolerance parts (root sum of squares)", "quick look", "95 % interval (Monte Carlo)",
                "Monte Carlo verdict, over every rendering", "why, and who said it"]
     if report.uncertainty is not None:
-        u = report.uncertainty
-        lead = (f"<p>The verdict is the <b>Monte Carlo</b> one ({u.draws:,} draws per rendering, seed {u.seed}): "
+        unc = report.uncertainty
+        lead = (f"<p>The verdict is the <b>Monte Carlo</b> one ({unc.draws:,} draws per rendering, seed {unc.seed}): "
                 "the reported value's rounding interval against the 95 % interval of the measured value under "
                 "each rendering of the new line; consistent or inconsistent only if so under every rendering, "
                 "else <i>depends</i>; <i>undetermined</i> when the interval is wider than its median. The "

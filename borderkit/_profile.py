@@ -120,12 +120,13 @@ def profile(case: Case, measurements: Measurements) -> Profile:
         c = shapely.centroid(shapely.envelope(line))
         ch = _Chainage(line, local_plane(c.x, c.y))
 
-        def add(kind: str, label: str, lonlat: NDArray[np.float64], offset: float | None = None) -> None:
+        def add(
+            kind: str, label: str, lonlat: NDArray[np.float64], offset: float | None = None, ch: _Chainage = ch,
+            name: str = name,
+        ) -> None:
             along, _ = ch.locate(lonlat.reshape(1, 2))
-            rows.append(
-                {"rendering": name, "kind": kind, "name": label, "km": float(ch.km(along)[0]),
-                 "offset_m": offset, "lon": float(lonlat[0]), "lat": float(lonlat[1])}  # fmt: skip
-            )
+            row = {"rendering": name, "kind": kind, "name": label, "km": float(ch.km(along)[0]), "offset_m": offset}
+            rows.append({**row, "lon": float(lonlat[0]), "lat": float(lonlat[1])})
 
         if len(known):
             along, off = ch.locate(known_ll)
@@ -141,7 +142,7 @@ def profile(case: Case, measurements: Measurements) -> Profile:
             for p in shapely.get_parts(crossing):
                 for xy in shapely.get_coordinates(p):
                     add("crossing", old.name if old is not None else "old line", xy)
-        rows += _face_rows(name, m, ch)
+        rows.extend(_face_rows(name, m, ch))
         seg = m.segments
         if len(seg):
             first = np.array([seg["lon0"].iloc[0], seg["lat0"].iloc[0]])

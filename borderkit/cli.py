@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -385,7 +385,7 @@ def _cli_words(text: str) -> str:
 def main() -> None:
     """Entry point of the ``borderkit`` script: every error is one line on stderr, exit code 2."""
     # typer bundles its own click: its usage errors share a base class with typer.BadParameter.
-    usage_error = typer.BadParameter.__mro__[1]
+    usage_error = cast("type[Exception]", typer.BadParameter.__mro__[1])
     try:
         # Without standalone mode an Exit comes back as its code.
         code = app(standalone_mode=False)

@@ -30,7 +30,7 @@ without its errors would lie (:func:`borderkit._stats.widened`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ from borderkit._stats import combine, interval_from_draws, judge, widened
 from borderkit._uncertainty._draws import ScenarioDraws, clipped_line_xy, field_factor, scenario_draws
 from borderkit._uncertainty._model import Calibration, ErrorModel, fit, roughness_m
 from borderkit._uncertainty._results import ClaimUncertainty, ModelCheck, ScenarioInterval, UncertaintyResult
-from borderkit.case import Case, Claim
+from borderkit.case import Case, Claim, Layer
 from borderkit.enums import Outcome, Quantity
 from borderkit.errors import ParameterError
 from borderkit.geodesy import LocalPlane, local_plane
@@ -137,8 +137,8 @@ def _judge(claim: Claim, draws: Sequence[ScenarioDraws]) -> ClaimUncertainty | N
             continue
         v = d.values[claim.id]
         iv = widened(interval_from_draws(v, measured=d.measured[claim.id]))
-        per.append(ScenarioInterval(d.scenario, d.measured[claim.id], iv, judge(iv, lo, hi, draws_values=v,
-                                                                                 unit=claim.unit)))
+        result = judge(iv, lo, hi, draws_values=v, unit=claim.unit)
+        per.append(ScenarioInterval(d.scenario, d.measured[claim.id], iv, result))
     if not per:
         return None
     outcome, text = combine({s.scenario: s.result.outcome for s in per})
@@ -196,7 +196,8 @@ def uncertainty(
         ell = case.model.old_line_length_m or model.length_m
         old_model = ErrorModel(
             old.accuracy_m, ell, model.nu,
-            basis=f"σ = accuracy_m of {old.name}; ℓ {'set in case.toml' if case.model.old_line_length_m else 'as the new line'}",
+            basis=f"σ = accuracy_m of {old.name}; ℓ {'set in case.toml' if case.model.old_line_length_m else 'as the new'}"
+            " line",
         )  # fmt: skip
     plane = _plane(case, m)
     claims = [c for c in case.claims if c.subject is None and c.quantity in (Quantity.LENGTH, Quantity.AREA)]
@@ -244,7 +245,7 @@ def uncertainty(
 def _sensitivity(
     case: Case,
     m: Measurements,
-    by_name: dict[str, object],
+    by_name: Mapping[str, Layer],
     model: ErrorModel,
     old_model: ErrorModel | None,
     plane: LocalPlane,
@@ -259,7 +260,7 @@ def _sensitivity(
         return pd.DataFrame(columns=["claim", "length_m", "lo", "hi"]).set_index(["claim", "length_m"])
     for factor in (0.5, 1.0, 2.0):
         mod = ErrorModel(model.sigma_m, model.length_m * factor, model.nu, basis=model.basis)
-        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0)  # type: ignore[arg-type]
+        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0)
         for c in claims:
             if c.id in d.values:
                 iv = widened(interval_from_draws(d.values[c.id], measured=d.measured[c.id]))

@@ -69,7 +69,7 @@ def field_factor(xy: NDArray[np.float64], model: ErrorModel) -> NDArray[np.float
     d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     cov = model.sigma_m**2 * matern_correlation(d, model.length_m, model.nu)
     cov[np.diag_indices_from(cov)] += model.nugget_m**2 + 1e-6 * max(model.sigma_m**2, 1.0)
-    return np.linalg.cholesky(cov)
+    return np.asarray(np.linalg.cholesky(cov), dtype=np.float64)
 
 
 def _nearest_chainage(
@@ -195,7 +195,10 @@ def scenario_draws(
             scale.append(0.0 if not b or geo is None else geo / b)
             measured[c.id] = (geo or 0.0) / c.scale
 
-    faces, weights, old_weights, old_lf = [], [], None, None
+    faces: list[shapely.Geometry] = []
+    weights: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    old_weights: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    old_lf: NDArray[np.float64] | None = None
     sel_faces: dict[str, NDArray[np.bool_]] = {}
     if areas and m.areas is not None and len(m.areas):
         faces = list(m.areas.geometry)
@@ -228,7 +231,7 @@ def scenario_draws(
             got = _lengths(px, py, pts, pair_of_point, scopes)
             for k, c in enumerate(lengths):
                 values[c.id].append(got[:, k] * scale[k] / c.scale)
-        if sel_faces:
+        if sel_faces and weights is not None:
             wx, wy = weights
             change = dx @ wx.T + dy @ wy.T
             if old_lf is not None and old_weights is not None:
