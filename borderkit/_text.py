@@ -84,11 +84,12 @@ def render_report(report: Report) -> str:
         out += ["", "Each claim on each rendering of the new line (vertex spacing: the step it was drawn at):"]
         out += [f"  [{k + 1}] {col}" for k, col in enumerate(cols)]
         srows = []
-        for name, r in scen.iterrows():
+        for _, r in scen.iterrows():
             spacing = "—" if r["spacing_m"] is None else f"{r['spacing_m']:.0f} m"
-            srows.append([str(r["label"]), spacing, *("—" if r[c] is None or r[c] != r[c] else f"{r[c]:.2f}"
-                                                     for c in cols)])  # fmt: skip
-        out += ["  " + line for line in _table(srows, ["rendering", "spacing", *(f"[{k + 1}]" for k in range(len(cols)))])]
+            cells = ["—" if r[c] is None or r[c] != r[c] else f"{r[c]:.2f}" for c in cols]
+            srows.append([str(r["label"]), spacing, *cells])
+        head = ["rendering", "spacing", *(f"[{k + 1}]" for k in range(len(cols)))]
+        out += ["  " + line for line in _table(srows, head)]
     if u is not None:
         mod = u.model
         out += ["", "How sure:"]
@@ -140,5 +141,5 @@ def render_report(report: Report) -> str:
         side_old = r.side_old if isinstance(r.side_old, str) else "—"
         out += _wrap(f"{r.name} ({r.country}, pair {r.pair}): {side_new} / {side_old}, {r.distance_to_new_m:,.0f} m; "
                      f"{src}")  # fmt: skip
-    out += [""] + _wrap(attribution(case), "", "")
+    out += ["", *_wrap(attribution(case), "", "")]
     return "\n".join(out)

@@ -101,12 +101,8 @@ def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int) -> ModelChec
     dx, dy = z[0] @ lf.T, z[1] @ lf.T
     simple = shapely.LineString(xy).is_simple
     rough = [_field_roughness(xy, np.column_stack([dx[k], dy[k]])) for k in range(CHECK_DRAWS)]
-    crossing = (
-        float(np.mean([not shapely.LineString(xy + np.column_stack([dx[k], dy[k]])).is_simple
-                       for k in range(CHECK_DRAWS)]))  # fmt: skip
-        if simple
-        else 0.0
-    )
+    moved = [shapely.LineString(xy + np.column_stack([dx[k], dy[k]])) for k in range(CHECK_DRAWS)]
+    crossing = float(np.mean([not g.is_simple for g in moved])) if simple else 0.0
     line_rough = roughness_m(xy)
     model_rough = float(np.median(rough))
     reasons = []
@@ -194,11 +190,8 @@ def uncertainty(
     old_model = None
     if old is not None:
         ell = case.model.old_line_length_m or model.length_m
-        old_model = ErrorModel(
-            old.accuracy_m, ell, model.nu,
-            basis=f"σ = accuracy_m of {old.name}; ℓ {'set in case.toml' if case.model.old_line_length_m else 'as the new'}"
-            " line",
-        )  # fmt: skip
+        how = "set in case.toml" if case.model.old_line_length_m else "as the new line"
+        old_model = ErrorModel(old.accuracy_m, ell, model.nu, basis=f"σ = accuracy_m of {old.name}; ℓ {how}")
     plane = _plane(case, m)
     claims = [c for c in case.claims if c.subject is None and c.quantity in (Quantity.LENGTH, Quantity.AREA)]
     by_name = {lay.name: lay for lay in line_layers(case)}
