@@ -109,6 +109,7 @@ __all__ = [
     "plot_road_crossings",
     "plot_settlement_labels",
     "plot_settlements",
+    "plot_sheets",
     "render_map",
     "save_map",
     "save_maps",
@@ -1174,6 +1175,7 @@ def plot(
     ax: Axes | None = None,
     pair: str | None = None,
     inset: bool = True,
+    sheets: int | None = None,
 ) -> Axes:
     """Draw a map of a report: the overview, or the detail of one settlement pair.
 
@@ -1190,6 +1192,9 @@ def plot(
     inset : bool
         Draw the locator inset of the two countries (needs a ``context`` layer holding
         the countries).
+    sheets : int, optional
+        Also draw the frames of the 1976 General Staff sheets at this scale (e.g. 50000)
+        that the case touches, with their names (:func:`borderkit._sheets.sheets_frame`).
 
     Returns
     -------
@@ -1228,6 +1233,8 @@ def plot(
             _, ax = plt.subplots(figsize=_FIGSIZE)
         view = _view(report, the_pair)
         handles, shown = _plot_data(ax, view)
+        if sheets is not None:
+            handles.append(plot_sheets(ax, view.case, view.crs, sheets))
         _frame(ax, view.box)
         names = add_country_names(ax, _territories(view), view.case)
         renderer = _renderer(ax.figure)
@@ -1241,6 +1248,30 @@ def plot(
         )
         _add_panel(ax, view.case, view.crs, legend, inset=inset)
     return ax
+
+
+def plot_sheets(ax: Axes, case: Case, crs: CRS, scale: int, **kwargs: Any) -> Any:
+    """Frames of the General Staff sheets at ``scale`` the case touches, named; returns a legend handle."""
+    from matplotlib.lines import Line2D
+
+    from borderkit._sheets import sheets_frame
+
+    frame = sheets_frame(case, scale).to_crs(crs)
+    style = {"color": "#1f4e79", "lw": 1.0, "ls": (0, (8, 3, 2, 3)), "zorder": 5.5, **kwargs}
+    plot_lines(ax, list(frame.geometry.boundary), **style)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    view = shapely.box(x0, y0, x1, y1)
+    for r in frame.itertuples():
+        seen = shapely.intersection(r.geometry, view)
+        if seen.is_empty:
+            continue
+        # The name in the north-west corner of the part of the sheet in view.
+        bx0, _, _, by1 = seen.bounds
+        ax.text(bx0, by1, f" {r.name}", ha="left", va="top", fontsize=7.5, color=style["color"], gid="sheet_name",
+                zorder=5.6, clip_on=True)
+    return Line2D([], [], color=style["color"], lw=style["lw"], ls=style["ls"],
+                  label=f"1976 General Staff sheets, 1:{scale:,}")  # fmt: skip
 
 
 def _unique(layers: list[Layer]) -> list[Layer]:
@@ -1314,14 +1345,14 @@ def _area_text(area_m2: float) -> str:
 
 
 # ---------------------------------------------------------------------- files
-def _figure(report: Report, *, pair: str | None, dpi: float) -> Figure:
+def _figure(report: Report, *, pair: str | None, dpi: float, sheets: int | None = None) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=_FIGSIZE, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.1, 0.72, 0.8))
-    plot(report, ax=ax, pair=pair)
+    plot(report, ax=ax, pair=pair, sheets=sheets)
     return fig
 
 
@@ -1356,6 +1387,7 @@ def save_map(
     overwrite: bool = False,
     pair: str | None = None,
     dpi: float = 150,
+    sheets: int | None = None,
 ) -> Path:
     """Write the overview map (or one pair's detail map) as PNG, SVG or PDF.
 
@@ -1371,6 +1403,8 @@ def save_map(
         A pair id for a detail map.
     dpi : float
         Resolution of PNG output (150 gives a map about 1600 px wide).
+    sheets : int, optional
+        Draw the 1976 General Staff sheet frames at this scale (see :func:`plot`).
 
     Returns
     -------
@@ -1392,7 +1426,7 @@ def save_map(
     """
     out = Path(path)
     fmt = _map_format(out)
-    fig = _figure(as_report(report), pair=pair, dpi=dpi)
+    fig = _figure(as_report(report), pair=pair, dpi=dpi, sheets=sheets)
     with atomic_output(out, overwrite=overwrite) as tmp:
         _save_figure(fig, tmp, fmt[1:], dpi)
     return out

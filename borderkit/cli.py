@@ -164,6 +164,9 @@ def map_(
     output: OutOpt = Path("borderkit-map.png"),
     pair: Annotated[str | None, typer.Option(help="Detail map of one settlement pair (its id).")] = None,
     tiles: Annotated[bool, typer.Option("--tiles", help="HTML map: add an online OpenStreetMap tile layer.")] = False,
+    sheets: Annotated[
+        int | None, typer.Option("--sheets", help="PNG/SVG/PDF map: draw the 1976 sheet frames at this scale.")
+    ] = None,
     overwrite: OverwriteOpt = False,
     draws: DrawsOpt = DEFAULT_DRAWS,
     seed: SeedOpt = 0,
@@ -172,6 +175,8 @@ def map_(
     allowed = (".png", ".svg", ".pdf", ".html", ".htm")
     if output.suffix.lower() not in allowed:
         _fail(ValueError(f"{output}: cannot draw a map as {output.suffix or '(no suffix)'!r}. Use {', '.join(allowed)}"))
+    if sheets is not None and output.suffix.lower() in (".html", ".htm"):
+        _fail(ValueError("--sheets: the web map draws no sheet frames; give a .png, .svg or .pdf output"))
     if tiles and output.suffix.lower() not in (".html", ".htm"):
         _fail(ValueError(f"--tiles: only the web map (.html) has base-map tiles; {output.suffix} maps draw none"))
     try:
@@ -184,7 +189,7 @@ def map_(
         else:
             from borderkit._plot import save_map
 
-            path = save_map(_analyse(case, draws, seed), output, pair=pair, overwrite=overwrite)
+            path = save_map(_analyse(case, draws, seed), output, pair=pair, overwrite=overwrite, sheets=sheets)
     except BorderkitError as err:
         _fail(err)
     typer.echo(f"wrote {path}")
