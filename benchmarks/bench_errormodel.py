@@ -3,7 +3,7 @@
     python benchmarks/bench_errormodel.py [draws] [path-to-border.geojson]
 
 On the OSM 2026c border (/work/shared/data/armenia-azerbaijan-border/border_tzbb_2026c.geojson:
-2 parts, 4,658 vertices, 929 km), in chunks of :data:`borderkit._errormodel.CHUNK_DRAWS`
+2 parts, 4,658 vertices, 929 km), in chunks of :data:`borderkit._uncertainty._model.CHUNK_DRAWS`
 draws, measures: the Matérn field (:func:`simulate_offsets`), the perpendicular
 perturbation (:func:`perturb`, the (chunk, n, 2) vertices) and the perturbed lengths
 (:func:`perturbed_lengths_m`); against a bare baseline in the same run,
@@ -30,7 +30,7 @@ import numpy as np
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from borderkit._errormodel import (
+from borderkit._uncertainty._model import (
     CHUNK_DRAWS,
     ErrorModel,
     chainage_of,

@@ -296,7 +296,9 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
             props = feat["properties"]
             key = lay.name
             title = _layer_title(case, lay.name)
-            style: dict[str, Any] = dict(_STYLE.get(lay.name, {"color": "#555555", "weight": 2}))
+            # Renderings are named by their case layer: they take the style of their role.
+            role = case.layers[lay.name].role if lay.name in case.layers else lay.name
+            style: dict[str, Any] = dict(_STYLE.get(lay.name, _STYLE.get(role, {"color": "#555555", "weight": 2})))
             show = True
             if lay.name == "new_line":
                 title = new_line_label(case, report.measurements)

@@ -5,7 +5,7 @@ around E 500 000, N 5 570 000 (about 9° E, 40° S, open South Atlantic, far fro
 border), as in ``tests/conftest.py``'s synthetic village. A *truth* is a dense polyline
 (5 m steps) whose length is known exactly; a *rendering* is the truth subsampled at a
 coarser spacing and displaced perpendicular to itself by an independent draw of an
-:class:`~borderkit._errormodel.ErrorModel`, i.e. the model family the Monte Carlo assumes.
+:class:`~borderkit._uncertainty._model.ErrorModel`, i.e. the model family the Monte Carlo assumes.
 
 Load it from a test with :func:`load` (pytest runs with ``--import-mode=importlib``, so
 ``tests/`` is not on ``sys.path``)::
@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely import LineString
 
-from borderkit._errormodel import ErrorModel, chainage_of, perturb, simulate_offsets
+from borderkit._uncertainty._model import ErrorModel, chainage_of, perturb, simulate_offsets
 
 SYNTHETIC_CRS = "EPSG:32732"
 E0, N0 = 500_000.0, 5_570_000.0

@@ -91,6 +91,7 @@ id = "south"
 section = 2
 AAA = "A-south"
 BBB = "B-south-unknown"
+unpublished = ["B-south-unknown"]
 
 [layers.settlements]
 role = "settlements"

@@ -37,13 +37,32 @@ def test_load_case__every_layer_records_provenance_and_accuracy() -> None:
         assert (load_case("tavush-2024").root / lay.path).is_file()
 
 
-def test_settlements__members_without_coordinates_are_listed_not_guessed() -> None:
-    s = load_case("tavush-2024").settlements()
+def test_settlements__members_without_coordinates_are_listed_not_guessed(synthetic_case) -> None:
+    # The synthetic case marks B-south-unknown `unpublished`: it is listed, with no point.
+    s = load_case(synthetic_case()).settlements()
     missing = set(s.loc[~s["has_coordinate"], "name"])
-    assert missing == {"Kheyrimli", "Ghizilhajili"}
+    assert missing == {"B-south-unknown"}
     assert s.loc[~s["has_coordinate"], "geometry"].isna().all()
-    baghanis = s.loc[s["name"] == "Baghanis"].iloc[0]
-    assert baghanis["accuracy_m"] == 535  # arc-minute rounding: 0.5′/√3 of latitude
+    assert s.loc[~s["has_coordinate"], "pair"].tolist() == ["south"]
+    assert s.loc[~s["has_coordinate"], "accuracy_m"].isna().all()
+
+
+def test_settlements__every_tavush_pair_member_has_a_coordinate() -> None:
+    s = load_case("tavush-2024").settlements()
+    members = s.loc[s["pair"] != ""]
+    assert len(members) == 8
+    assert members["has_coordinate"].all()
+
+
+def test_settlements__arc_minute_value_carries_its_rounding_sigma(geodsolve) -> None:
+    s = load_case("tavush-2024").settlements().set_index("name")
+    baghanis = s.loc["Baghanis"]  # Wikipedia (ru) 41°07′N 45°04′E, to the arc-minute
+    assert baghanis["rounding"] == "arc-minute"
+    # A uniform ±0.5′ rounding error has σ = 0.5′/√3; one arc-minute of latitude there, from GeodSolve:
+    arc_minute_m = geodsolve(41 + 6.5 / 60, 45 + 4 / 60, 41 + 7.5 / 60, 45 + 4 / 60)
+    assert baghanis["rounding_sigma_m"] == pytest.approx(arc_minute_m / 2 / 3**0.5, abs=1)
+    # Placement (210 m, case.toml) and rounding are independent: they add in quadrature.
+    assert baghanis["accuracy_m"] == pytest.approx((210**2 + (arc_minute_m / 2 / 3**0.5) ** 2) ** 0.5, abs=1)
 
 
 def test_list_cases__includes_the_shipped_case() -> None:
@@ -99,7 +118,7 @@ def _edit(root: Path, old: str, new: str) -> None:
             'unit = "km2"\n\n[[checks]]\nid = "s"\nkind = "sum"\nparts = []\ntotal = "total"\n',
             "checks[0].parts: empty",
         ),
-        ('AAA = "A-north"', 'AAA = "A-nort"', "'A-nort' is not in settlements.geojson, but 'A-north' is"),
+        ('AAA = "A-north"', 'AAA = "A-nort"', "'A-nort' is not in settlements.geojson; close names there: ['A-north'"),
         ('title = "Synthetic', 'titel = "Synthetic', "unknown key 'titel'"),
         ('direction = "BBB"', "", "direction: missing"),
         ('id = "synthetic-case"', 'id = "synthetic case"', "bad id"),

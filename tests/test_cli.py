@@ -39,9 +39,31 @@ def test_verify__json_is_one_document_with_claims(synthetic_case) -> None:
 
 
 def test_verify__strict_exits_1_on_an_inconsistent_claim(synthetic_case) -> None:
-    # The synthetic area claim (0.5 km2) is far from the 2.46 km2 strip.
-    assert runner.invoke(app, ["verify", str(synthetic_case()), "--strict"]).exit_code == 1
-    assert runner.invoke(app, ["verify", str(synthetic_case())]).exit_code == 0
+    # The synthetic area claim (0.5 km2) is far from the strip lon 10.00-10.01, lat 0.04-0.06:
+    # 0.01 deg x 0.02 deg at the equator = 1.113 km x 2.211 km = 2.46 km2. Quick look (--draws 0).
+    assert runner.invoke(app, ["verify", str(synthetic_case()), "--strict", "--draws", "0"]).exit_code == 1
+    assert runner.invoke(app, ["verify", str(synthetic_case()), "--draws", "0"]).exit_code == 0
+
+
+AREA_3_KM2 = """
+[[claims]]
+id = "area-3"
+quantity = "area"
+direction = "BBB"
+value = 3.0
+unit = "km2"
+"""
+
+
+def test_verify__strict_exits_1_on_an_inconsistent_monte_carlo_verdict(tmp_path, make_village) -> None:
+    # The synthetic village's new line bulges 500 m west over 2 km (conftest): 1.0 km2 goes
+    # to BBB, not 3; 10 m line errors move that by hundredths of a km2, so the Monte Carlo
+    # verdict (which --strict reads where there is one) is inconsistent.
+    root = str(make_village(tmp_path / "v", layers=(), claims=AREA_3_KM2))
+    doc = json.loads(runner.invoke(app, ["verify", root, "--json", "--draws", "200"]).stdout)
+    assert doc["claims"][0]["statistical"]["verdict"] == "inconsistent"
+    assert runner.invoke(app, ["verify", root, "--strict", "--draws", "200"]).exit_code == 1
+    assert runner.invoke(app, ["verify", root, "--draws", "200"]).exit_code == 0
 
 
 def test_errors__one_line_on_stderr_exit_2_no_traceback(tmp_path) -> None:
@@ -84,8 +106,8 @@ def test_verify__draws_print_intervals_and_same_seed_same_json(synthetic_case) -
     root = str(synthetic_case())
     text = runner.invoke(app, ["verify", root, "--draws", "300"])
     assert text.exit_code == 0, text.output
-    assert "95% interval" in text.stdout
-    assert "Monte Carlo" in text.stdout
+    assert "95 % interval" in text.stdout
+    assert "Monte Carlo, 300 draws" in text.stdout
     a = runner.invoke(app, ["verify", root, "--json", "--draws", "300", "--seed", "7"]).stdout
     b = runner.invoke(app, ["verify", root, "--json", "--draws", "300", "--seed", "7"]).stdout
     c = runner.invoke(app, ["verify", root, "--json", "--draws", "300", "--seed", "8"]).stdout
@@ -100,8 +122,11 @@ def test_verify__draws_print_intervals_and_same_seed_same_json(synthetic_case) -
 def test_verify__draws_zero_prints_first_order_only(synthetic_case) -> None:
     result = runner.invoke(app, ["verify", str(synthetic_case()), "--draws", "0"])
     assert result.exit_code == 0
-    assert "first-order" in result.stdout
-    assert "95% interval" not in result.stdout
+    assert "quick look only (--draws 0)" in result.stdout
+    assert "Monte Carlo" not in result.stdout
+    assert "How sure" not in result.stdout
+    doc = json.loads(runner.invoke(app, ["verify", str(synthetic_case()), "--draws", "0", "--json"]).stdout)
+    assert not any("interval" in c for c in doc["claims"])
 
 
 def test_verify__village_case_prints_and_carries_impact(village) -> None:

@@ -1,4 +1,4 @@
-"""Tests of borderkit._errormodel: Matérn draws, perturbation, calibration, admissibility, points."""
+"""Tests of borderkit._uncertainty._model: Matérn draws, perturbation, calibration, admissibility, points."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from borderkit._compare import compare_lines
-from borderkit._errormodel import (
+from borderkit._uncertainty._model import (
     MAX_VALUES_PER_CALL,
     ErrorModel,
     admissibility,

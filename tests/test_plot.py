@@ -43,9 +43,10 @@ def test_plot_case__legend_names_lines_and_directions_by_country(overview) -> No
 
 
 def test_plot_case__proxy_case_says_proxy_in_legend_and_footer(overview) -> None:
-    # tavush-2024 has no turning points: its new line is geoBoundaries' rendering of OSM.
+    # tavush-2024 has no turning points: its new line is OSM 2026c (source and date of case.toml).
     labels = _legend(overview)
-    assert "New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case" in labels
+    assert ("New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in "
+            "this case" in labels)
     assert "Now on Azerbaijan's side (old line → new line)" in labels
     assert "Now on Armenia's side (old line → new line)" in labels
     assert not any("delimited" in lab or lab.startswith("Handed over") for lab in labels)
@@ -118,9 +119,20 @@ def test_plot_case__pair_map_zooms_and_titles(case, report) -> None:
     try:
         title = ax.get_title(loc="left").replace("\n", " ")
         assert "Kirants – Kheyrimli" in title
-        assert "no published coordinate: Kheyrimli" in title
+        assert "no published coordinate" not in title  # both members have one now
         x0, x1 = ax.get_xlim()
         assert x1 - x0 < 8000
+    finally:
+        plt.close(ax.figure)
+
+
+def test_plot_case__pair_map_title_names_a_member_with_no_coordinate(synthetic_case) -> None:
+    # The synthetic pair "south" marks B-south-unknown `unpublished`.
+    ax = plot.plot(borderkit.analyse(synthetic_case(), draws=0), pair="south")
+    try:
+        title = ax.get_title(loc="left").replace("\n", " ")
+        assert "A-south – B-south-unknown" in title
+        assert "no published coordinate: B-south-unknown" in title
     finally:
         plt.close(ax.figure)
 
@@ -438,7 +450,8 @@ def test_map__north_arrow_points_to_true_north(overview, case) -> None:
 def test_map__attribution_names_each_source_once_and_credits_osm_once(overview, case) -> None:
     attribution = next(t.get_text() for t in overview.texts if t.get_gid() == "attribution").replace("\n", " ")
     assert attribution.count(plot._OSM) == 1
-    for lay in ("new_line", "new_line_alt", "old_line", "countries", "settlements"):
+    for lay in ("osm_2026c", "osm_2025a", "osm_2024b", "osm_2024a", "gb_2020", "gb_2021", "osm_2023b", "countries",
+                "settlements"):
         assert attribution.count(f"{lay}:") + attribution.count(f"{lay},") == 1
 
 
@@ -450,7 +463,7 @@ def test_attribution__layers_sharing_source_and_licence_are_one_entry(case) -> N
     other = replace(old, name="other", source="somewhere else (synthetic)")
     text = plot._attribution([old, twin, other], plot.map_crs(case))
     assert text.count(old.source) == 1
-    assert "old_line, old_line_twin: " + old.source in text
+    assert f"{old.name}, old_line_twin: " + old.source in text
     assert "other: somewhere else (synthetic)" in text
     assert text.count("OpenStreetMap contributors") == 1
 
@@ -552,7 +565,7 @@ def test_plot_case_lines__draws_every_new_line_alt_in_its_own_style_with_name_an
 
     alt = case.layer("new_line_alt")
     # A SYNTHETIC second rendering: the first one's geometry under another name and date.
-    twin = replace(alt, name="new_line_alt_synthetic_copy", date="2099-01-01")
+    twin = replace(alt, name="new_line_alt_synthetic_copy", label="", date="2099-01-01")
     two = replace(case, layers={**case.layers, twin.name: twin})
     crs = plot.map_crs(case)
     layers = {lay.name: lay.frame.to_crs(crs) for lay in (alt, twin)}
@@ -560,9 +573,9 @@ def test_plot_case_lines__draws_every_new_line_alt_in_its_own_style_with_name_an
     try:
         artists, shown = plot.plot_case_lines(ax, two, layers, "New line")
         labels = [a.get_label() for a in artists]
-        assert "New line, alternative rendering: new_line_alt, 2021-02-11" in labels
+        assert "New line, alternative rendering: OSM 2025a, 2025-01-20" in labels  # label and date of case.toml
         assert "New line, alternative rendering: new_line_alt_synthetic_copy, 2099-01-01" in labels
-        assert [lay.name for lay in shown] == ["new_line_alt", "new_line_alt_synthetic_copy"]
+        assert [lay.name for lay in shown] == ["osm_2025a", "new_line_alt_synthetic_copy"]
         a, b = artists
         assert (a.get_linestyle(), tuple(a.get_color()[0])) != (b.get_linestyle(), tuple(b.get_color()[0]))
     finally:

@@ -78,19 +78,18 @@ def test_report__headline_counts_the_final_monte_carlo_verdict(mc_text, mc_repor
     assert "by the Monte Carlo verdict where there is one" in mc_text
 
 
-def test_report__verdict_table_has_both_verdicts_interval_and_z_with_units(mc_text, mc_report) -> None:
+def test_report__verdict_table_has_both_verdicts_and_interval_with_units(mc_text, mc_report) -> None:
     rows = _cells(mc_text, "<h2 id='verdicts'>")
     head = rows[0]
-    assert {"first-order verdict", "95 % interval (Monte Carlo)", "Monte Carlo verdict", "z (σ)"} <= set(head)
+    assert {"quick look", "95 % interval (Monte Carlo)", "Monte Carlo verdict, over every rendering"} <= set(head)
+    assert not any("z (" in h for h in head)  # z-scores are gone: intervals and outcomes only
     by_claim = {re.search(r"<code>(.*?)</code>", r[0]).group(1): dict(zip(head, r, strict=True)) for r in rows[1:]}
     v = next(v for v in mc_report.verdicts if v.claim.id == "area-to-aze")
     row = by_claim["area-to-aze"]
-    assert row["first-order verdict"] == v.verdict
-    assert row["Monte Carlo verdict"] == v.statistical_verdict
-    lo, med, hi = v.interval
-    assert row["95 % interval (Monte Carlo)"].startswith(f"{lo:.3f}–{hi:.3f} km²")
-    assert f"median {med:.3f} km²" in row["95 % interval (Monte Carlo)"]
-    assert row["z (σ)"] == f"{v.z:.1f}"
+    assert row["quick look"] == v.verdict
+    assert row["Monte Carlo verdict, over every rendering"].startswith(str(v.statistical_verdict))
+    lo, _, hi = v.interval
+    assert row["95 % interval (Monte Carlo)"] == f"{lo:.3f}–{hi:.3f} km²"
     assert row["measured"] == f"{v.measured:.3f} km²"
     assert row["tolerance"] == f"±{v.tolerance:.3f} km²"
     length = by_claim["length-total-12.7"]
@@ -100,13 +99,20 @@ def test_report__verdict_table_has_both_verdicts_interval_and_z_with_units(mc_te
 
 def test_report__uncertainty_is_tables_not_dumps(mc_text, mc_report) -> None:
     part = mc_text[mc_text.index("<h2 id='uncertainty'>"):mc_text.index("<h2 id='notes'>")]
-    for heading in ("Sources of doubt", "Error budget", "Sensitivity", "What the claims imply"):
+    for heading in ("Every claim under every rendering", "Sensitivity to the correlation length"):
         assert f"<h3>{heading}" in part
     assert "<dl>" not in part
     assert "{" not in part
-    budget = _cells(part, "<h3>Error budget")
-    assert budget[0][:2] == ["claim", "unit"]
-    assert list(budget[0][2:]) == list(mc_report.uncertainty.budget.sources)
+    # One row per claim and scenario (rendering of the new line), in the claim's unit.
+    every = _cells(part, "<h3>Every claim under every rendering")
+    assert every[0][:4] == ["claim", "rendering", "measured", "95 % interval"]
+    expected = [(c.claim_id, s.scenario) for c in mc_report.uncertainty.claims for s in c.scenarios]
+    assert [(re.search(r"<code>(.*?)</code>", r[0]).group(1), r[1]) for r in every[1:]] == expected
+    assert {s for _, s in expected} == {"osm_2026c", "osm_2025a", "osm_2024b", "osm_2024a", "gb_2020", "gb_2021"}
+    # The sensitivity table halves and doubles the fitted correlation length.
+    length_m = mc_report.uncertainty.model.length_m
+    sens = _cells(part, "<h3>Sensitivity to the correlation length")
+    assert {r[1] for r in sens[1:]} == {f"{f * length_m:.0f} m" for f in (0.5, 1, 2)}
     # The proxy case uses no turning points: its parts are named as the verification names them.
     for used in ("rounding", "positional", "settlements", "rendering", "datum"):
         assert f"<i>{used}</i>" in part
@@ -120,7 +126,9 @@ def test_report__areas_in_km2_with_three_decimals_never_in_e_notation(mc_text, m
     assert f"{biggest / 1e6:.3f}" in [r[2] for r in faces[1:]]
     assert "area km² (geodesic)" in faces[0]
     slivers = [r for r in faces[1:] if r[4].startswith("sliver")]
-    assert len(slivers) == 2
+    # Narrower than sqrt(75**2 + 600**2) = 604.67 m, the two lines' accuracies in case.toml.
+    assert [r[0] for r in slivers] == [r[0] for r in faces[1:] if float(r[3]) < 604.67]
+    assert slivers
     assert all(r[-1] == "—" for r in slivers)  # no claim is about a sliver
 
 
@@ -139,7 +147,7 @@ def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(sk42_case
     assert "The new line is a proxy" not in text
     assert "<h3>Handed-over areas</h3>" in text
     assert "<i>line_ends</i>" in text
-    assert "First-order verdicts only" in text
+    assert "Quick-look verdicts only (no Monte Carlo draws were made" in text
 
 
 def test_write_report__given_a_case_analyses_it_once_with_the_default_draws(tmp_path, case, monkeypatch) -> None:
@@ -155,7 +163,9 @@ def test_write_report__given_a_case_analyses_it_once_with_the_default_draws(tmp_
     monkeypatch.setattr(_api, "analyse", spy)
     out = rp.write_report(case, tmp_path / "r.html")
     assert calls == [{"draws": borderkit.DEFAULT_DRAWS, "seed": 0}]
-    assert f"<b>Monte Carlo</b> ({borderkit.DEFAULT_DRAWS:,} draws, seed 0)" in out.read_text(encoding="utf-8")
+    assert f"<b>Monte Carlo</b> one ({borderkit.DEFAULT_DRAWS:,} draws per rendering, seed 0)" in out.read_text(
+        encoding="utf-8"
+    )
 
 
 def test_write_report__embeds_the_map_and_refuses_overwrite(tmp_path, case, report) -> None:

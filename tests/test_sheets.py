@@ -397,6 +397,7 @@ BBB = "Synthetic B"
 id = "p2"
 AAA = "Synthetic C"
 BBB = "Nowhere at all (no coordinate)"
+unpublished = ["Nowhere at all (no coordinate)"]
 
 [layers.settlements]
 role = "settlements"
@@ -690,3 +691,20 @@ def test_cli_sheets__errors_are_one_line(args: list[str], fragment: str) -> None
     assert len(lines) == 1
     assert lines[0].startswith("borderkit: error: ")
     assert fragment in lines[0]
+
+
+def test_plot__draws_the_sheet_frames_at_a_scale_with_their_names() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import borderkit
+
+    ax = borderkit.plot(borderkit.analyse("tavush-2024", draws=0), sheets=25_000, inset=False)
+    names = sorted(t.get_text().strip() for t in ax.texts if t.get_gid() == "sheet_name")
+    plt.close(ax.figure)
+    # By hand: the extent, lon 45.03–45.17, lat 41.02–41.12 (WGS 84, ~105 m from SK-42 here),
+    # spans the 1:25,000 quarters of K-38-103-В (45°00′–45°15′E, 41°00′–41°10′N): а and б
+    # north of 41°05′, в and г south of it, west and east of 45°07.5′.
+    assert names == ["K-38-103-В-а", "K-38-103-В-б", "K-38-103-В-в", "K-38-103-В-г"]

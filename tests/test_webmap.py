@@ -29,15 +29,20 @@ def _layer_names(text: str) -> list[str]:
 
 def test_web_map__has_toggleable_layers_by_kind_and_direction(html) -> None:
     names = _layer_names(html)
-    for expected in ("Settlements", "New line, alternative rendering",
-                     "Old line (held before)", "Case extent", "Measured stretch, per pair", "Context: countries"):
+    # Each new_line_alt layer by its case.toml label; the old line with its label.
+    renderings = ["OSM 2025a", "OSM 2024b", "OSM 2024a (de jure, before)", "geoBoundaries 2020 (de jure, before)",
+                  "geoBoundaries 2021 (de jure, before)"]
+    for expected in ("Settlements", *(f"New line, rendering {r}" for r in renderings),
+                     "Old line (held before): OSM 2023b smoothed state (unsourced, short-lived)", "Case extent",
+                     "Measured stretch, per pair", "Context: countries"):
         assert expected in names
 
 
 def test_web_map__proxy_case_names_the_proxy_and_shows_the_notice(html) -> None:
     names = _layer_names(html)
-    assert ("New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case"
-            in names)
+    # The new line's source (its first clause) and date, as case.toml gives them for osm_2026c.
+    assert ("New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in "
+            "this case" in names)
     assert "Now on Azerbaijan's side (old line → new line)" in names
     assert "Now on Armenia's side (old line → new line)" in names
     assert not any("delimited" in n or n.startswith("Handed over") for n in names)
@@ -65,7 +70,7 @@ def test_web_map__title_counts_final_verdicts_and_popups_show_both(case) -> None
         finals[v.final_verdict] = finals.get(v.final_verdict, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in finals.items())
     assert f"claims (by the Monte Carlo verdict where there is one, else first-order): {summary}." in text
-    assert "<th>first-order</th><th>95 % interval</th><th>Monte Carlo</th>" in text
+    assert "<th>quick look</th><th>95 % interval</th><th>Monte Carlo</th>" in text
 
 
 def test_web_map__tile_free_by_default_with_attribution(html) -> None:
