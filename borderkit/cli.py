@@ -412,3 +412,69 @@ def main() -> None:
     except BorderkitError as err:  # pragma: no cover - commands catch their own
         print(f"borderkit: error: {_cli_words(str(err))}", file=sys.stderr)
         sys.exit(2)
+
+
+def _sheet_row(r: Any) -> list[str]:
+    from borderkit._sheets import _dms
+
+    return [
+        r.name,
+        f"{_dms(r.west_sk42)}–{_dms(r.east_sk42)}E",
+        f"{_dms(r.south_sk42)}–{_dms(r.north_sk42)}N",
+        r.pairs or "—",
+        r.layers or "—",
+    ]
+
+
+@app.command()
+def sheets(
+    case: Annotated[
+        str | None, typer.Argument(help=f"A shipped case id or a case folder (default {DEFAULT_CASE}).")
+    ] = None,
+    scale: Annotated[
+        int, typer.Option("--scale", help="Scale denominator: 1000000, 500000, 200000, 100000, 50000 or 25000.")
+    ] = 50_000,
+    gcps: Annotated[
+        str | None,
+        typer.Option(
+            "--gcps", help="Control points of this sheet instead (e.g. K-38-103-В); its name gives the scale."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Sheets: .gpkg or .geojson. Control points: .points (QGIS), .gpkg, .geojson."
+        ),
+    ] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """List the General Staff map sheets (SK-42) that CASE's lines and extent touch, or a sheet's control points."""
+    from borderkit._sheets import sheet_gcps, sheets_frame, write_gcps, write_sheets
+    from borderkit.case import load_case
+
+    try:
+        if gcps is not None:
+            if case is not None:
+                _fail(ValueError(f"--gcps {gcps!r} writes one sheet's control points: drop the case {case!r}"))
+            points = sheet_gcps(gcps)
+            if output is not None:
+                typer.echo(f"wrote {write_gcps(points, output, overwrite=overwrite)} ({len(points)} points)")
+                return
+            rows = [
+                [r.id, f"{r.easting_m:.3f}", f"{r.northing_m:.3f}", f"{r.lon_sk42:.7f}", f"{r.lat_sk42:.7f}"]
+                for r in points.itertuples()
+            ]
+            typer.echo(f"{points.attrs['sheet']}: {len(points)} control points in {points.crs.to_string()}")
+            typer.echo(_table(rows, ["id", "easting_m", "northing_m", "lon_sk42", "lat_sk42"]))
+            return
+        loaded = load_case(case or DEFAULT_CASE)
+        frame = sheets_frame(loaded, scale)
+        if output is not None:
+            typer.echo(f"wrote {write_sheets(frame, output, overwrite=overwrite)} ({len(frame)} sheets)")
+            return
+    except BorderkitError as err:
+        _fail(err)
+    typer.echo(f"{loaded.title}: {len(frame)} sheets at 1:{scale:,} (frames in Pulkovo 1942, EPSG:4284)")
+    typer.echo(
+        _table([_sheet_row(r) for r in frame.itertuples()], ["sheet", "longitude", "latitude", "pairs", "layers"])
+    )
