@@ -345,6 +345,11 @@ class Case:
     def __repr__(self) -> str:
         return f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, {len(self.claims)} claims>"
 
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The case's own files (``case.toml`` and every layer's file): no output may replace one."""
+        return (self.root / "case.toml", *(self.root / lay.path for lay in self.layers.values()))
+
     def layer(self, role: str) -> Layer | None:
         """The layer with a single-use ``role``, or ``None`` when the case has none."""
         found = [lay for lay in self.layers.values() if lay.role == role]
