@@ -72,13 +72,7 @@ def input_files(paths: Iterable[str | os.PathLike[str]]) -> frozenset[Path]:
 
 
 def _refuse_inputs(out: Path, inputs: frozenset[Path]) -> None:
-    if not inputs:
-        return
-    target = out.resolve()
-    same = target in inputs or (
-        target.exists() and any(p.exists() and os.path.samefile(target, p) for p in inputs if p.name == target.name)
-    )
-    if same:
+    if inputs and out.resolve() in inputs:
         msg = f"{out}: is an input file of the case; borderkit never modifies its inputs. Choose another path."
         raise ExportError(msg)
 
@@ -92,26 +86,35 @@ def check_writable(
     file system cannot hold, a read-only folder and any of ``inputs`` (with sidecars).
     """
     out = Path(path)
-    _refuse_inputs(out, input_files(inputs))
-    if out.is_dir():
-        msg = f"{out}: is a folder. Give a file name with its suffix, e.g. {out / ('out' + _example_suffix(out))}"
-        raise ExportError(msg)
-    if out.exists() and not overwrite:
-        msg = f"{out}: already exists. To replace it, pass overwrite=True / --overwrite, or choose another path."
-        raise ExportError(msg)
-    if not out.parent.is_dir():
-        msg = f"{out}: folder {str(out.parent)!r} does not exist. Create it first."
-        raise ExportError(msg)
-    try:
-        name_max = os.pathconf(out.parent, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        name_max = 255
-    if len(os.fsencode(out.name)) > name_max:
+    # First, as anything that looks at the path fails on a name too long.
+    if len(os.fsencode(out.name)) > _name_max(out.parent):
         raise os_error(out, OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG)))
-    if not os.access(out.parent, os.W_OK):
-        code = errno.EROFS if _read_only_mount(out.parent) else errno.EACCES
-        raise os_error(out, OSError(code, os.strerror(code)))
+    try:
+        _refuse_inputs(out, input_files(inputs))
+        if out.is_dir():
+            msg = f"{out}: is a folder. Give a file name with its suffix, e.g. {out / ('out' + _example_suffix(out))}"
+            raise ExportError(msg)
+        if out.exists() and not overwrite:
+            msg = f"{out}: already exists. To replace it, pass overwrite=True / --overwrite, or choose another path."
+            raise ExportError(msg)
+        if not out.parent.is_dir():
+            msg = f"{out}: folder {str(out.parent)!r} does not exist. Create it first."
+            raise ExportError(msg)
+        if not os.access(out.parent, os.W_OK):
+            code = errno.EROFS if _read_only_mount(out.parent) else errno.EACCES
+            raise os_error(out, OSError(code, os.strerror(code)))
+    except ExportError:
+        raise
+    except OSError as err:
+        raise os_error(out, err) from err
     return out
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder if folder.is_dir() else "/", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def _example_suffix(out: Path) -> str:
