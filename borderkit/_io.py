@@ -285,8 +285,8 @@ def atomic_outputs(
             except OSError as err:
                 raise os_error(_target_of(err.filename, tmps, outs), err) from err
             except Exception as err:
-                # GDAL reports a full disk as text, not as an OSError.
-                if "No space left on device" in str(err):
+                # GDAL reports a full disk as text, or as a broken SQLite table: look at the disk itself.
+                if "No space left on device" in str(err) or any(_nearly_full(f) for f in folders):
                     raise os_error(outs[0], OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) from err
                 raise
         except BaseException:
@@ -302,6 +302,14 @@ def atomic_outputs(
         finally:
             for folder in folders:
                 _remove_temporaries(folder, token)
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Less than 1 MiB free: a writer that failed here most likely ran out of space."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def _target_of(filename: object, tmps: list[Path], outs: list[Path]) -> Path:
