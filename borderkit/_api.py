@@ -8,6 +8,7 @@ with the same defaults as the command line (:data:`DEFAULT_DRAWS`).
 from __future__ import annotations
 
 import os
+
 from borderkit._defaults import DEFAULT_DRAWS, MAX_DRAWS
 from borderkit._impact import IMPACT_ROLES, impact
 from borderkit._measure import measure
@@ -16,16 +17,13 @@ from borderkit._report import Report
 from borderkit._uncertainty import uncertainty
 from borderkit._verify import judge_claims
 from borderkit.case import Case, load_case
-from borderkit.errors import ParameterError
+from borderkit._validate import check_int
+from borderkit.errors import ParameterError, collect_warnings
 
 __all__ = ["DEFAULT_DRAWS", "MAX_DRAWS", "analyse", "as_report", "case_of"]
 
 
-def _check_int(name: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        msg = f"{name}={value!r}: give a whole number from {lo:,} to {hi:,}"
-        raise ParameterError(msg)
-    return value
+_check_int = check_int
 
 
 def analyse(
@@ -68,14 +66,21 @@ def analyse(
     """
     draws = _check_int("draws", draws, 0, MAX_DRAWS)
     seed = _check_int("seed", seed, 0, 2**32 - 1)
-    if not isinstance(case, Case):
-        case = load_case(case)
-    m = measure(case, sliver_width_m=sliver_width_m)
-    has_impact = any(case.layers_with_role(r) for r in IMPACT_ROLES) and m.areas is not None
-    res = impact(case, m) if has_impact else None
-    u = uncertainty(case, draws=draws, seed=seed, measurements=m) if draws > 0 else None
-    verdicts, checks = judge_claims(case, m, impact=res, uncertainty=u)
-    return Report(case, m, verdicts, checks, u, res, draws, seed, profile(case, m))
+    if not isinstance(case, Case | str | os.PathLike):
+        msg = f"case={case!r}: give a Case, a shipped case id ('tavush-2024') or a case folder"
+        raise ParameterError(msg)
+    # Each suspicious input is issued once (the case's at load) and kept in Report.warnings.
+    with collect_warnings() as found:
+        if not isinstance(case, Case):
+            case = load_case(case)
+        m = measure(case, sliver_width_m=sliver_width_m)
+        has_impact = any(case.layers_with_role(r) for r in IMPACT_ROLES) and m.areas is not None
+        res = impact(case, m) if has_impact else None
+        u = uncertainty(case, draws=draws, seed=seed, measurements=m) if draws > 0 else None
+        verdicts, checks = judge_claims(case, m, impact=res, uncertainty=u)
+        line_profile = profile(case, m)
+    texts = tuple(dict.fromkeys((*case.warnings, *found)))
+    return Report(case, m, verdicts, checks, u, res, draws, seed, line_profile, texts)
 
 
 def case_of(obj: Report | Case | str | os.PathLike[str]) -> Case:

@@ -98,10 +98,11 @@ import shapely
 
 from borderkit._api import as_report, case_of
 from borderkit._report import Report
-from borderkit._io import atomic_output, check_writable
+from borderkit._io import atomic_output, atomic_outputs, check_writable, os_error
 from borderkit._layers import TRANSFORMATION_FIELDS as _TRANSFORMATION
 from borderkit._layers import IMPACT_LAYERS, ExportLayer, export_layers
 from borderkit._present import _description, basis_record
+from borderkit._validate import check_bool, check_path
 from borderkit.case import Case
 from borderkit.errors import ExportError
 
@@ -339,28 +340,37 @@ def _fields_text(layers: list[ExportLayer]) -> str:
 
 
 def _write_shapefile_zip(layers: list[ExportLayer], tmp: Path) -> None:
-    with tempfile.TemporaryDirectory(dir=tmp.parent, prefix=".borderkit-shp-") as d:
-        files = _write_shapefiles(layers, Path(d), "")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            # A fixed timestamp keeps the archive byte-stable.
-            info = zipfile.ZipInfo("fields.txt", date_time=(2000, 1, 1, 0, 0, 0))
-            z.writestr(info, _fields_text(layers), compress_type=zipfile.ZIP_DEFLATED)
-            for f in files:
-                info = zipfile.ZipInfo(f.name, date_time=(2000, 1, 1, 0, 0, 0))
-                z.writestr(info, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
-
-
-def _write_shapefile_set(layers: list[ExportLayer], path: Path, overwrite: bool) -> Path:
-    """Write ``<stem>_<layer>.shp`` sets: all into a temporary folder first, then moved."""
-    stem = path.name[: -len(".shp")] + "_"
-    targets = [path.parent / f"{stem}{lay.name}{ext}" for lay in _shapefile_parts(layers)
-               for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
-    for t in targets:
-        check_writable(t, overwrite=overwrite)
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".borderkit-shp-") as d:
-        files = _write_shapefiles(layers, Path(d), stem)
+    # The scratch folder shares the temporary name, so the writer removes it on any exit.
+    scratch = tmp.with_name(tmp.name + ".d")
+    scratch.mkdir()
+    files = _write_shapefiles(layers, scratch, "")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        # A fixed timestamp keeps the archive byte-stable.
+        info = zipfile.ZipInfo("fields.txt", date_time=(2000, 1, 1, 0, 0, 0))
+        z.writestr(info, _fields_text(layers), compress_type=zipfile.ZIP_DEFLATED)
         for f in files:
-            os.replace(f, path.parent / f.name)
+            info = zipfile.ZipInfo(f.name, date_time=(2000, 1, 1, 0, 0, 0))
+            z.writestr(info, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+
+
+_SHAPEFILE_SET = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def _write_shapefile_set(layers: list[ExportLayer], path: Path, overwrite: bool, inputs: tuple[Path, ...]) -> Path:
+    """Write the ``<stem>_<layer>.shp`` sets through one writer: every file of every set, or none."""
+    stem = path.name[: -len(".shp")] + "_"
+    names = [lay.name for lay in _shapefile_parts(layers)]
+    targets = [path.parent / f"{stem}{name}{ext}" for name in names for ext in _SHAPEFILE_SET]
+    with atomic_outputs(targets, overwrite=overwrite, inputs=inputs) as tmps:
+        scratch = tmps[0].with_name(tmps[0].name + ".d")
+        scratch.mkdir()
+        _write_shapefiles(layers, scratch, stem)
+        for target, tmp in zip(targets, tmps, strict=True):
+            written = scratch / target.name
+            if written.exists():
+                os.replace(written, tmp)
+            else:  # GDAL wrote no such sidecar: an empty one keeps the set complete
+                tmp.touch()
     return path.parent
 
 
@@ -437,31 +447,25 @@ def export(report: Report | Case | str | os.PathLike[str], path: str | os.PathLi
     >>> sorted({f["properties"]["layer"] for f in doc["features"]})[:3]
     ['extent', 'handed_over', 'new_line']
     """
-    if path is None or not isinstance(path, str | os.PathLike):
-        msg = f"path={path!r}: give the file to write, e.g. 'tavush.gpkg'"
-        raise ExportError(msg)
+    check_path("path", path, example="'tavush.gpkg'")
+    check_bool("overwrite", overwrite)
     case = case_of(report)
     out = Path(path)
     suffix = _format_of(out)
-    # Never write over the case's own files (an export is not an input).
-    inputs = {(case.root / lay.path).resolve() for lay in case.layers.values()} | {(case.root / "case.toml").resolve()}
-    if out.resolve() in inputs:
+    # Never write over the case's own files, nor a .shp set over an input's sidecars.
+    inputs = case.inputs
+    if out.resolve() in {p.resolve() for p in inputs}:
         msg = f"{out}: is an input file of case {case.id!r}; borderkit never modifies its inputs. Choose another path."
         raise ExportError(msg)
-    # Fail early on a bad path (the existing-file check comes with the writer).
-    if suffix == ".shp":
-        if not out.parent.is_dir():
-            msg = f"{out}: folder {str(out.parent)!r} does not exist. Create it first."
-            raise ExportError(msg)
-    else:
-        check_writable(out, overwrite=True)
+    # Fail early on a bad path; a .shp set's files are checked one by one when written.
+    check_writable(out, overwrite=overwrite or suffix == ".shp", inputs=inputs)
     report = as_report(report if isinstance(report, Report) else case)
     measurements = report.measurements
     layers = export_layers(report)
-    if suffix == ".shp":
-        return _write_shapefile_set(layers, out, overwrite)
     try:
-        with atomic_output(out, overwrite=overwrite) as tmp:
+        if suffix == ".shp":
+            return _write_shapefile_set(layers, out, overwrite, inputs)
+        with atomic_output(out, overwrite=overwrite, inputs=inputs) as tmp:
             if suffix in (".geojson", ".json"):
                 _write_geojson(case, layers, tmp, measurements)
             elif suffix == ".gpkg":
@@ -474,6 +478,8 @@ def export(report: Report | Case | str | os.PathLike[str], path: str | os.PathLi
                 tmp.write_text(_segments_csv(layers), encoding="utf-8")
     except ExportError:
         raise
+    except OSError as err:
+        raise os_error(out, err) from err
     except Exception as err:
         msg = f"{out}: writing {FORMATS[suffix]} failed ({type(err).__name__}: {err}); nothing was written."
         raise ExportError(msg) from err

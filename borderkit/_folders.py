@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
-from borderkit.errors import CaseNotFoundError
+from borderkit.errors import CaseError, CaseNotFoundError
 
-__all__ = ["case_dirs", "list_cases"]
+__all__ = ["case_dirs", "list_cases", "read_case_toml"]
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -38,10 +40,47 @@ def list_cases() -> list[str]:
     """
     ids: list[str] = []
     for d in case_dirs():
-        for sub in sorted(d.iterdir()):
-            if (sub / "case.toml").is_file() and sub.name not in ids:
+        try:
+            subs = sorted(d.iterdir())
+        except OSError:  # an unreadable folder on $BORDERKIT_CASES holds no case we can list
+            continue
+        for sub in subs:
+            try:
+                found = (sub / "case.toml").is_file()
+            except OSError:
+                found = False
+            if found and sub.name not in ids:
                 ids.append(sub.name)
     return ids
+
+
+def read_case_toml(path: Path) -> dict[str, Any]:
+    """The parsed ``case.toml`` at ``path``; any problem reading it is a one-line CaseError.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "case.toml"
+    >>> _ = p.write_bytes(b"\xef\xbb\xbfid = 'x'\n")
+    >>> read_case_toml(p)
+    Traceback (most recent call last):
+    ...
+    borderkit.errors.CaseError: ...case.toml: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow. Save it as UTF-8 without BOM.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        msg = f"{path}: cannot be read ({err.strerror}). Give it read permission (chmod u+r), or check the path."
+        raise CaseError(msg) from err
+    if data.startswith(b"\xef\xbb\xbf"):
+        msg = f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow. Save it as UTF-8 without BOM."
+        raise CaseError(msg)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise CaseError(f"{path}: not UTF-8 text ({err}). Save it as UTF-8.") from err
+    except tomllib.TOMLDecodeError as err:
+        raise CaseError(f"{path}: not valid TOML ({err}). Fix the syntax at that line.") from err
 
 
 def _resolve(case: str | os.PathLike[str]) -> Path:

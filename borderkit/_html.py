@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from borderkit._api import as_report
+from borderkit._api import as_report, case_of
 from borderkit._impact import IMPACT_ROLES
 from borderkit._io import check_writable, write_text_atomic
 from borderkit._present import face_verdicts, format_value, is_proxy, notices
 from borderkit._report import Report
+from borderkit._validate import check_path
 from borderkit.case import Case
 from borderkit.errors import ExportError
 
@@ -471,10 +472,11 @@ def write_report(report: Report | Case | str | os.PathLike[str], path: str | os.
     >>> "Monte Carlo verdict" in out.read_text(encoding="utf-8")
     True
     """
-    out = Path(path)
+    out = Path(check_path("path", path, example="'report.html'"))
     if out.suffix.lower() not in (".html", ".htm"):
         msg = f"{out}: a report is HTML; got suffix {out.suffix or '(none)'!r}. Allowed suffixes: .html, .htm."
         raise ExportError(msg)
-    check_writable(out, overwrite=overwrite)
+    inputs = case_of(report).inputs
+    check_writable(out, overwrite=overwrite, inputs=inputs)
     text = report_html(report)
-    return write_text_atomic(out, text, overwrite=overwrite)
+    return write_text_atomic(out, text, overwrite=overwrite, inputs=inputs)

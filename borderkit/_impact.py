@@ -70,7 +70,8 @@ from shapely.geometry.base import BaseGeometry
 
 from borderkit.areas import side_of
 from borderkit.case import Case, Claim
-from borderkit.errors import CaseError, GeometryError
+from borderkit._validate import check_number
+from borderkit.errors import CaseError, GeometryError, ParameterError
 from borderkit._measure import Measurements, measure
 from borderkit.geodesy import GEOD, LocalPlane, geodesic_area_m2, local_plane
 
@@ -618,8 +619,8 @@ def impact(
 
     Raises
     ------
-    GeometryError
-        ``building_share``, ``within_m`` or ``snap_m`` out of range.
+    ParameterError
+        ``case`` is not a Case, or ``building_share``, ``within_m`` or ``snap_m`` out of range.
     CaseError
         A route end is not a named point of the case.
 
@@ -634,12 +635,18 @@ def impact(
     >>> len(result.polygons) > 0, result.totals("AZE")["buildings"]
     (True, 0.0)
     """
-    if not 0 < building_share <= 1:
+    if not isinstance(case, Case):
+        msg = f"case={case!r}: give a Case, e.g. borderkit.load_case('tavush-2024')"
+        raise ParameterError(msg)
+    check_number("building_share", building_share, 0, 1, what=" (the share of a footprint that must be inside)")
+    if building_share == 0:
         msg = f"building_share={building_share!r}: give the share of a footprint that must be inside, 0 < share <= 1"
-        raise GeometryError(msg)
-    if not within_m >= 0 or not snap_m >= 0:
-        msg = f"within_m={within_m!r}, snap_m={snap_m!r}: give distances in metres >= 0"
-        raise GeometryError(msg)
+        raise ParameterError(msg)
+    within_m = check_number("within_m", within_m, 0, 1e7, what=" (metres)")
+    snap_m = check_number("snap_m", snap_m, 0, 1e7, what=" (metres)")
+    if measurements is not None and not isinstance(measurements, Measurements):
+        msg = f"measurements={measurements!r}: give borderkit.measure(case), or None"
+        raise ParameterError(msg)
     m = measurements if measurements is not None else measure(case)
     layers = {role: _Features(case, role) for role in IMPACT_ROLES}
     missing = tuple(f"{r}: no layer with role {r!r} in this case" for r in IMPACT_ROLES if not case.layers_with_role(r))

@@ -27,7 +27,8 @@ from shapely import LineString
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
 from borderkit.enums import LineBasis
-from borderkit.errors import GeometryError, InputError
+from borderkit._validate import check_number, check_text
+from borderkit.errors import GeometryError, InputError, ParameterError
 from borderkit.geodesy import GEOD, local_plane
 
 __all__ = ["Measurements", "measure", "settlement_effects_m"]
@@ -564,6 +565,15 @@ def settlement_effects_m(
     return {sc: float(np.sqrt(v)) for sc, v in squares.items()}
 
 
+def _check_measure_args(case: object, rendering: object, sliver_width_m: object) -> None:
+    if not isinstance(case, Case):
+        msg = f"case={case!r}: give a Case, e.g. borderkit.load_case('tavush-2024')"
+        raise ParameterError(msg)
+    check_text("rendering", rendering, optional=True)
+    if sliver_width_m is not None:
+        check_number("sliver_width_m", sliver_width_m, 0, 1e7, what=" (metres), or None")
+
+
 def measure(case: Case, *, rendering: str | None = None, sliver_width_m: float | None = None) -> Measurements:
     """Measure lengths, handed-over areas and settlement positions of a case.
 
@@ -587,6 +597,7 @@ def measure(case: Case, *, rendering: str | None = None, sliver_width_m: float |
     >>> m.total_length_m > 10_000
     True
     """
+    _check_measure_args(case, rendering, sliver_width_m)
     main = _rendering(case, rendering)
     settlements = case.settlements()
     out = _measure_one(case, main, settlements, sliver_width_m)

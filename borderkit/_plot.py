@@ -66,12 +66,13 @@ from pyproj import CRS, Transformer
 from shapely.ops import polylabel
 
 from borderkit._api import as_report, case_of
-from borderkit._io import atomic_output, check_writable
+from borderkit._io import atomic_output, atomic_outputs, check_writable
 from borderkit._layers import export_layers
 from borderkit._present import faces_label, new_line_label, notices
 from borderkit._report import Report
+from borderkit._validate import check_path, check_positive
 from borderkit.case import Case, Layer, Pair
-from borderkit.errors import CaseError, ExportError, GeometryError
+from borderkit.errors import CaseError, ExportError, GeometryError, ParameterError
 from borderkit.geodesy import GEOD, local_projected_crs
 
 if TYPE_CHECKING:
@@ -1424,10 +1425,13 @@ def save_map(
     >>> out.read_text()[:5]
     '<?xml'
     """
-    out = Path(path)
+    out = Path(check_path("path", path))
     fmt = _map_format(out)
+    dpi = check_positive("dpi", dpi)
+    inputs = case_of(report).inputs
+    check_writable(out, overwrite=overwrite, inputs=inputs)
     fig = _figure(as_report(report), pair=pair, dpi=dpi, sheets=sheets)
-    with atomic_output(out, overwrite=overwrite) as tmp:
+    with atomic_output(out, overwrite=overwrite, inputs=inputs) as tmp:
         _save_figure(fig, tmp, fmt[1:], dpi)
     return out
 
@@ -1468,8 +1472,12 @@ def save_maps(
         Bad suffix, ``folder`` is a file, or a target exists and ``overwrite`` is false
         (the message names the first one).
     """
+    if not isinstance(suffix, str):
+        msg = f"suffix={suffix!r}: give the map format as text, one of {', '.join(MAP_FORMATS)}"
+        raise ParameterError(msg)
     suffix = suffix if suffix.startswith(".") else f".{suffix}"
-    folder = Path(folder)
+    folder = Path(check_path("folder", folder))
+    dpi = check_positive("dpi", dpi)
     case = case_of(report)
     targets: list[tuple[Path, str | None]] = [(folder / f"{case.id}_overview{suffix}", None)]
     targets += [(folder / f"{case.id}_{p.id}{suffix}", p.id) for p in case.pairs]
@@ -1490,11 +1498,12 @@ def save_maps(
         msg = f"{folder}: cannot create the folder ({err.strerror}). Choose a folder you can write to."
         raise ExportError(msg) from err
     for target, _ in targets:
-        check_writable(target, overwrite=overwrite)
+        check_writable(target, overwrite=overwrite, inputs=case.inputs)
     fmt = targets[0][0].suffix.lower()[1:]
     report = as_report(report if isinstance(report, Report) else case)
     drawn = [render_map(report, fmt=fmt, pair=pair, dpi=dpi) for _, pair in targets]
-    for (target, _), data in zip(targets, drawn, strict=True):
-        with atomic_output(target, overwrite=overwrite) as tmp:
+    # One writer for all: every map is on disk under its temporary name before the first is published.
+    with atomic_outputs([t for t, _ in targets], overwrite=overwrite, inputs=case.inputs) as tmps:
+        for tmp, data in zip(tmps, drawn, strict=True):
             tmp.write_bytes(data)
     return [target for target, _ in targets]

@@ -42,6 +42,9 @@ class Report:
         What lies in the handed-over land; ``None`` when the case has no impact layer.
     draws, seed : int
         The Monte Carlo draws and seed the report was made with.
+    warnings : tuple of str
+        Legal but suspicious input (a self-crossing line, an extent missing the lines),
+        one text per cause; each was also issued once as a ``BorderkitWarning``.
 
     Examples
     --------
@@ -63,6 +66,8 @@ class Report:
     seed: int = 0
     #: Markers along every rendering of the new line (:meth:`profile`).
     line_profile: Profile | None = field(default=None, repr=False)
+    #: What the analysis found legal but suspicious, one text per cause (also issued as BorderkitWarning).
+    warnings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         counts = pd.Series([str(v.final_verdict) for v in self.verdicts]).value_counts().to_dict()
@@ -176,6 +181,7 @@ class Report:
             },
             "draws": self.draws,
             "seed": self.seed,
+            "warnings": list(self.warnings),
             "claims": [v.to_dict() for v in self.verdicts],
             "checks": [c.to_dict() for c in self.checks],
             "measurements": self.measurements.to_dict(),

@@ -30,9 +30,9 @@ import difflib
 import math
 import os
 import re
-import tomllib
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from borderkit._folders import _ID_RE, _resolve, case_dirs, list_cases
+from borderkit._folders import _ID_RE, _resolve, case_dirs, list_cases, read_case_toml
 from borderkit._sheets import accuracy_basis_text, accuracy_from_map_scale_m
 from borderkit.crs import Transformation
-from borderkit.errors import BorderkitError, CaseError, CaseNotFoundError
+from borderkit.errors import BorderkitError, BorderkitWarning, CaseError, CaseNotFoundError, ParameterError, collect_warnings
 from borderkit.readers import read_layer
 
 __all__ = [
@@ -341,9 +341,16 @@ class Case:
     synthetic: bool = False
     #: How the Monte Carlo models the lines' errors (``[uncertainty]`` in case.toml).
     model: ModelSettings = field(default_factory=lambda: ModelSettings())
+    #: What loading found legal but suspicious (each also issued once as a BorderkitWarning).
+    warnings: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<Case {self.id!r}: {len(self.pairs)} pairs, {len(self.layers)} layers, {len(self.claims)} claims>"
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The case's own files (``case.toml`` and every layer's file): no output may replace one."""
+        return (self.root / "case.toml", *(self.root / lay.path for lay in self.layers.values()))
 
     def layer(self, role: str) -> Layer | None:
         """The layer with a single-use ``role``, or ``None`` when the case has none."""
@@ -458,6 +465,12 @@ def _no_coordinate(code: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- finding cases
 # ---------------------------------------------------------------------- validation helpers
+#: The largest number case.toml may give; metres of accuracy are capped at :data:`MAX_ACCURACY_M`.
+MAX_NUMBER = 1e12
+#: Half the Earth's meridian circumference, rounded up: no positional error is larger.
+MAX_ACCURACY_M = 2e7
+
+
 class _Where:
     """Builds messages that name the file and key."""
 
@@ -501,9 +514,10 @@ class _Where:
         default: Any = ...,
         *,
         minimum: float | None = None,
+        maximum: float = MAX_NUMBER,
         fix: str = "",
     ) -> Any:
-        """A finite int or float (not bool), at least ``minimum`` when given."""
+        """A finite int or float (not bool), at least ``minimum`` when given, at most ``maximum``."""
         if name not in table:
             return self.get(table, name, key, (int, float), default=default, fix=fix)
         val = self.get(table, name, key, (int, float), fix=fix)
@@ -511,7 +525,27 @@ class _Where:
             raise self.fail(f"{key}.{name}", f"not a finite number: {val!r}", fix or f"Give {name} as a finite number")
         if minimum is not None and val < minimum:
             raise self.fail(f"{key}.{name}", f"{val!r} is below {minimum:g}", fix or f"Give {name} >= {minimum:g}")
+        if val > maximum:
+            # Larger values overflow to inf in the error model and make every claim "consistent".
+            raise self.fail(f"{key}.{name}", f"{val!r} is above the largest allowed, {maximum:g}", fix or
+                            f"Give {name} <= {maximum:g}")  # fmt: skip
         return val
+
+    def tables(self, table: Mapping[str, Any], name: str, key: str, fix: str, default: Any = ...) -> list[dict[str, Any]]:
+        """An array of tables (``[[name]]``): every item a table."""
+        items = self.get(table, name, key, list, default=default, fix=fix)
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise self.fail(f"{name}[{i}]", f"expected a table, got {item!r}", fix)
+        return list(items)
+
+    def strings(self, table: Mapping[str, Any], name: str, key: str, fix: str, default: Any = ...) -> list[str]:
+        """A list of text items."""
+        items = self.get(table, name, key, list, default=default, fix=fix)
+        for item in items:
+            if not isinstance(item, str):
+                raise self.fail(f"{key}.{name}", f"expected a list of text, got {items!r}", fix)
+        return list(items)
 
 
 def _precision_from_value(value: int | float) -> float:
@@ -575,17 +609,25 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     >>> [p.id for p in case.pairs]
     ['baghanis', 'voskepar', 'kirants', 'berkaber']
     """
-    root = _resolve(case)
-    toml_path = root / "case.toml"
-    where = _Where(toml_path)
-    if not toml_path.is_file():
-        raise CaseNotFoundError(f"{root}: no case.toml in this folder. Create one (see README, 'Add a case').")
+    if not isinstance(case, str | os.PathLike) or str(case) == "":
+        msg = f"case={case!r}: give a shipped case id ('tavush-2024'), a case folder or its case.toml"
+        raise ParameterError(msg)
+    with collect_warnings() as found:
+        loaded = _load(case)
+    return replace(loaded, warnings=tuple(found))
+
+
+def _load(case: str | os.PathLike[str]) -> Case:
     try:
-        doc = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise CaseError(f"{toml_path}: not valid TOML ({err}). Fix the syntax at that line.") from err
-    except UnicodeDecodeError as err:
-        raise CaseError(f"{toml_path}: not UTF-8 text ({err}). Save it as UTF-8.") from err
+        root = _resolve(case)
+        toml_path = root / "case.toml"
+        if not toml_path.is_file():
+            raise CaseNotFoundError(f"{root}: no case.toml in this folder. Create one (see README, 'Add a case').")
+    except PermissionError as err:
+        msg = f"{case}: cannot be read ({err.strerror}). Give the case folder read permission (chmod -R u+rX)."
+        raise CaseError(msg) from err
+    where = _Where(toml_path)
+    doc = read_case_toml(toml_path)
 
     where.unknown_keys(doc, _TOP_KEYS, "case.toml")
     fmt = where.get(doc, "format", "case.toml", int, default=FORMAT_VERSION)
@@ -605,13 +647,14 @@ def load_case(case: str | os.PathLike[str]) -> Case:
     layers = _load_layers(doc, where, root, codes, bounds, synthetic=synthetic)
     claims = _load_claims(doc, where, codes, {p.id for p in pairs})
     checks = _load_checks(doc, where, claims)
-    _check_settlement_names(layers, pairs, where)
+    _check_settlement_names(layers, pairs, where, codes)
+    _warn_extent(layers, where)
     model = _load_model_settings(doc, where, layers)
     return Case(case_id, title, root, countries, pairs, layers, claims, checks, description, synthetic, model)
 
 
 def _load_countries(doc: Mapping[str, Any], where: _Where) -> tuple[Country, Country]:
-    raw = where.get(doc, "countries", "case.toml", list, fix="Add two [[countries]] tables with code and name")
+    raw = where.tables(doc, "countries", "case.toml", fix="Add two [[countries]] tables with code and name")
     if len(raw) != 2:
         raise where.fail("countries", f"expected 2 countries, got {len(raw)}", "A case is between two countries")
     out = []
@@ -631,11 +674,12 @@ def _load_model_settings(doc: Mapping[str, Any], where: _Where, layers: Mapping[
     lines = {n for n, lay in layers.items() if lay.role in ("new_line", "new_line_alt")}
     pairs = where.get(t, "calibrate", key, list, default=[])
     for pair in pairs:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(p in lines for p in pair)):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) and p in lines for p in pair)):
             raise where.fail(
                 f"{key}.calibrate", f"bad pair {pair!r}", f"Give pairs of line layer names from {sorted(lines)}"
             )
-    numbers = {k: where.number(t, k, key, default=None, minimum=0, fix=f"Give {k} in metres > 0") for k in
+    numbers = {k: where.number(t, k, key, default=None, minimum=0, maximum=MAX_ACCURACY_M,
+                               fix=f"Give {k} in metres, from 0 to {MAX_ACCURACY_M:g}") for k in
                ("sigma_m", "length_m", "old_line_length_m")}  # fmt: skip
     if (numbers["sigma_m"] is None) != (numbers["length_m"] is None):
         raise where.fail(f"{key}.sigma_m", "given without length_m (or the other way)", "Set both, or neither")
@@ -654,7 +698,7 @@ def _load_model_settings(doc: Mapping[str, Any], where: _Where, layers: Mapping[
 
 def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple[Pair, ...]:
     pairs: list[Pair] = []
-    for i, t in enumerate(where.get(doc, "pairs", "case.toml", list, default=[])):
+    for i, t in enumerate(where.tables(doc, "pairs", "case.toml", "Write each pair as a [[pairs]] table", default=[])):
         key = f"pairs[{i}]"
         where.unknown_keys(t, {"id", "section", "note", "unpublished"} | codes, key)
         pid = where.get(t, "id", key, str)
@@ -733,6 +777,7 @@ def _load_layers(
             key,
             default=... if map_scale is None else None,
             minimum=0,
+            maximum=MAX_ACCURACY_M,
             fix="State the positional accuracy (1 σ) in metres >= 0, e.g. accuracy_m = 25, "
             "or the scale of the map it was digitised from, map_scale = 50000",
         )
@@ -768,6 +813,7 @@ def _load_layers(
                 settlement,
                 f"{key}.accuracy_m_by_name",
                 minimum=0,
+                maximum=MAX_ACCURACY_M,
                 fix=f'Give metres >= 0: "{settlement}" = 500',
             )
         if by_name and role != "settlements":
@@ -775,6 +821,9 @@ def _load_layers(
                 f"{key}.accuracy_m_by_name", f"given for a {role!r} layer", "Use it on the settlements layer"
             )
         columns = where.get(t, "columns", key, dict, default=None)
+        if columns is not None and not all(isinstance(v, str) for v in columns.values()):
+            raise where.fail(f"{key}.columns", f"expected column names as text, got {columns!r}",
+                             'Write columns = { lon = "x", lat = "y" }')  # fmt: skip
         read_kwargs: dict[str, Any] = {
             "crs": crs,
             "operation": operation,
@@ -828,9 +877,35 @@ _GEOM_KINDS = {
 }
 
 
+_LINE_ROLES = ("new_line", "new_line_alt", "old_line")
+
+
 def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str) -> None:
-    if frame.empty or frame.geometry.isna().all():
+    if frame.empty:
         raise where.fail(key, "the file has no features", "Give a file with data, or remove the layer from case.toml")
+    if frame.geometry.isna().all():
+        raise where.fail(
+            key,
+            f"none of its {len(frame)} features has a geometry that could be read",
+            "Write coordinates as numbers, not text ([45.05, 41.06]), or remove the layer from case.toml",
+        )
+    empty = frame.geometry[frame.geometry.notna() & frame.geometry.is_empty]
+    if len(empty):
+        row = int(empty.index[0]) + 1
+        raise where.fail(
+            key,
+            f"feature {row} is an empty {empty.iloc[0].geom_type} (no coordinates)",
+            "Give it its coordinates, or remove the feature",
+        )
+    if role in _LINE_ROLES:
+        for i, geom in enumerate(frame.geometry):
+            if geom is not None and not shapely.is_simple(geom):
+                warnings.warn(
+                    f"{where.toml}: {key}: feature {i + 1} crosses itself; it is measured as drawn. "
+                    "Check the vertex order",
+                    BorderkitWarning,
+                    stacklevel=5,
+                )
     polys = frame.geometry[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     invalid = polys[~polys.is_valid]
     if len(invalid):
@@ -857,7 +932,7 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str)
 
 def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_ids: set[str]) -> tuple[Claim, ...]:
     claims: list[Claim] = []
-    for i, t in enumerate(where.get(doc, "claims", "case.toml", list, default=[])):
+    for i, t in enumerate(where.tables(doc, "claims", "case.toml", "Write each claim as a [[claims]] table", default=[])):
         key = f"claims[{i}]"
         where.unknown_keys(t, _CLAIM_KEYS, key)
         cid = where.get(t, "id", key, str)
@@ -875,14 +950,14 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
         scope_raw = where.get(t, "scope", key, (str, list), default="total")
         if scope_raw == "total":
             scope: tuple[str, ...] = ()
-        elif isinstance(scope_raw, list) and scope_raw and all(s in pair_ids for s in scope_raw):
+        elif isinstance(scope_raw, list) and scope_raw and all(isinstance(s, str) and s in pair_ids for s in scope_raw):
             scope = tuple(scope_raw)
         else:
             raise where.fail(
                 f"{key}.scope", f"bad scope {scope_raw!r}", f'Use "total" or a list of pair ids from {sorted(pair_ids)}'
             )
         value = where.number(
-            t, "value", key, minimum=0, fix="Give the reported figure as a number >= 0, e.g. value = 12.7"
+            t, "value", key, minimum=0, fix=f"Give the reported figure as a number from 0 to {MAX_NUMBER:g}, e.g. value = 12.7"
         )
         precision = where.number(
             t,
@@ -890,7 +965,7 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
             key,
             default=None,
             minimum=0,
-            fix="Give the half-width the wording implies, >= 0, in the claim's unit",
+            fix=f"Give the half-width the wording implies, from 0 to {MAX_NUMBER:g}, in the claim's unit",
         )
         if precision is None:
             precision = _precision_from_value(value)
@@ -940,19 +1015,21 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
 def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...]) -> tuple[Check, ...]:
     ids = {c.id for c in claims}
     checks: list[Check] = []
-    for i, t in enumerate(where.get(doc, "checks", "case.toml", list, default=[])):
+    for i, t in enumerate(where.tables(doc, "checks", "case.toml", "Write each check as a [[checks]] table", default=[])):
         key = f"checks[{i}]"
         where.unknown_keys(t, _CHECK_KEYS, key)
         chid = where.get(t, "id", key, str)
+        if any(c.id == chid for c in checks):
+            raise where.fail(f"{key}.id", f"repeated check id {chid!r}", "Give each check a unique id")
         kind = where.get(t, "kind", key, str)
         if kind == "sum":
-            parts = tuple(where.get(t, "parts", key, list))
+            parts = tuple(where.strings(t, "parts", key, 'Name the claims by id: parts = ["a", "b"]'))
             total = where.get(t, "total", key, str)
             named = (*parts, total)
             if not parts:
                 raise where.fail(f"{key}.parts", "empty", "Name the claims that should add up to the total")
         elif kind == "equal":
-            parts = tuple(where.get(t, "claims", key, list))
+            parts = tuple(where.strings(t, "claims", key, 'Name the claims by id: claims = ["a", "b"]'))
             total = None
             named = parts
             if len(parts) < 2:
@@ -971,7 +1048,26 @@ def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...
     return tuple(checks)
 
 
-def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...], where: _Where) -> None:
+def _warn_extent(layers: Mapping[str, Layer], where: _Where) -> None:
+    """An extent that misses both lines is legal, and gives 0 km² handed over: say so."""
+    ext = next((lay for lay in layers.values() if lay.role == "extent"), None)
+    lines = [lay for lay in layers.values() if lay.role in ("new_line", "old_line")]
+    if ext is None or not lines:
+        return
+    area = ext.union()
+    if not any(shapely.intersects(area, lay.union()) for lay in lines):
+        names = " and ".join(lay.name for lay in lines)
+        warnings.warn(
+            f"{where.toml}: layers.{ext.name}: the extent misses {names}; no land is handed over inside it. "
+            "Check its coordinates and CRS",
+            BorderkitWarning,
+            stacklevel=4,
+        )
+
+
+def _check_settlement_names(
+    layers: Mapping[str, Layer], pairs: tuple[Pair, ...], where: _Where, codes: set[str]
+) -> None:
     lays = [lay for lay in layers.values() if lay.role == "settlements"]
     if not lays:
         return
@@ -989,6 +1085,15 @@ def _check_settlement_names(layers: Mapping[str, Layer], pairs: tuple[Pair, ...]
             f"layers.{lay.name}.country_field",
             f"no field {cf!r} in {lay.path}",
             f"Fields there: {', '.join(c for c in lay.frame.columns if c != 'geometry')}; name the country code field",
+        )
+    countries = lay.frame[cf].astype(str)
+    foreign = countries[~countries.isin(codes)]
+    if len(foreign):
+        row = int(foreign.index[0]) + 1
+        raise where.fail(
+            f"layers.{lay.name}",
+            f"feature {row} ({lay.frame[nf].iloc[row - 1]!r}) has {cf} = {foreign.iloc[0]!r}, not a country of the case",
+            f"Use one of {sorted(codes)}, or move the point to a context layer",
         )
     names = set(lay.frame[nf].astype(str))
     counts = lay.frame[nf].astype(str).value_counts()

@@ -79,14 +79,13 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 @app.command()
 def cases() -> None:
     """List the shipped cases."""
-    import tomllib
+    from borderkit._folders import read_case_toml
 
     # Titles from case.toml alone: loading every layer of every case only to list them is slow.
     for cid in list_cases():
         try:
-            with (_resolve(cid) / "case.toml").open("rb") as fh:
-                title = str(tomllib.load(fh).get("title", ""))
-        except (OSError, tomllib.TOMLDecodeError, BorderkitError) as err:
+            title = str(read_case_toml(_resolve(cid) / "case.toml").get("title", ""))
+        except (OSError, BorderkitError) as err:
             title = f"(does not load: {err})"
         typer.echo(f"{cid}\t{title}")
 
@@ -389,6 +388,20 @@ def _cli_words(text: str) -> str:
 
 def main() -> None:
     """Entry point of the ``borderkit`` script: every error is one line on stderr, exit code 2."""
+    import warnings
+
+    from borderkit.errors import BorderkitWarning
+
+    default_show = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        # A suspicious input is one line on stderr, like an error; other warnings as Python shows them.
+        if issubclass(category, BorderkitWarning):
+            print(f"borderkit: warning: {message}", file=sys.stderr)
+        else:
+            default_show(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
     # typer bundles its own click: its usage errors share a base class with typer.BadParameter.
     usage_error = cast("type[Exception]", typer.BadParameter.__mro__[1])
     try:

@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from borderkit._io import check_writable, write_text_atomic
+from borderkit._validate import check_mapping, check_path, check_text
 from borderkit.crs import Transformation
 from borderkit.errors import ExportError, InputError
 from borderkit.readers import read_layer
@@ -115,7 +116,11 @@ def convert_points(
     >>> print((folder / "tp.geojson").read_text().splitlines()[1][:90])
     {"type": "Feature", "geometry": {"type": "Point", "coordinates": [45.0575000, 41.0647222]}
     """
-    source, target = Path(input_path), Path(output_path)
+    source = Path(check_path("input_path", input_path, example="'points.csv'"))
+    target = Path(check_path("output_path", output_path))
+    check_text("crs", crs, optional=True)
+    check_text("operation", operation, optional=True)
+    check_mapping("columns", columns, example="{'lon': 'x', 'lat': 'y'}")
     fmt = OUTPUT_SUFFIXES.get(target.suffix.lower())
     if fmt is None:
         msg = f"{target}: unknown output suffix {target.suffix!r}. Only {sorted(OUTPUT_SUFFIXES)} are supported."
@@ -123,7 +128,7 @@ def convert_points(
     if source.exists() and target.exists() and source.resolve() == target.resolve():
         msg = f"{target}: is the input file; borderkit never modifies its inputs. Choose another output."
         raise ExportError(msg)
-    check_writable(target, overwrite=overwrite)
+    check_writable(target, overwrite=overwrite, inputs=[source])
     frame, transformation = read_layer(source, crs=crs, operation=operation, columns=columns)
     if frame.empty:
         msg = f"{source}: holds no points (a header only?). Add one row per point."
@@ -141,9 +146,5 @@ def convert_points(
         "accuracy_m": transformation.accuracy_m,
     }
     text = _geojson(frame, record) if fmt == "GeoJSON" else _csv(frame, record)
-    try:
-        write_text_atomic(target, text, overwrite=overwrite)
-    except OSError as err:
-        msg = f"{target}: cannot be written ({err})."
-        raise ExportError(msg) from err
+    write_text_atomic(target, text, overwrite=overwrite, inputs=[source])
     return transformation

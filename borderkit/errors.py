@@ -13,13 +13,22 @@ builtin it refines, so callers may catch either::
     ├── ParameterError(BorderkitError, ValueError)     a Python argument is of the wrong type or range
     └── ExportError(BorderkitError, OSError)           an output cannot be written
 
+    BorderkitWarning(UserWarning)                      legal but suspicious input (measured as given)
+
 Messages name the file, row or field, show the bad value with ``!r`` and say how to fix it.
+A :class:`BorderkitWarning` is issued once per cause and kept in ``Report.warnings``
+(the JSON's ``"warnings"``).
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 __all__ = [
     "BorderkitError",
+    "BorderkitWarning",
     "CRSError",
     "CaseError",
     "CaseNotFoundError",
@@ -28,6 +37,7 @@ __all__ = [
     "GeometryError",
     "InputError",
     "ParameterError",
+    "collect_warnings",
 ]
 
 
@@ -65,3 +75,38 @@ class ExportError(BorderkitError, OSError):
 
 class ParameterError(BorderkitError, ValueError):
     """A function was called with an argument of the wrong type or out of range."""
+
+
+class BorderkitWarning(UserWarning):
+    """Input that is legal but suspicious: a self-crossing line, an extent that misses the lines."""
+
+
+@contextmanager
+def collect_warnings() -> Iterator[list[str]]:
+    """Collect the :class:`BorderkitWarning` texts issued in the block, then issue each once.
+
+    Other warnings pass through unchanged. Nested blocks issue nothing twice: the outer
+    block sees each text once more and keeps one.
+
+    Examples
+    --------
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     with collect_warnings() as texts:
+    ...         for _ in range(3):
+    ...             warnings.warn("line crosses itself", BorderkitWarning)
+    >>> texts, len(seen)
+    (['line crosses itself'], 1)
+    """
+    texts: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield texts
+    for w in caught:
+        if issubclass(w.category, BorderkitWarning):
+            if str(w.message) not in texts:
+                texts.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    for text in texts:
+        warnings.warn(text, BorderkitWarning, stacklevel=3)

@@ -39,6 +39,7 @@ import io
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -48,6 +49,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.errors
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
@@ -59,7 +61,8 @@ from borderkit.crs import (
     to_wgs84,
     to_wgs84_frame,
 )
-from borderkit.errors import CoordinateError, CRSError, InputError
+from borderkit._validate import check_mapping, check_path, check_text
+from borderkit.errors import CoordinateError, CRSError, GeometryError, InputError, ParameterError
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -525,6 +528,48 @@ def _sort(frame: gpd.GeoDataFrame, column: str, labels: Sequence[int], source: s
     return frame.iloc[np.argsort(keys.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
+def _check_read_args(path: object, crs: object, operation: object, columns: object, bounds: object) -> None:
+    """The Python boundary of the readers: wrong argument types as ParameterError."""
+    check_path("path", path, example="'points.csv'")
+    if crs is not None and not isinstance(crs, str | CRS):
+        msg = f"crs={crs!r}: give the CRS as text ('EPSG:4326') or a pyproj.CRS, or None"
+        raise ParameterError(msg)
+    check_text("operation", operation, optional=True)
+    check_mapping("columns", columns, example="{'lon': 'x', 'lat': 'y'}")
+    if bounds is not None and not (
+        isinstance(bounds, tuple | list)
+        and len(bounds) == 4
+        and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in bounds)
+    ):
+        msg = f"expect_bounds={bounds!r}: give (min_lon, min_lat, max_lon, max_lat) in degrees, or None"
+        raise ParameterError(msg)
+
+
+def _check_table_shape(table: pd.DataFrame, header: str, sep: str, path: Path) -> None:
+    """Repeated header names, and rows longer than the header, which pandas would silently accept."""
+    names = [h.strip() for h in header.split(sep)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        msg = f"{path}: column {repeated[0]!r} appears {names.count(repeated[0])} times in the header. Name each column once."
+        raise InputError(msg)
+    if not isinstance(table.index, pd.RangeIndex):
+        # pandas takes the extra leading fields of a too-long row as an index.
+        msg = (
+            f"{path}: rows have more fields than the header ({len(names)}: {', '.join(names)}). In a "
+            f"{'comma' if sep == ',' else repr(sep)}-separated file this is often a decimal comma (41,06): write "
+            "41.06, quote such values, or separate the fields with ';'."
+        )
+        raise InputError(msg)
+
+
+def _geometry_fix(reason: str) -> str:
+    if "closed" in reason:
+        return "Close every polygon ring: repeat its first vertex at the end."
+    if "0 or >1" in reason:
+        return "A LineString needs two or more vertices: add one, or remove the feature."
+    return "Fix the geometry (e.g. with QGIS 'Fix geometries')."
+
+
 def read_points_csv(
     path: str | Path,
     *,
@@ -565,6 +610,7 @@ def read_points_csv(
     >>> f"{points.geometry[0].x:.6f} {points.geometry[0].y:.6f}", how.source_crs
     ('45.057500 41.064722', 'EPSG:32638')
     """
+    _check_read_args(path, crs, operation, columns, expect_bounds)
     path = Path(path)
     source = path.name
     try:
@@ -611,6 +657,7 @@ def read_points_csv(
                "header is often a decimal comma in a comma-separated file: quote such values or separate "
                "the fields with ';'.")
         raise InputError(msg) from err
+    _check_table_shape(table, header, sep, path)
     table.columns = [str(c).strip() for c in table.columns]
     rows = list(range(1, len(table) + 1))
     lines = dict(zip(rows, line_numbers[1:], strict=False))
@@ -688,6 +735,10 @@ def read_layer(
     >>> points.crs.to_epsg(), how.code, points["name"][0]
     (4326, None, 'synthetic')
     """
+    _check_read_args(path, crs, operation, columns, expect_bounds)
+    if layer is not None and not isinstance(layer, str):
+        msg = f"layer={layer!r}: give the layer's name as text, or None"
+        raise ParameterError(msg)
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such file. Check the path (relative paths are from the case folder)."
@@ -706,10 +757,17 @@ def read_layer(
         if layer is not None and layer not in layer_names:
             msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
             raise InputError(msg)
-        frame = pyogrio.read_dataframe(path, layer=layer)
+        with warnings.catch_warnings():
+            # GDAL warns, then shapely refuses: the GeometryError below says it in one line.
+            warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=layer)
     except (DataSourceError, DataLayerError) as err:
         msg = f"{path}: cannot be read as a vector file ({err}). Use GeoJSON, GeoPackage, KML or Shapefile."
         raise InputError(msg) from err
+    except shapely.errors.GEOSException as err:
+        reason = " ".join(str(err).split())
+        msg = f"{path}: a geometry cannot be built ({reason}). {_geometry_fix(reason)}"
+        raise GeometryError(msg) from err
     if crs is not None:
         frame = frame.set_crs(parse_crs(crs, where=f"{path}: crs"), allow_override=True)
     if frame.crs is None:

@@ -38,13 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
-from borderkit._api import as_report
+from borderkit._api import as_report, case_of
 from borderkit._export import geojson_features
 from borderkit._io import check_writable, write_text_atomic
 from borderkit._offline import offline_html, thin
 from borderkit._layers import ExportLayer, export_layers
 from borderkit._present import face_verdicts, faces_label, format_value, new_line_label, notices, section_verdicts
 from borderkit._report import Report
+from borderkit._validate import check_bool, check_path
 from borderkit.case import Case
 from borderkit.errors import ExportError
 
@@ -410,10 +411,12 @@ def save_web_map(report: Report | Case | str | os.PathLike[str], path: str | os.
     ExportError
         The suffix is not ``.html``/``.htm``, or the file exists and ``overwrite`` is false.
     """
-    out = Path(path)
+    out = Path(check_path("path", path, example="'map.html'"))
     if out.suffix.lower() not in (".html", ".htm"):
         msg = f"{out}: a web map is HTML; got suffix {out.suffix or '(none)'!r}. Allowed suffixes: .html, .htm."
         raise ExportError(msg)
-    check_writable(out, overwrite=overwrite)
+    check_bool("tiles", tiles)
+    inputs = case_of(report).inputs
+    check_writable(out, overwrite=overwrite, inputs=inputs)
     fmap = web_map(report, tiles=tiles)
-    return write_text_atomic(out, offline_html(fmap), overwrite=overwrite)
+    return write_text_atomic(out, offline_html(fmap), overwrite=overwrite, inputs=inputs)

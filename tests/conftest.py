@@ -270,6 +270,12 @@ def write_synthetic_case(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def write_minimal_case() -> Callable[[Path], Path]:
+    """:func:`write_synthetic_case` itself, for tests that build many folders (hypothesis)."""
+    return write_synthetic_case
+
+
 @pytest.fixture
 def minimal_case(tmp_path: Path) -> Callable[[], Path]:
     """A synthetic case folder with settlements and a new line only (no old line, no extent)."""

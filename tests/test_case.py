@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import borderkit
+from borderkit.errors import BorderkitError, BorderkitWarning
 from borderkit import CaseError, CaseNotFoundError, CoordinateError, InputError, list_cases, load_case
 from borderkit.case import _precision_from_value
 
@@ -258,3 +265,214 @@ def test_load_case__self_crossing_extent_names_the_problem(synthetic_case, write
     write_geojson(root / "extent.geojson", ("Polygon", [bowtie]))
     with pytest.raises(CaseError, match=r"layers\.extent: feature 1 is not a valid polygon \(Self-intersection"):
         load_case(root)
+
+
+# ---------------------------------------------------------------------- issue 14: wrong types, bad geometry
+
+
+def _toml_value(v: object) -> str:
+    """``v`` written as a TOML value (the few types the strategies make)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "nan" if v != v else ("inf" if v == float("inf") else "-inf" if v == float("-inf") else repr(v))
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    assert isinstance(v, dict)
+    return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+
+
+_SCALARS = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(alphabet="abcAAA-_ 1", max_size=6),
+)
+_VALUES = st.one_of(
+    _SCALARS,
+    st.lists(_SCALARS, max_size=3),
+    st.lists(st.lists(_SCALARS, max_size=2), min_size=1, max_size=2),
+    st.dictionaries(st.sampled_from(["a", "code", "id"]), _SCALARS, max_size=2),
+)
+# (line of MINIMAL_TOML to replace, key as the message names it, how to write the new value)
+_SLOTS = [
+    ('id = "synthetic-no-old-line"', "id", "id = {}"),
+    ('title = "SYNTHETIC case with no old line (test data, not a real border)"', "title", "title = {}"),
+    ('[[countries]]\ncode = "AAA"\nname = "Synthland"\n\n[[countries]]\ncode = "BBB"\nname = "Testonia"\n',
+     "countries", "countries = {}\n"),
+    ('code = "AAA"', "countries[0].code", "code = {}"),
+    ('[[pairs]]\nid = "p1"\nAAA = "Synthetic North A"\nBBB = "Synthetic South B"\n', "pairs", "pairs = {}\n"),
+    ('AAA = "Synthetic North A"', "pairs[0]", "AAA = {}"),
+    ('accuracy_m = 5', "layers.new_line.accuracy_m", "accuracy_m = {}"),
+    ('left = "AAA"', "layers.new_line.left", "left = {}"),
+    ('crs = "EPSG:4326"\naccuracy_m = 10', "layers.settlements.crs", "crs = {}\naccuracy_m = 10"),
+    ('scope = "total"', "claims[0] (length-total).scope", "scope = {}"),
+    ('value = 3', "claims[0] (length-total).value", "value = {}"),
+    ('value = 3', "claims[0] (length-total).precision", "value = 3\nprecision = {}"),
+    ('unit = "km"', "claims[0] (length-total).unit", 'unit = "km"\n\n[[checks]]\nid = "c"\nkind = "sum"\nparts = {}\n'
+     'total = "length-total"'),
+]
+
+
+@settings(max_examples=30, deadline=None)
+@given(slot=st.sampled_from(_SLOTS), value=_VALUES)
+def test_load_case__any_value_of_any_type_is_a_case_error_naming_the_key_or_loads(
+    write_minimal_case, slot: tuple[str, str, str], value: object
+) -> None:
+    old, key, template = slot
+    root = write_minimal_case(Path(tempfile.mkdtemp()) / "case")
+    toml = (root / "case.toml").read_text()
+    assert old in toml
+    (root / "case.toml").write_text(toml.replace(old, template.format(_toml_value(value)), 1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BorderkitWarning)
+            case = borderkit.load_case(root)
+    except BorderkitError as err:
+        text = str(err)
+        assert "\n" not in text
+        # The message names the key (a parse error names the line instead).
+        top = key.split(".")[0].split("[")[0]
+        assert top in text or "not valid TOML" in text, text
+    else:
+        assert case.id  # a clean result: the value was of a type that is allowed there
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ('[[countries]]\ncode = "AAA"\nname = "Synthland"\n\n[[countries]]\ncode = "BBB"\nname = "Testonia"\n',
+         "countries = [1, 2]\n", "countries[0]: expected a table, got 1"),
+        ('scope = "total"', 'scope = [["p1"]]', "scope: bad scope [['p1']]"),
+        ('value = 3', "value = 1e308", "value: 1e+308 is above the largest allowed, 1e+12"),
+        ('value = 3', "value = 3\nprecision = 1e308", "precision: 1e+308 is above the largest allowed, 1e+12"),
+        ('accuracy_m = 5', "accuracy_m = 1e308", "accuracy_m: 1e+308 is above the largest allowed, 2e+07"),
+        ('accuracy_m = 5', "accuracy_m = inf", "accuracy_m: not a finite number: inf"),
+        ('unit = "km"', 'unit = "km"\n[[checks]]\nid = "c"\nkind = "sum"\nparts = [["length-total"]]\ntotal = "length-total"',
+         "checks[0].parts: expected a list of text"),
+        ('unit = "km"', 'unit = "km"\n' + '[[checks]]\nid = "c"\nkind = "equal"\nclaims = ["length-total", "length-total"]\n' * 2,
+         "checks[1].id: repeated check id 'c'"),
+    ],
+)
+def test_load_case__wrong_values_from_the_reliability_corpus_are_case_errors(
+    minimal_case, old: str, new: str, words: str
+) -> None:
+    root = minimal_case()
+    toml = (root / "case.toml").read_text()
+    (root / "case.toml").write_text(toml.replace(old, new, 1))
+    with pytest.raises(CaseError) as info:
+        borderkit.load_case(root)
+    assert words in str(info.value)
+
+
+def test_load_case__a_utf8_bom_is_named_as_such(minimal_case) -> None:
+    root = minimal_case()
+    (root / "case.toml").write_bytes(b"\xef\xbb\xbf" + (root / "case.toml").read_bytes())
+    with pytest.raises(CaseError, match="byte-order mark \\(BOM\\).*without BOM"):
+        borderkit.load_case(root)
+
+
+def test_load_case__a_settlement_of_a_third_country_is_a_case_error(minimal_case) -> None:
+    root = minimal_case()
+    doc = json.loads((root / "settlements.geojson").read_text())
+    doc["features"][1]["properties"]["country"] = "GEO"
+    (root / "settlements.geojson").write_text(json.dumps(doc))
+    with pytest.raises(CaseError, match="feature 2 .'Synthetic South B'. has country = 'GEO', not a country"):
+        borderkit.load_case(root)
+
+
+def _line_fc(coords: list) -> str:
+    geom = {"type": "LineString", "coordinates": coords}
+    return json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                                     "geometry": geom}]})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("coords", "words"),
+    [
+        ([], "feature 1 is an empty LineString"),
+        ([[10.0, 50.0]], "A LineString needs two or more vertices"),
+    ],
+)
+def test_load_case__an_empty_or_one_vertex_line_names_the_layer_and_file(minimal_case, coords, words) -> None:
+    root = minimal_case()
+    (root / "new_line.geojson").write_text(_line_fc(coords))
+    with pytest.raises(BorderkitError) as info:
+        borderkit.load_case(root)
+    assert "layers.new_line" in str(info.value) and words in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_load_case__an_empty_kml_coordinates_element_is_a_case_error(minimal_case) -> None:
+    root = minimal_case()
+    (root / "new_line.kml").write_text(
+        '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><LineString>'
+        "<coordinates></coordinates></LineString></Placemark></Document></kml>"
+    )
+    toml = (root / "case.toml").read_text().replace('path = "new_line.geojson"', 'path = "new_line.kml"')
+    (root / "case.toml").write_text(toml)
+    with pytest.raises(CaseError, match="layers.new_line: feature 1 is an empty LineString"):
+        borderkit.load_case(root)
+
+
+def test_analyse__a_self_crossing_line_warns_once_and_the_json_keeps_it(minimal_case) -> None:
+    root = minimal_case()
+    # SYNTHETIC figure-eight: the second and fourth edges cross near (10.0, 50.0).
+    (root / "new_line.geojson").write_text(_line_fc([[9.95, 50.0], [10.05, 50.01], [10.05, 49.99], [9.96, 50.01]]))
+    with pytest.warns(BorderkitWarning, match="layers.new_line: feature 1 crosses itself") as seen:
+        report = borderkit.analyse(root, draws=0)
+    assert len([w for w in seen if issubclass(w.category, BorderkitWarning)]) == 1
+    assert len(report.warnings) == 1 and "crosses itself" in report.warnings[0]
+    assert report.to_dict()["warnings"] == list(report.warnings)
+
+
+def test_load_case__an_extent_that_misses_both_lines_warns(minimal_case) -> None:
+    root = minimal_case()
+    ring = [[0.0, 0.0], [0.1, 0.0], [0.1, 0.1], [0.0, 0.1], [0.0, 0.0]]  # SYNTHETIC, far from the lines at 50°N
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}  # fmt: skip
+    (root / "extent.geojson").write_text(json.dumps(doc))
+    toml = (root / "case.toml").read_text() + (
+        '\n[layers.extent]\nrole = "extent"\npath = "extent.geojson"\ncrs = "EPSG:4326"\naccuracy_m = 0\n'
+    )
+    (root / "case.toml").write_text(toml)
+    with pytest.warns(BorderkitWarning, match="layers.extent: the extent misses new_line"):
+        case = borderkit.load_case(root)
+    assert len(case.warnings) == 1
+
+
+def test_load_case__an_unclosed_extent_ring_is_a_geometry_error(minimal_case) -> None:
+    root = minimal_case()
+    ring = [[9.9, 49.9], [10.2, 49.9], [10.2, 50.1], [9.9, 50.1]]  # not closed
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}  # fmt: skip
+    (root / "extent.geojson").write_text(json.dumps(doc))
+    (root / "case.toml").write_text((root / "case.toml").read_text() + (
+        '\n[layers.extent]\nrole = "extent"\npath = "extent.geojson"\ncrs = "EPSG:4326"\naccuracy_m = 0\n'))  # fmt: skip
+    with pytest.raises(BorderkitError, match="layers.extent: .*extent.geojson: .*Close every polygon ring"):
+        borderkit.load_case(root)
+
+
+_COORD = st.one_of(st.floats(9.9, 10.2), st.sampled_from([float("nan"), float("inf")]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(coords=st.lists(st.tuples(_COORD, st.floats(49.9, 50.1)), max_size=5), closed=st.booleans())
+def test_load_case__any_new_line_is_an_error_naming_the_layer_or_a_clean_result(write_minimal_case, coords, closed):
+    root = write_minimal_case(Path(tempfile.mkdtemp()) / "case")
+    pts = [list(c) for c in coords] + ([list(coords[0])] if closed and coords else [])
+    (root / "new_line.geojson").write_text(_line_fc(pts))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            report = borderkit.analyse(root, draws=0)
+        except BorderkitError as err:
+            assert "new_line" in str(err) and "\n" not in str(err), str(err)
+            return
+    # A clean result: every warning is a BorderkitWarning the report keeps.
+    assert {str(w.message) for w in seen} <= set(report.warnings)
+    assert report.measurements.total_length_m >= 0

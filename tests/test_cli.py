@@ -164,3 +164,15 @@ def test_errors__output_that_is_a_folder_is_refused(tmp_path) -> None:
 
 def test_errors__negative_seed_is_a_usage_error() -> None:
     assert runner.invoke(app, ["verify", "--seed", "-1", "--draws", "10"]).exit_code == 2
+
+
+def test_cases__a_broken_case_on_borderkit_cases_says_does_not_load(tmp_path, monkeypatch) -> None:
+    bad = tmp_path / "bom-case"
+    bad.mkdir()
+    (bad / "case.toml").write_bytes(b'\xef\xbb\xbfid = "bom-case"\n')
+    monkeypatch.setenv("BORDERKIT_CASES", str(tmp_path))
+    result = CliRunner().invoke(app, ["cases"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("bom-case"))
+    assert "(does not load: " in line and "byte-order mark" in line
+    assert "tavush-2024" in result.output

@@ -46,7 +46,7 @@ import pytest
 from pyproj import Transformer
 
 from borderkit import analyse, load_case, measure
-from borderkit.errors import CaseError, GeometryError
+from borderkit.errors import CaseError, GeometryError, ParameterError
 from borderkit._impact import ImpactResult, impact
 
 K0 = 0.9996  # UTM scale factor on the central meridian
@@ -215,7 +215,7 @@ def test_verify__missing_impact_layer_is_named(tmp_path: Path, make_village) -> 
 
 def test_impact__bad_arguments_are_named(village: Path) -> None:
     case = load_case(village)
-    with pytest.raises(GeometryError, match=r"building_share=1\.5"):
+    with pytest.raises(ParameterError, match=r"building_share=1\.5"):
         impact(case, building_share=1.5)
     with pytest.raises(CaseError, match="'Synthetic town Z'"):
         impact(case, routes=[("Synthetic village A", "Synthetic town Z")])

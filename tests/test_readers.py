@@ -19,7 +19,7 @@ from pyproj import Geod
 from shapely import Point
 
 from borderkit.errors import CoordinateError, CRSError, InputError
-from borderkit.readers import parse_dms, parse_dms_pair, read_layer, read_points_table
+from borderkit.readers import parse_dms, parse_dms_pair, read_layer, read_points_csv, read_points_table
 
 GEOD = Geod(ellps="WGS84")
 DATA = Path(__file__).parent / "data"
@@ -402,3 +402,19 @@ def test_read_layer__geopackage_with_several_layers_needs_a_layer_name(tmp_path)
         read_layer(path, layer="nosuch")
     frame, _ = read_layer(path, layer="synthetic_points")
     assert frame.geometry.iloc[0].equals(Point(0.5, 0.5))
+
+
+# ---------------------------------------------------------------------- issue 14
+def test_read_points_csv__a_decimal_comma_is_named_not_blamed_on_the_crs(tmp_path) -> None:
+    p = tmp_path / "p.csv"
+    p.write_text("name,lat,lon\nsynthetic,41,0647222,45,0575\n")
+    with pytest.raises(InputError, match="more fields than the header.*decimal comma") as info:
+        read_points_csv(p, crs="EPSG:4326")
+    assert "projected" not in str(info.value)
+
+
+def test_read_points_csv__a_repeated_column_is_an_input_error(tmp_path) -> None:
+    p = tmp_path / "p.csv"
+    p.write_text("name,lat,lat,lon\nsynthetic,41.06,41.06,45.05\n")
+    with pytest.raises(InputError, match="column 'lat' appears 2 times"):
+        read_points_csv(p, crs="EPSG:4326")
