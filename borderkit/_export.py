@@ -445,7 +445,7 @@ def export(report: Report | Case | str | os.PathLike[str], path: str | os.PathLi
     >>> out = export(report, pathlib.Path(tempfile.mkdtemp()) / "t.geojson")
     >>> doc = json.loads(out.read_text())
     >>> sorted({f["properties"]["layer"] for f in doc["features"]})[:3]
-    ['extent', 'handed_over', 'new_line']
+    ['extent', 'gb_2020', 'gb_2021']
     """
     check_path("path", path, example="'tavush.gpkg'")
     check_bool("overwrite", overwrite)

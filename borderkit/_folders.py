@@ -55,7 +55,7 @@ def list_cases() -> list[str]:
 
 
 def read_case_toml(path: Path) -> dict[str, Any]:
-    """The parsed ``case.toml`` at ``path``; any problem reading it is a one-line CaseError.
+    r"""The parsed ``case.toml`` at ``path``; any problem reading it is a one-line CaseError.
 
     Examples
     --------

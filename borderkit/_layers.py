@@ -278,7 +278,8 @@ def export_layers(report: Report) -> list[ExportLayer]:
     --------
     >>> import borderkit
     >>> [lay.name for lay in export_layers(borderkit.analyse("tavush-2024", draws=0))]
-    ['settlements', 'new_line', 'new_line_alt', 'old_line', 'extent', 'segments', 'sections', 'handed_over']
+    ['settlements', 'new_line', 'osm_2025a', 'osm_2024b', 'osm_2024a', 'gb_2020', 'gb_2021', 'old_line', 'extent',
+     'segments', 'sections', 'handed_over']
     """
     case, m = report.case, report.measurements
     out: list[ExportLayer] = []

@@ -1079,10 +1079,10 @@ def _attribution(shown: Sequence[Layer], crs: CRS) -> str:
     >>> old = case.layer("old_line")
     >>> twin = replace(old, name="twin")
     >>> text = _attribution([old, twin], map_crs(case))
-    >>> text.count("osm-boundaries.com"), text.count("OpenStreetMap contributors")
+    >>> text.count("timezonefinder==6.2.0"), text.count("OpenStreetMap contributors")
     (1, 1)
     >>> text[:23]
-    'Sources: old_line, twin'
+    'Sources: osm_2023b, twi'
     """
     groups: dict[tuple[str, str], list[str]] = {}
     for lay in shown:
@@ -1213,8 +1213,8 @@ def plot(
     >>> import borderkit
     >>> ax = plot(borderkit.analyse("tavush-2024", draws=0), pair="kirants")
     >>> [t.get_text().replace(chr(10), " ") for t in ax.get_legend().get_texts()][:2]
-    ['New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case',
-     'New line, alternative rendering, 2021-02-11']
+    ['New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in this case',
+     'New line, alternative rendering: OSM 2025a, 2025-01-20']
     >>> [t.get_text().replace(chr(10), " ") for t in ax.texts if t.get_gid() == "notice"]
     ['The new line is a proxy: this case has no turning points; faces between the lines include mapping
       differences, not only handovers.']

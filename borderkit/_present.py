@@ -67,7 +67,7 @@ def new_line_label(case: Case, m: Measurements) -> str:
     >>> from borderkit import load_case, measure
     >>> case = load_case("tavush-2024")
     >>> new_line_label(case, measure(case))
-    'New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25) — turning points not in this case'
+    'New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in this case'
     """
     if not is_proxy(m):
         return "New line (turning points)"

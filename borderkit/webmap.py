@@ -251,7 +251,7 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
     --------
     >>> import borderkit
     >>> text = web_map(borderkit.analyse("tavush-2024", draws=0)).get_root().render()
-    >>> "New line: proxy (geoBoundaries gbOpen ARM ADM0, 2020-09-25)" in text
+    >>> "New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10)" in text
     True
     >>> "New line (delimited)" in text
     False

@@ -221,3 +221,16 @@ def test_uncertainty__verdicts_do_not_change_between_1000_and_4000_draws() -> No
 def test_uncertainty__bad_draws_is_a_parameter_error(draws) -> None:
     with pytest.raises(ParameterError, match="draws="):
         borderkit.uncertainty(borderkit.load_case("tavush-2024"), draws=draws)
+
+
+def test_uncertainty__turning_points_move_by_their_own_accuracy(sk42_case) -> None:
+    # Five SYNTHETIC turning points, σ 5 m per axis: the total of 4 segments moves by metres.
+    # By hand: each segment's length changes by about the difference of its two ends' moves
+    # along it, σ ≈ 5·√2 m, and the four (partly shared) add to σ_total ≈ 5·√2·√2 ≈ 10 m;
+    # a 95 % interval is then about ±20 m around the measured length (plus the lengthening).
+    report = borderkit.analyse(sk42_case(), draws=1000, seed=1)
+    (claim,) = [c for c in report.uncertainty.claims if c.unit == "km"][:1]
+    s = claim.scenarios[0]
+    half_m = (s.interval.hi - s.interval.lo) / 2 * 1000
+    assert 8 < half_m < 40, half_m
+    assert s.interval.lo <= s.measured <= s.interval.hi

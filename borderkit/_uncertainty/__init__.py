@@ -106,7 +106,10 @@ def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int) -> ModelChec
     line_rough = roughness_m(xy)
     model_rough = float(np.median(rough))
     reasons = []
-    if model_rough > line_rough:
+    # A line straight between its vertices (turning points, a synthetic line) has no
+    # roughness of its own to compare with: only the crossing test applies.
+    straight = line_rough < 1.0
+    if model_rough > line_rough and not straight:
         reasons.append(
             f"the model's roughness at the line's vertices ({model_rough:.1f} m) exceeds the line's own "
             f"({line_rough:.1f} m): the line would be rougher than it is"
@@ -116,9 +119,13 @@ def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int) -> ModelChec
             f"{crossing:.0%} of {CHECK_DRAWS} moved lines cross themselves (at most {MAX_SELF_CROSSING:.0%} allowed)"
         )
     ok = not reasons
+    rough_text = (
+        "the line is straight between its vertices (no roughness check)"
+        if straight
+        else f"roughness {model_rough:.1f} m ≤ the line's {line_rough:.1f} m"
+    )
     reason = (
-        f"admissible: roughness {model_rough:.1f} m ≤ the line's {line_rough:.1f} m; "
-        f"{crossing:.1%} of {CHECK_DRAWS} moved lines cross themselves"
+        f"admissible: {rough_text}; {crossing:.1%} of {CHECK_DRAWS} moved lines cross themselves"
         if ok
         else "refused: " + "; ".join(reasons)
     )

@@ -157,6 +157,34 @@ def _length_claims(claims: Sequence[Claim]) -> list[Claim]:
     return [c for c in claims if c.quantity == Quantity.LENGTH and c.subject is None]
 
 
+def _turning_point_lengths(
+    m: Measurements, lengths: Sequence[Claim], accuracy_m: float, plane: LocalPlane, draws: int, seed: int
+) -> dict[Claim, NDArray[np.float64]]:
+    """Draws of each length claim when the line joins turning points, each moved by its own
+    independent error (σ = the layer's ``accuracy_m`` per axis), in the claim's unit."""
+    seg = m.segments
+    ends = np.vstack([seg[["lon0", "lat0"]].to_numpy(), seg[["lon1", "lat1"]].to_numpy()])
+    points, idx = np.unique(ends, axis=0, return_inverse=True)
+    a_idx, b_idx = idx[: len(seg)], idx[len(seg) :]
+    xy = plane.xy(points)
+    pair = seg["pair"].to_numpy(dtype=object)
+    base = np.hypot(*(xy[b_idx] - xy[a_idx]).T)
+    rng = np.random.default_rng([seed, 4])
+    out: dict[Claim, list[NDArray[np.float64]]] = {c: [] for c in lengths}
+    done = 0
+    while done < draws:
+        c_n = min(CHUNK, draws - done)
+        p = xy[None] + rng.standard_normal((c_n, len(xy), 2)) * accuracy_m
+        seg_m = np.hypot(*(p[:, b_idx] - p[:, a_idx]).transpose(2, 0, 1))
+        for c in lengths:
+            sel = np.ones(len(seg), dtype=bool) if not c.scope else np.isin(pair, c.scope)
+            planar, geo = base[sel].sum(), m.length_m(c.scope) or 0.0
+            ratio = geo / planar if planar else 0.0
+            out[c].append(seg_m[:, sel].sum(axis=1) * ratio / c.scale)
+        done += c_n
+    return {c: np.concatenate(v) for c, v in out.items()}
+
+
 def scenario_draws(
     case: Case,
     m: Measurements,
@@ -186,6 +214,14 @@ def scenario_draws(
     ll = np.asarray(shapely.get_coordinates(known.geometry.to_numpy()))
     rounding = [r if r in ("arc-minute", "arc-second") else None for r in known["rounding"]]
     placement = known["placement_m"].to_numpy(dtype=float)
+    if lengths and m.line_basis is LineBasis.TURNING_POINTS:
+        # Lengths are the turning points' own: the same under every rendering, drawn once.
+        tp = case.layer("turning_points")
+        if index == 0 and tp is not None:
+            for c, v in _turning_point_lengths(m, lengths, tp.accuracy_m, plane, draws, seed).items():
+                values[c.id].append(v)
+                measured[c.id] = (m.length_m(c.scope) or 0.0) / c.scale
+        lengths = []
     do_lengths = bool(lengths) and m.line_basis is LineBasis.OUTERMOST_PAIRS and len(known) >= 2
     scale: list[float] = []
     if do_lengths:

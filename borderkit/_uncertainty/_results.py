@@ -118,7 +118,7 @@ class UncertaintyResult:
     >>> u.claim("length-total-12.7").unit
     'km'
     >>> u.model.nu
-    1.5
+    2.5
     """
 
     case_id: str
