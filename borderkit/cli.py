@@ -248,11 +248,13 @@ def convert(
     except BorderkitError as err:
         _fail(err)
     acc = "unknown" if tr.accuracy_m is None else f"{tr.accuracy_m:g} m"
-    typer.echo(
-        f"transformation: {tr.code or 'none'} {tr.name} (accuracy {acc}; "
-        f"spread between candidates {tr.spread_m:.1f} m)",
-        err=True,
-    )
+    if tr.code is None:
+        typer.echo("transformation: none (the data are already WGS 84)", err=True)
+    else:
+        typer.echo(
+            f"transformation: {tr.code} {tr.name} (accuracy {acc}; spread between candidates {tr.spread_m:.1f} m)",
+            err=True,
+        )
     typer.echo(f"wrote {output}")
 
 

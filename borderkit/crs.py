@@ -471,7 +471,8 @@ class _Checker:
 
 def _guess_projected(x: float, y: float) -> str:
     """A hint for metre values declared as degrees."""
-    for east, north in ((x, y), (y, x)):
+    # The Soviet order first: x is the northing, y the easting with its zone prefix.
+    for east, north in ((y, x), (x, y)):
         prefix = int(east // 1_000_000) if east >= 1_000_000 else 0
         # Pulkovo 1942 is used north of 35°N: northing >= 3.8e6 m
         if 1 <= prefix <= 60 and 3_800_000 <= north < 10_000_000:
@@ -778,6 +779,12 @@ def _choose(
         if chosen not in known and chosen.accuracy_m is not None and lons.size:
             spread = _spread_m([chosen, *known], lons, lats)
     else:
+        if not known and geodetic.name.startswith("WGS 84"):
+            msg = (
+                "the declared CRS is WGS 84 with heights (3-D, e.g. EPSG:4979): borderkit works in 2-D; "
+                "declare crs = 'EPSG:4326' (WGS 84 longitude, latitude) instead"
+            )
+            raise CRSError(msg)
         if not known:
             names = ", ".join(f"{op.code} ({op.area_name})" for op in unknown) or "none"
             msg = (
