@@ -90,10 +90,13 @@ def _peak_rss_mb() -> float:
 
 def _case(root: Path) -> borderkit.Case:
     old = shapely.LineString([(9.0, -40.1), (9.0, -39.9)])
-    new = shapely.LineString([(9.0, -40.1), (9.0, -40.03), (8.99, -40.03), (8.99, -39.97), (9.0, -39.97),
-                              (9.0, -39.9)])
-    for name, geom in (("old", old), ("new", new), ("extent", shapely.box(8.95, -40.05, 9.05, -39.95)),
-                       ("buildings", shapely.box(9.02, -40.0, 9.0201, -39.9999))):
+    new = shapely.LineString([(9.0, -40.1), (9.0, -40.03), (8.99, -40.03), (8.99, -39.97), (9.0, -39.97), (9.0, -39.9)])
+    for name, geom in (
+        ("old", old),
+        ("new", new),
+        ("extent", shapely.box(8.95, -40.05, 9.05, -39.95)),
+        ("buildings", shapely.box(9.02, -40.0, 9.0201, -39.9999)),
+    ):
         gpd.GeoDataFrame(geometry=[geom], crs="EPSG:4326").to_file(root / f"{name}.geojson")
     (root / "case.toml").write_text(TOML, encoding="utf-8")
     return borderkit.load_case(root)
@@ -139,11 +142,15 @@ def main() -> None:
             tracemalloc.stop()
             print(f"tracemalloc peak during impact: {peak / 2**20:.0f} MiB")
         tot = res.totals("BBB")
-        print(f"impact: {first:.2f} s (first call, builds the spatial index), {again:.2f} s (index reused); "
-              f"claim check: {claim_s:.2f} s")
-        print(f"counted {tot['buildings']:,.0f} buildings in {tot['polygons']:.0f} handed-over polygon(s) "
-              f"of {tot['area_m2'] / 1e6:.2f} km²; {len(res.near_line):,} within {res.within_m:g} m of the new line; "
-              f"claim value {value:,.0f} ± {json.dumps({k: round(v, 1) for k, v in parts.items()})}")
+        print(
+            f"impact: {first:.2f} s (first call, builds the spatial index), {again:.2f} s (index reused); "
+            f"claim check: {claim_s:.2f} s"
+        )
+        print(
+            f"counted {tot['buildings']:,.0f} buildings in {tot['polygons']:.0f} handed-over polygon(s) "
+            f"of {tot['area_m2'] / 1e6:.2f} km²; {len(res.near_line):,} within {res.within_m:g} m of the new line; "
+            f"claim value {value:,.0f} ± {json.dumps({k: round(v, 1) for k, v in parts.items()})}"
+        )
         print(f"peak resident memory: {_peak_rss_mb():.0f} MB")
 
 

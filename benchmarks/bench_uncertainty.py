@@ -17,8 +17,9 @@ import sys
 import time
 from collections.abc import Callable
 
-import borderkit
 from borderkit._uncertainty._legacy import uncertainty
+
+import borderkit
 
 
 def _best_of(n: int, fn: Callable[[], object]) -> float:
@@ -38,11 +39,17 @@ def main(argv: list[str]) -> None:
     print(f"cpus: {os.cpu_count()}; best of 3 runs")
     for draws in draws_list:
         full = _best_of(3, lambda d=draws: uncertainty(case, draws=d, measurements=m, progress=False))
-        bare = _best_of(3, lambda d=draws: uncertainty(case, draws=d, measurements=m, progress=False,
-                                                       sensitivity=False, extent_margin_m=0))
+        bare = _best_of(
+            3,
+            lambda d=draws: uncertainty(
+                case, draws=d, measurements=m, progress=False, sensitivity=False, extent_margin_m=0
+            ),
+        )
         ver = _best_of(3, lambda d=draws: borderkit.verify(case, draws=d))
-        print(f"draws={draws:>6}: uncertainty {full:6.2f} s (with sensitivity), {bare:6.2f} s (without); "
-              f"verify(draws=...) {ver:6.2f} s")
+        print(
+            f"draws={draws:>6}: uncertainty {full:6.2f} s (with sensitivity), {bare:6.2f} s (without); "
+            f"verify(draws=...) {ver:6.2f} s"
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:.0f} MB")
 

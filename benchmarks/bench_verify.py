@@ -37,8 +37,10 @@ def bench_cli(runs: int) -> None:
             subprocess.run([sys.executable, "-m", "borderkit", "verify", *extra], check=True, capture_output=True)
             times.append(time.perf_counter() - t)
         label = " ".join(["borderkit verify", *extra]) or "borderkit verify"
-        print(f"{label} (tavush-2024, whole process incl. imports): "
-              f"median {statistics.median(times):.2f} s over {runs} runs (min {min(times):.2f} s)")
+        print(
+            f"{label} (tavush-2024, whole process incl. imports): "
+            f"median {statistics.median(times):.2f} s over {runs} runs (min {min(times):.2f} s)"
+        )
 
     import borderkit
 
@@ -56,13 +58,20 @@ def _synthetic_case(root: Path, n: int) -> None:
     old = np.column_stack([45.0 + 0.9 * np.sin(np.linspace(0.3, 400 * np.pi + 0.3, n)) * 0.002, lat])
 
     def fc(geom: dict, **props: object) -> str:
-        return json.dumps({"type": "FeatureCollection",
-                           "features": [{"type": "Feature", "properties": props, "geometry": geom}]})
+        return json.dumps(
+            {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": props, "geometry": geom}]}
+        )
 
     (root / "new.geojson").write_text(fc({"type": "LineString", "coordinates": new.tolist()}))
     (root / "old.geojson").write_text(fc({"type": "LineString", "coordinates": old.tolist()}))
-    (root / "extent.geojson").write_text(fc({"type": "Polygon", "coordinates": [
-        [[44.9, 39.99], [45.1, 39.99], [45.1, 40.91], [44.9, 40.91], [44.9, 39.99]]]}))
+    (root / "extent.geojson").write_text(
+        fc(
+            {
+                "type": "Polygon",
+                "coordinates": [[[44.9, 39.99], [45.1, 39.99], [45.1, 40.91], [44.9, 40.91], [44.9, 39.99]]],
+            }
+        )
+    )
     (root / "case.toml").write_text(f"""\
 id = "synthetic-bench"
 synthetic = true
@@ -118,10 +127,12 @@ def bench_synthetic(n: int) -> None:
         report = borderkit.verify(case, measurements=m)
         t3 = time.perf_counter()
     assert m.areas is not None
-    print(f"synthetic border, {n:,} vertices per line: load {t1 - t0:.2f} s, measure {t2 - t1:.2f} s "
-          f"(line {m.total_length_m / 1000:.1f} km in {len(m.segments):,} segments, "
-          f"{len(m.areas):,} handed-over faces), verify {t3 - t2:.3f} s; "
-          f"peak RSS {_peak_rss_mb():.0f} MB; verdicts {[v.verdict for v in report.verdicts]}")
+    print(
+        f"synthetic border, {n:,} vertices per line: load {t1 - t0:.2f} s, measure {t2 - t1:.2f} s "
+        f"(line {m.total_length_m / 1000:.1f} km in {len(m.segments):,} segments, "
+        f"{len(m.areas):,} handed-over faces), verify {t3 - t2:.3f} s; "
+        f"peak RSS {_peak_rss_mb():.0f} MB; verdicts {[v.verdict for v in report.verdicts]}"
+    )
 
 
 def main() -> None:

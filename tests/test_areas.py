@@ -30,8 +30,9 @@ def _zigzag(n: int = 14) -> LineString:
     return LineString([(44.99 if i % 2 == 0 else 45.01, 40.992 + 0.01 * i) for i in range(n)])
 
 
-def _faces(new: LineString, old: LineString, extent: Polygon, *, new_left: str = "W", old_left: str = "W",
-           **kw: object):
+def _faces(
+    new: LineString, old: LineString, extent: Polygon, *, new_left: str = "W", old_left: str = "W", **kw: object
+):
     return handover_polygons(new, old, extent, new_left=new_left, old_left=old_left, countries=("W", "E"), **kw)
 
 
@@ -97,8 +98,17 @@ def _densify_shared(line: LineString) -> LineString:
     return LineString(xy[:3] + extra + xy[3:])
 
 
-@pytest.mark.parametrize("variant", ["plain", "new densified", "shared stretch densified", "old reversed",
-                                     "new reversed", "both reversed and densified"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "plain",
+        "new densified",
+        "shared stretch densified",
+        "old reversed",
+        "new reversed",
+        "both reversed and densified",
+    ],
+)
 def test_handover__shared_stretch_same_answer_for_spacing_and_direction(variant: str, planimeter) -> None:
     new, old, new_left, old_left = NEW, SHARED, "W", "W"
     if "new densified" in variant or ("densified" in variant and "both" in variant):
@@ -137,8 +147,20 @@ def test_handover__touching_lines_give_the_same_answer(gap_deg: float, planimete
 def _bumps() -> LineString:
     # A 0.00005° (≈ 4.2 m at 41°N: 0.00005 × 111 320 × cos 41°) bump east over 41.02-41.04
     # and a 0.005° (≈ 420 m) bump over 41.06-41.08.
-    return LineString([(45.0, 40.99), (45.0, 41.02), (45.00005, 41.02), (45.00005, 41.04), (45.0, 41.04),
-                       (45.0, 41.06), (45.005, 41.06), (45.005, 41.08), (45.0, 41.08), (45.0, 41.11)])
+    return LineString(
+        [
+            (45.0, 40.99),
+            (45.0, 41.02),
+            (45.00005, 41.02),
+            (45.00005, 41.04),
+            (45.0, 41.04),
+            (45.0, 41.06),
+            (45.005, 41.06),
+            (45.005, 41.08),
+            (45.0, 41.08),
+            (45.0, 41.11),
+        ]
+    )
 
 
 def test_handover__sliver_is_kept_apart_under_the_combined_accuracy() -> None:
@@ -204,11 +226,19 @@ def test_handover__bad_arguments_are_named() -> None:
         handover_polygons(NEW, SHARED, NEW, new_left="W", old_left="W", countries=("W", "E"))
 
 
-@pytest.mark.parametrize(("pt", "side"), [
-    ((5, 1), 1), ((5, -1), -1), ((5, 0), 0),
-    ((9, 1), 1), ((11, -1), -1), ((11, 1), -1),  # near the left turn at (10, 0)
-    ((-1, 0.5), 1), ((12, 12), -1),  # beyond the ends
-])
+@pytest.mark.parametrize(
+    ("pt", "side"),
+    [
+        ((5, 1), 1),
+        ((5, -1), -1),
+        ((5, 0), 0),
+        ((9, 1), 1),
+        ((11, -1), -1),
+        ((11, 1), -1),  # near the left turn at (10, 0)
+        ((-1, 0.5), 1),
+        ((12, 12), -1),  # beyond the ends
+    ],
+)
 def test_side_of__segments_vertices_and_ends(pt: tuple[float, float], side: int) -> None:
     line = LineString([(0, 0), (10, 0), (10, 10)])
     assert side_of(line, [Point(pt)]).tolist() == [side]
@@ -248,8 +278,20 @@ def test_handover_polygons__non_box_extent_keeps_faces_apart() -> None:
     # (0.01 x 0.02 and 0.01 x 0.01 deg). A slightly rotated box (not axis-aligned, so
     # not clipped as a rectangle) must give the same two faces, not one merged face.
     old = LineString([(10.0, -0.05), (10.0, 0.15)])
-    new = LineString([(10.0, -0.05), (10.0, 0.04), (10.01, 0.04), (10.01, 0.06), (10.0, 0.06),
-                      (10.0, 0.08), (10.01, 0.08), (10.01, 0.09), (10.0, 0.09), (10.0, 0.15)])
+    new = LineString(
+        [
+            (10.0, -0.05),
+            (10.0, 0.04),
+            (10.01, 0.04),
+            (10.01, 0.06),
+            (10.0, 0.06),
+            (10.0, 0.08),
+            (10.01, 0.08),
+            (10.01, 0.09),
+            (10.0, 0.09),
+            (10.0, 0.15),
+        ]
+    )
     square = box(9.95, 0.0, 10.05, 0.1)
     tilted = shapely.affinity.rotate(square, 0.5, origin="centroid")
     kw = {"new_left": "W", "old_left": "W", "countries": ("W", "E")}

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import borderkit
-from borderkit.errors import BorderkitError, BorderkitWarning
 from borderkit import CaseError, CaseNotFoundError, CoordinateError, InputError, list_cases, load_case
 from borderkit.case import _precision_from_value
+from borderkit.errors import BorderkitError, BorderkitWarning
 
 
 def test_load_case__shipped_tavush_has_its_pairs_layers_and_claims() -> None:
@@ -302,19 +302,25 @@ _VALUES = st.one_of(
 _SLOTS = [
     ('id = "synthetic-no-old-line"', "id", "id = {}"),
     ('title = "SYNTHETIC case with no old line (test data, not a real border)"', "title", "title = {}"),
-    ('[[countries]]\ncode = "AAA"\nname = "Synthland"\n\n[[countries]]\ncode = "BBB"\nname = "Testonia"\n',
-     "countries", "countries = {}\n"),
+    (
+        '[[countries]]\ncode = "AAA"\nname = "Synthland"\n\n[[countries]]\ncode = "BBB"\nname = "Testonia"\n',
+        "countries",
+        "countries = {}\n",
+    ),
     ('code = "AAA"', "countries[0].code", "code = {}"),
     ('[[pairs]]\nid = "p1"\nAAA = "Synthetic North A"\nBBB = "Synthetic South B"\n', "pairs", "pairs = {}\n"),
     ('AAA = "Synthetic North A"', "pairs[0]", "AAA = {}"),
-    ('accuracy_m = 5', "layers.new_line.accuracy_m", "accuracy_m = {}"),
+    ("accuracy_m = 5", "layers.new_line.accuracy_m", "accuracy_m = {}"),
     ('left = "AAA"', "layers.new_line.left", "left = {}"),
     ('crs = "EPSG:4326"\naccuracy_m = 10', "layers.settlements.crs", "crs = {}\naccuracy_m = 10"),
     ('scope = "total"', "claims[0] (length-total).scope", "scope = {}"),
-    ('value = 3', "claims[0] (length-total).value", "value = {}"),
-    ('value = 3', "claims[0] (length-total).precision", "value = 3\nprecision = {}"),
-    ('unit = "km"', "claims[0] (length-total).unit", 'unit = "km"\n\n[[checks]]\nid = "c"\nkind = "sum"\nparts = {}\n'
-     'total = "length-total"'),
+    ("value = 3", "claims[0] (length-total).value", "value = {}"),
+    ("value = 3", "claims[0] (length-total).precision", "value = 3\nprecision = {}"),
+    (
+        'unit = "km"',
+        "claims[0] (length-total).unit",
+        'unit = "km"\n\n[[checks]]\nid = "c"\nkind = "sum"\nparts = {}\ntotal = "length-total"',
+    ),
 ]
 
 
@@ -345,17 +351,26 @@ def test_load_case__any_value_of_any_type_is_a_case_error_naming_the_key_or_load
 @pytest.mark.parametrize(
     ("old", "new", "words"),
     [
-        ('[[countries]]\ncode = "AAA"\nname = "Synthland"\n\n[[countries]]\ncode = "BBB"\nname = "Testonia"\n',
-         "countries = [1, 2]\n", "countries[0]: expected a table, got 1"),
+        (
+            '[[countries]]\ncode = "AAA"\nname = "Synthland"\n\n[[countries]]\ncode = "BBB"\nname = "Testonia"\n',
+            "countries = [1, 2]\n",
+            "countries[0]: expected a table, got 1",
+        ),
         ('scope = "total"', 'scope = [["p1"]]', "scope: bad scope [['p1']]"),
-        ('value = 3', "value = 1e308", "value: 1e+308 is above the largest allowed, 1e+12"),
-        ('value = 3', "value = 3\nprecision = 1e308", "precision: 1e+308 is above the largest allowed, 1e+12"),
-        ('accuracy_m = 5', "accuracy_m = 1e308", "accuracy_m: 1e+308 is above the largest allowed, 2e+07"),
-        ('accuracy_m = 5', "accuracy_m = inf", "accuracy_m: not a finite number: inf"),
-        ('unit = "km"', 'unit = "km"\n[[checks]]\nid = "c"\nkind = "sum"\nparts = [["length-total"]]\ntotal = "length-total"',
-         "checks[0].parts: expected a list of text"),
-        ('unit = "km"', 'unit = "km"\n' + '[[checks]]\nid = "c"\nkind = "equal"\nclaims = ["length-total", "length-total"]\n' * 2,
-         "checks[1].id: repeated check id 'c'"),
+        ("value = 3", "value = 1e308", "value: 1e+308 is above the largest allowed, 1e+12"),
+        ("value = 3", "value = 3\nprecision = 1e308", "precision: 1e+308 is above the largest allowed, 1e+12"),
+        ("accuracy_m = 5", "accuracy_m = 1e308", "accuracy_m: 1e+308 is above the largest allowed, 2e+07"),
+        ("accuracy_m = 5", "accuracy_m = inf", "accuracy_m: not a finite number: inf"),
+        (
+            'unit = "km"',
+            'unit = "km"\n[[checks]]\nid = "c"\nkind = "sum"\nparts = [["length-total"]]\ntotal = "length-total"',
+            "checks[0].parts: expected a list of text",
+        ),
+        (
+            'unit = "km"',
+            'unit = "km"\n' + '[[checks]]\nid = "c"\nkind = "equal"\nclaims = ["length-total", "length-total"]\n' * 2,
+            "checks[1].id: repeated check id 'c'",
+        ),
     ],
 )
 def test_load_case__wrong_values_from_the_reliability_corpus_are_case_errors(
@@ -372,7 +387,7 @@ def test_load_case__wrong_values_from_the_reliability_corpus_are_case_errors(
 def test_load_case__a_utf8_bom_is_named_as_such(minimal_case) -> None:
     root = minimal_case()
     (root / "case.toml").write_bytes(b"\xef\xbb\xbf" + (root / "case.toml").read_bytes())
-    with pytest.raises(CaseError, match="byte-order mark \\(BOM\\).*without BOM"):
+    with pytest.raises(CaseError, match=r"byte-order mark \(BOM\).*without BOM"):
         borderkit.load_case(root)
 
 
@@ -381,14 +396,15 @@ def test_load_case__a_settlement_of_a_third_country_is_a_case_error(minimal_case
     doc = json.loads((root / "settlements.geojson").read_text())
     doc["features"][1]["properties"]["country"] = "GEO"
     (root / "settlements.geojson").write_text(json.dumps(doc))
-    with pytest.raises(CaseError, match="feature 2 .'Synthetic South B'. has country = 'GEO', not a country"):
+    with pytest.raises(CaseError, match=r"feature 2 .'Synthetic South B'. has country = 'GEO', not a country"):
         borderkit.load_case(root)
 
 
 def _line_fc(coords: list) -> str:
     geom = {"type": "LineString", "coordinates": coords}
-    return json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-                                                                     "geometry": geom}]})  # fmt: skip
+    return json.dumps(
+        {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geom}]}
+    )
 
 
 @pytest.mark.parametrize(
@@ -403,7 +419,8 @@ def test_load_case__an_empty_or_one_vertex_line_names_the_layer_and_file(minimal
     (root / "new_line.geojson").write_text(_line_fc(coords))
     with pytest.raises(BorderkitError) as info:
         borderkit.load_case(root)
-    assert "layers.new_line" in str(info.value) and words in str(info.value)
+    assert "layers.new_line" in str(info.value)
+    assert words in str(info.value)
     assert "\n" not in str(info.value)
 
 
@@ -415,7 +432,7 @@ def test_load_case__an_empty_kml_coordinates_element_is_a_case_error(minimal_cas
     )
     toml = (root / "case.toml").read_text().replace('path = "new_line.geojson"', 'path = "new_line.kml"')
     (root / "case.toml").write_text(toml)
-    with pytest.raises(CaseError, match="layers.new_line: feature 1 is an empty LineString"):
+    with pytest.raises(CaseError, match=r"layers.new_line: feature 1 is an empty LineString"):
         borderkit.load_case(root)
 
 
@@ -426,15 +443,18 @@ def test_analyse__a_self_crossing_line_warns_once_and_the_json_keeps_it(minimal_
     with pytest.warns(BorderkitWarning, match="layers.new_line: feature 1 crosses itself") as seen:
         report = borderkit.analyse(root, draws=0)
     assert len([w for w in seen if issubclass(w.category, BorderkitWarning)]) == 1
-    assert len(report.warnings) == 1 and "crosses itself" in report.warnings[0]
+    assert len(report.warnings) == 1
+    assert "crosses itself" in report.warnings[0]
     assert report.to_dict()["warnings"] == list(report.warnings)
 
 
 def test_load_case__an_extent_that_misses_both_lines_warns(minimal_case) -> None:
     root = minimal_case()
     ring = [[0.0, 0.0], [0.1, 0.0], [0.1, 0.1], [0.0, 0.1], [0.0, 0.0]]  # SYNTHETIC, far from the lines at 50°N
-    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-                                                      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}  # fmt: skip
+    doc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}],
+    }
     (root / "extent.geojson").write_text(json.dumps(doc))
     toml = (root / "case.toml").read_text() + (
         '\n[layers.extent]\nrole = "extent"\npath = "extent.geojson"\ncrs = "EPSG:4326"\naccuracy_m = 0\n'
@@ -448,12 +468,16 @@ def test_load_case__an_extent_that_misses_both_lines_warns(minimal_case) -> None
 def test_load_case__an_unclosed_extent_ring_is_a_geometry_error(minimal_case) -> None:
     root = minimal_case()
     ring = [[9.9, 49.9], [10.2, 49.9], [10.2, 50.1], [9.9, 50.1]]  # not closed
-    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-                                                      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}  # fmt: skip
+    doc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}],
+    }
     (root / "extent.geojson").write_text(json.dumps(doc))
-    (root / "case.toml").write_text((root / "case.toml").read_text() + (
-        '\n[layers.extent]\nrole = "extent"\npath = "extent.geojson"\ncrs = "EPSG:4326"\naccuracy_m = 0\n'))  # fmt: skip
-    with pytest.raises(BorderkitError, match="layers.extent: .*extent.geojson: .*Close every polygon ring"):
+    (root / "case.toml").write_text(
+        (root / "case.toml").read_text()
+        + ('\n[layers.extent]\nrole = "extent"\npath = "extent.geojson"\ncrs = "EPSG:4326"\naccuracy_m = 0\n')
+    )
+    with pytest.raises(BorderkitError, match=r"layers.extent: .*extent.geojson: .*Close every polygon ring"):
         borderkit.load_case(root)
 
 

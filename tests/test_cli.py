@@ -174,7 +174,8 @@ def test_cases__a_broken_case_on_borderkit_cases_says_does_not_load(tmp_path, mo
     result = CliRunner().invoke(app, ["cases"])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("bom-case"))
-    assert "(does not load: " in line and "byte-order mark" in line
+    assert "(does not load: " in line
+    assert "byte-order mark" in line
     assert "tavush-2024" in result.output
 
 
@@ -183,14 +184,22 @@ def test_convert__names_no_transformation_for_wgs84_and_the_right_zone_for_gk_me
 
     runner = CliRunner()
     (tmp_path / "p.csv").write_text("lat,lon\n41.06,45.07\n", encoding="utf-8")
-    res = runner.invoke(app, ["convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "p.geojson"), "--crs", "EPSG:4326"])
+    res = runner.invoke(
+        app, ["convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "p.geojson"), "--crs", "EPSG:4326"]
+    )
     assert res.exit_code == 0
-    assert "none none" not in res.output and "already WGS 84" in res.output
+    assert "none none" not in res.output
+    assert "already WGS 84" in res.output
     # Soviet order: x = 4 547 853 m northing, y = 8 504 938 m easting of zone 8 (prefix 8).
     (tmp_path / "g.csv").write_text("x,y\n4547853.21,8504938.23\n", encoding="utf-8")
-    res = runner.invoke(app, ["convert", str(tmp_path / "g.csv"), "-o", str(tmp_path / "g.geojson"), "--crs", "EPSG:4326"])
+    res = runner.invoke(
+        app, ["convert", str(tmp_path / "g.csv"), "-o", str(tmp_path / "g.geojson"), "--crs", "EPSG:4326"]
+    )
     assert res.exit_code == 2
-    assert "EPSG:28408" in res.output and "EPSG:28404" not in res.output
-    res = runner.invoke(app, ["convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "h.geojson"), "--crs", "EPSG:4979"])
+    assert "EPSG:28408" in res.output
+    assert "EPSG:28404" not in res.output
+    res = runner.invoke(
+        app, ["convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "h.geojson"), "--crs", "EPSG:4979"]
+    )
     assert res.exit_code == 2
     assert "EPSG:4326" in res.output

@@ -15,6 +15,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from borderkit._compare import compare_lines
+from borderkit._stats import Outcome, interval_from_draws, judge
 from borderkit._uncertainty._model import (
     MAX_VALUES_PER_CALL,
     ErrorModel,
@@ -31,7 +32,6 @@ from borderkit._uncertainty._model import (
     simulate_offsets,
     vertex_normals,
 )
-from borderkit._stats import Outcome, interval_from_draws, judge
 from borderkit.errors import CaseError, GeometryError
 from borderkit.geodesy import local_projected_crs
 

@@ -15,19 +15,21 @@ import pytest
 import shapely
 
 import borderkit
+from borderkit import _export as ex
+from borderkit._layers import IMPACT_LAYERS, ExportLayer, export_layers, round_geometry
 from borderkit.errors import ExportError
 from borderkit.geodesy import geodesic_area_m2, geodesic_length_m
 
-from borderkit import _export as ex
-from borderkit._layers import IMPACT_LAYERS, ExportLayer, export_layers, round_geometry
-
 FORMATS = ["t.geojson", "t.gpkg", "t.kml", "t.shp.zip", "t.csv"]
+
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name!r} is not installed: the export tests check files with it. "
-                    "Install it: apt-get install gdal-bin geographiclib-tools")
+        pytest.fail(
+            f"{name!r} is not installed: the export tests check files with it. "
+            "Install it: apt-get install gdal-bin geographiclib-tools"
+        )
     return path
 
 
@@ -37,8 +39,9 @@ def layers(case: borderkit.Case, report: borderkit.Report) -> list[ExportLayer]:
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory, case: borderkit.Case,
-            report: borderkit.Report) -> dict[str, Path]:
+def outputs(
+    tmp_path_factory: pytest.TempPathFactory, case: borderkit.Case, report: borderkit.Report
+) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("export")
     return {name: ex.export(report, d / name) for name in FORMATS}
 
@@ -53,10 +56,23 @@ def test_geojson__has_no_crs_member_and_every_layer(geojson: dict, layers: list[
     assert "crs" not in geojson
     assert geojson["type"] == "FeatureCollection"
     assert [f["properties"]["layer"] for f in geojson["features"]] == [
-        lay.name for lay in layers for _ in range(len(lay.frame))]
+        lay.name for lay in layers for _ in range(len(lay.frame))
+    ]
     # The role layers, the five new_line_alt renderings of case.toml by their names, and the results.
-    assert {"settlements", "new_line", "osm_2025a", "osm_2024b", "osm_2024a", "gb_2020", "gb_2021", "old_line",
-            "extent", "segments", "sections", "handed_over"} == {f["properties"]["layer"] for f in geojson["features"]}
+    assert {
+        "settlements",
+        "new_line",
+        "osm_2025a",
+        "osm_2024b",
+        "osm_2024a",
+        "gb_2020",
+        "gb_2021",
+        "old_line",
+        "extent",
+        "segments",
+        "sections",
+        "handed_over",
+    } == {f["properties"]["layer"] for f in geojson["features"]}
 
 
 def test_geojson__every_feature_carries_pair_provenance_and_transformation(geojson: dict, case) -> None:
@@ -76,8 +92,7 @@ def test_geojson__coordinates_are_lonlat_with_at_most_7_decimals(outputs: dict[s
     for m in re.finditer(r'"coordinates":(\[[^"]*\])', text):
         for num in re.findall(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", m.group(1)):
             assert len(num.split(".")[1]) <= 7 if "." in num else True, num
-    xy = np.concatenate([shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
-                         for f in geojson["features"]])
+    xy = np.concatenate([shapely.get_coordinates(shapely.geometry.shape(f["geometry"])) for f in geojson["features"]])
     # Tavush/Gazakh lies at 45°E, 41°N: lon first.
     assert (xy[:, 0] > 44).all()
     assert (xy[:, 0] < 46).all()
@@ -86,8 +101,11 @@ def test_geojson__coordinates_are_lonlat_with_at_most_7_decimals(outputs: dict[s
 
 
 def test_geojson__exteriors_counter_clockwise_holes_clockwise(geojson: dict) -> None:
-    polys = [shapely.geometry.shape(f["geometry"]) for f in geojson["features"]
-             if f["geometry"]["type"] in ("Polygon", "MultiPolygon")]
+    polys = [
+        shapely.geometry.shape(f["geometry"])
+        for f in geojson["features"]
+        if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    ]
     assert polys
     for g in polys:
         for part in shapely.get_parts(g):
@@ -116,25 +134,38 @@ def test_geojson__length_and_area_are_of_the_written_geometry(geojson: dict) -> 
 def test_geojson__segment_length_agrees_with_geodsolve(geojson: dict) -> None:
     seg = next(f for f in geojson["features"] if f["properties"]["layer"] == "segments")
     (lon1, lat1), (lon2, lat2) = seg["geometry"]["coordinates"]
-    out = subprocess.run([_tool("GeodSolve"), "-i", "-p", "9"], input=f"{lat1} {lon1} {lat2} {lon2}\n",
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [_tool("GeodSolve"), "-i", "-p", "9"],
+        input=f"{lat1} {lon1} {lat2} {lon2}\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert seg["properties"]["length_m"] == pytest.approx(float(out[2]), abs=1e-3)
 
 
 def test_geojson__handed_over_area_agrees_with_planimeter(geojson: dict) -> None:
-    face = max((f for f in geojson["features"] if f["properties"]["layer"] == "handed_over"),
-               key=lambda f: f["properties"]["area_m2"])
+    face = max(
+        (f for f in geojson["features"] if f["properties"]["layer"] == "handed_over"),
+        key=lambda f: f["properties"]["area_m2"],
+    )
     assert face["geometry"]["type"] == "Polygon"
     ring = face["geometry"]["coordinates"][0][:-1]
     holes = face["geometry"]["coordinates"][1:]
     text = "".join(f"{lat} {lon}\n" for lon, lat in ring)
-    out = subprocess.run([_tool("Planimeter"), "-p", "6"], input=text, capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [_tool("Planimeter"), "-p", "6"], input=text, capture_output=True, text=True, check=True
+    ).stdout.split()
     area = abs(float(out[2]))
     for hole in holes:  # none expected here, but a hole's area comes off
         t = "".join(f"{lat} {lon}\n" for lon, lat in hole[:-1])
-        area -= abs(float(subprocess.run([_tool("Planimeter")], input=t, capture_output=True, text=True,
-                                         check=True).stdout.split()[2]))
+        area -= abs(
+            float(
+                subprocess.run(
+                    [_tool("Planimeter")], input=t, capture_output=True, text=True, check=True
+                ).stdout.split()[2]
+            )
+        )
     assert face["properties"]["area_m2"] == pytest.approx(area, abs=0.05)
 
 
@@ -150,8 +181,11 @@ def test_geojson__foreign_member_says_the_new_line_is_a_proxy(geojson: dict, rep
 
 
 def test_geojson__derived_features_carry_basis_and_proxy_names(geojson: dict, report) -> None:
-    derived = [f["properties"] for f in geojson["features"]
-               if f["properties"]["layer"] in ("segments", "sections", "handed_over")]
+    derived = [
+        f["properties"]
+        for f in geojson["features"]
+        if f["properties"]["layer"] in ("segments", "sections", "handed_over")
+    ]
     assert derived
     assert {p["basis"] for p in derived} == {report.measurements.line_basis}
     faces = [p for p in derived if p["layer"] == "handed_over"]
@@ -222,8 +256,11 @@ def test_export__default_verification_is_monte_carlo_and_byte_stable(tmp_path, c
     b = ex.export(case, tmp_path / "b.geojson")
     assert a.read_bytes() == b.read_bytes()
     doc = json.loads(a.read_text(encoding="utf-8"))
-    kirants = next(f["properties"] for f in doc["features"]
-                   if f["properties"]["layer"] == "sections" and f["properties"]["pair"] == "kirants")
+    kirants = next(
+        f["properties"]
+        for f in doc["features"]
+        if f["properties"]["layer"] == "sections" and f["properties"]["pair"] == "kirants"
+    )
     assert kirants["claims_interval"]
 
 
@@ -350,8 +387,7 @@ def test_export__bad_suffix_names_it_and_the_allowed_ones(tmp_path, case) -> Non
 
 
 @pytest.mark.parametrize("name", ["a.geojson", "a.gpkg"])
-def test_export__failing_writer_leaves_old_file_and_no_temp(tmp_path, case, report, monkeypatch,
-                                                            name: str) -> None:
+def test_export__failing_writer_leaves_old_file_and_no_temp(tmp_path, case, report, monkeypatch, name: str) -> None:
     out = tmp_path / name
     out.write_bytes(b"old content")
 
@@ -498,10 +534,18 @@ def test_gpkg__one_layer_per_impact_kind_equal_to_impact(village_outputs, villag
 def test_export__ogrinfo_counts_impact_layers(village_outputs, village_impact, name: str) -> None:
     res = subprocess.run([_tool("ogrinfo"), "-al", "-so", str(village_outputs[name])], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    counts = dict(zip(re.findall(r"Layer name: (\S+)", res.stdout),
-                      (int(n) for n in re.findall(r"Feature Count: (\d+)", res.stdout)), strict=True))
-    want = {"impact_items": len(village_impact.items), "road_crossings": len(village_impact.crossings),
-            "near_line": len(village_impact.near_line)}
+    counts = dict(
+        zip(
+            re.findall(r"Layer name: (\S+)", res.stdout),
+            (int(n) for n in re.findall(r"Feature Count: (\d+)", res.stdout)),
+            strict=True,
+        )
+    )
+    want = {
+        "impact_items": len(village_impact.items),
+        "road_crossings": len(village_impact.crossings),
+        "near_line": len(village_impact.near_line),
+    }
     if name == "v.shp.zip":
         # One geometry type per Shapefile: the mixed layers come in parts.
         for kind in ("impact_items", "near_line"):

@@ -111,7 +111,8 @@ def test_read_only_folder__every_writer_fails_in_one_line_exit_2(tmpfs, case_dir
     ):
         done = _cli(*args, "--draws", "0")
         assert done.returncode == 2, (args, done.stderr)
-        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1
+        assert "Traceback" not in done.stderr
         assert "read-only" in done.stderr, done.stderr
     assert sorted(os.listdir(ro)) == []
     assert _hashes(case_dir) == before
@@ -119,8 +120,9 @@ def test_read_only_folder__every_writer_fails_in_one_line_exit_2(tmpfs, case_dir
 
 def _cli(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "borderkit", *args], capture_output=True, text=True, env=env,
-                          timeout=300, **kw)  # type: ignore[call-overload]  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "borderkit", *args], capture_output=True, text=True, env=env, timeout=300, **kw
+    )  # type: ignore[call-overload]
 
 
 def _big_case(root: Path, n: int = 60_000) -> Path:
@@ -144,8 +146,13 @@ def test_signal__during_a_long_write_removes_the_temporary_file_and_writes_nothi
     out_dir.mkdir()
     command = "map" if name.endswith(".html") else "export"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "borderkit", command, str(case), "-o", str(out_dir / name),
-                             "--draws", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "borderkit", command, str(case), "-o", str(out_dir / name), "--draws", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 120
         while not _temporaries(out_dir):  # the writer has started once its temporary file exists
@@ -186,20 +193,26 @@ def test_concurrent_exports__without_overwrite_exactly_one_wins_and_the_file_is_
     target = tmp_path / "same.gpkg"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", _RACER, str(case), str(target), str(tmp_path / f"ready{i}"),
-                          str(tmp_path / "go")], stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(case), str(target), str(tmp_path / f"ready{i}"), str(tmp_path / "go")],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         for i in range(2)
     ]
     deadline = time.monotonic() + 240
     while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        assert time.monotonic() < deadline
+        assert all(p.poll() is None for p in procs)
         time.sleep(0.01)
     (tmp_path / "go").touch()  # both pass the exists check together, then write for seconds
     results = [(p.returncode, err) for p in procs for _, err in [p.communicate(timeout=240)]]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 2], results
     loser = next(err for code, err in results if code == 2)
-    assert "already exists" in loser and loser.count("\n") == 1
+    assert "already exists" in loser
+    assert loser.count("\n") == 1
     assert _temporaries(tmp_path) == []
     frame, _ = borderkit.read_layer(target, layer="new_line")
     assert len(frame.geometry.iloc[0].coords) == 20_000  # the winner's whole file

@@ -46,8 +46,8 @@ import pytest
 from pyproj import Transformer
 
 from borderkit import analyse, load_case, measure
-from borderkit.errors import CaseError, GeometryError, ParameterError
 from borderkit._impact import ImpactResult, impact
+from borderkit.errors import CaseError, ParameterError
 
 K0 = 0.9996  # UTM scale factor on the central meridian
 VILLAGE_CRS, E0, N0 = "EPSG:32732", 500_000.0, 5_570_000.0  # as in tests/conftest.py
@@ -165,12 +165,18 @@ def test_impact__to_dict_is_json_and_repr_is_short(village_impact: ImpactResult)
     assert list(village_impact.to_frame().columns)[:3] == ["from_country", "to_country", "area_m2"]
 
 
-@pytest.mark.parametrize(("claim", "verdict"), [
-    ("structures-3", "consistent"), ("structures-9", "inconsistent"),
-    ("plots-5", "consistent"), ("plots-7", "inconsistent"),
-    ("road-1.2km", "consistent"), ("road-400m", "inconsistent"),
-    ("area-to-bbb", "consistent"),
-])
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("structures-3", "consistent"),
+        ("structures-9", "inconsistent"),
+        ("plots-5", "consistent"),
+        ("plots-7", "inconsistent"),
+        ("road-1.2km", "consistent"),
+        ("road-400m", "inconsistent"),
+        ("area-to-bbb", "consistent"),
+    ],
+)
 def test_verify__village_claims(village: Path, claim: str, verdict: str) -> None:
     frame = _village_report(village)
     assert frame.loc[claim, "verdict"] == verdict, frame.loc[claim, "reason"]
@@ -226,8 +232,12 @@ def test_impact__bad_arguments_are_named(village: Path) -> None:
 #   T "tee"         J(-1500, 1000) - (-700, 1000): starts at W's interior vertex
 #   N "north road"  (-1000, 400) - (-1000, 2600): crosses T at X(-1000, 1000), no vertex there
 #   L "last mile"   (-1000, 2600) - Synthetic town C T(-300, 2600)
-_OSM_ROADS = [("W", [(-1500, 0), (-1500, 1000), (-1500, 2000)]), ("T", [(-1500, 1000), (-700, 1000)]),
-              ("N", [(-1000, 400), (-1000, 2600)]), ("L", [(-1000, 2600), (-300, 2600)])]
+_OSM_ROADS = [
+    ("W", [(-1500, 0), (-1500, 1000), (-1500, 2000)]),
+    ("T", [(-1500, 1000), (-700, 1000)]),
+    ("N", [(-1000, 400), (-1000, 2600)]),
+    ("L", [(-1000, 2600), (-300, 2600)]),
+]
 
 
 @pytest.fixture(scope="module")
@@ -253,10 +263,21 @@ def test_impact__noding_splits_roads_at_shared_vertices_and_crossings() -> None:
 
     from borderkit._impact import _noded
 
-    roads = np.array([LineString([(0, 0), (0, 1), (0, 2)]), LineString([(0, 1), (1, 1)]),
-                      LineString([(0.5, 0.5), (0.5, 2)])], dtype=object)
+    roads = np.array(
+        [LineString([(0, 0), (0, 1), (0, 2)]), LineString([(0, 1), (1, 1)]), LineString([(0.5, 0.5), (0.5, 2)])],
+        dtype=object,
+    )
     noded = MultiLineString(list(_noded(roads)))
     # W splits at its vertex (0, 1); T and N split where they cross, at (0.5, 1).
-    assert noded.normalize().equals(MultiLineString([
-        [(0, 0), (0, 1)], [(0, 1), (0, 2)], [(0, 1), (0.5, 1)], [(0.5, 1), (1, 1)],
-        [(0.5, 0.5), (0.5, 1)], [(0.5, 1), (0.5, 2)]]).normalize())
+    assert noded.normalize().equals(
+        MultiLineString(
+            [
+                [(0, 0), (0, 1)],
+                [(0, 1), (0, 2)],
+                [(0, 1), (0.5, 1)],
+                [(0.5, 1), (1, 1)],
+                [(0.5, 0.5), (0.5, 1)],
+                [(0.5, 1), (0.5, 2)],
+            ]
+        ).normalize()
+    )

@@ -95,7 +95,6 @@ accuracy_m = 5
 SK42_WGS84 = [(45.0575, 41.06472222), (45.07, 41.07), (45.082, 41.078), (45.09, 41.085), (45.098, 41.095)]
 
 
-
 @pytest.mark.parametrize("line_type", ["geodesic", "rhumb"])
 def test_measure__turning_points_in_sk42_grid_give_geodesic_lengths(sk42_case, geodsolve, line_type) -> None:
     root = sk42_case(line_type=line_type)

@@ -22,10 +22,10 @@ def test_notebook__runs_without_error(path: Path, monkeypatch: pytest.MonkeyPatc
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), \
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
         f"{path.name}: commit notebooks with empty outputs (Kernel > Restart & Clear Output)"
+    )
     # The kernel imports this checkout of borderkit even when it is not installed.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, naming the cell, on the first error

@@ -45,8 +45,10 @@ def test_plot_case__legend_names_lines_and_directions_by_country(overview) -> No
 def test_plot_case__proxy_case_says_proxy_in_legend_and_footer(overview) -> None:
     # tavush-2024 has no turning points: its new line is OSM 2026c (source and date of case.toml).
     labels = _legend(overview)
-    assert ("New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in "
-            "this case" in labels)
+    assert (
+        "New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in "
+        "this case" in labels
+    )
     assert "Now on Azerbaijan's side (old line → new line)" in labels
     assert "Now on Armenia's side (old line → new line)" in labels
     assert not any("delimited" in lab or lab.startswith("Handed over") for lab in labels)
@@ -450,8 +452,17 @@ def test_map__north_arrow_points_to_true_north(overview, case) -> None:
 def test_map__attribution_names_each_source_once_and_credits_osm_once(overview, case) -> None:
     attribution = next(t.get_text() for t in overview.texts if t.get_gid() == "attribution").replace("\n", " ")
     assert attribution.count(plot._OSM) == 1
-    for lay in ("osm_2026c", "osm_2025a", "osm_2024b", "osm_2024a", "gb_2020", "gb_2021", "osm_2023b", "countries",
-                "settlements"):
+    for lay in (
+        "osm_2026c",
+        "osm_2025a",
+        "osm_2024b",
+        "osm_2024a",
+        "gb_2020",
+        "gb_2021",
+        "osm_2023b",
+        "countries",
+        "settlements",
+    ):
         assert attribution.count(f"{lay}:") + attribution.count(f"{lay},") == 1
 
 

@@ -27,8 +27,14 @@ def report() -> borderkit.Report:
 
 @pytest.mark.parametrize(
     ("name", "metres"),
-    [("Baghanis Ayrum", 77), ("Kheyrimli", 168), ("Ashaghi Askipara", 355), ("Ghizilhajili", 575),
-     ("Kirants", 214), ("Berkaber", 1395)],  # fmt: skip
+    [
+        ("Baghanis Ayrum", 77),
+        ("Kheyrimli", 168),
+        ("Ashaghi Askipara", 355),
+        ("Ghizilhajili", 575),
+        ("Kirants", 214),
+        ("Berkaber", 1395),
+    ],
 )
 def test_profile__settlement_offsets_match_the_shared_readme(report, name: str, metres: float) -> None:
     p = report.profile()

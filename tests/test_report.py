@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import base64
+import dataclasses
 import re
 
 import pytest
 
 import borderkit
 from borderkit import _html as rp
-from borderkit.errors import ExportError
 from borderkit._present import PROXY_NOTICE
+from borderkit.errors import ExportError
 
 _PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +62,8 @@ def mc_text(case, mc_report) -> str:
 
 
 def _cells(text: str, table_after: str) -> list[list[str]]:
-    part = text[text.index(table_after):]
-    part = part[:part.index("</table>")]
+    part = text[text.index(table_after) :]
+    part = part[: part.index("</table>")]
     return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in re.findall(r"<tr>(.*?)</tr>", part)]
 
 
@@ -98,7 +98,7 @@ def test_report__verdict_table_has_both_verdicts_and_interval_with_units(mc_text
 
 
 def test_report__uncertainty_is_tables_not_dumps(mc_text, mc_report) -> None:
-    part = mc_text[mc_text.index("<h2 id='uncertainty'>"):mc_text.index("<h2 id='notes'>")]
+    part = mc_text[mc_text.index("<h2 id='uncertainty'>") : mc_text.index("<h2 id='notes'>")]
     for heading in ("Every claim under every rendering", "Sensitivity to the correlation length"):
         assert f"<h3>{heading}" in part
     assert "<dl>" not in part
@@ -196,7 +196,7 @@ def village_text(village) -> str:
 
 
 def _impact_part(text: str) -> str:
-    return text[text.index("<h2 id='impact'>"):text.index("<h2 id='uncertainty'>")]
+    return text[text.index("<h2 id='impact'>") : text.index("<h2 id='uncertainty'>")]
 
 
 def test_report__impact_section_per_polygon_near_line_and_routes(village_text) -> None:

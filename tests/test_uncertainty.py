@@ -53,8 +53,14 @@ def _write_case(root: Path, truth: np.ndarray, a: np.ndarray, b: np.ndarray, cla
     def line(xy: np.ndarray) -> str:
         lon, lat = TO_LL.transform(xy[:, 0], xy[:, 1])
         coords = [[round(float(x), 9), round(float(y), 9)] for x, y in zip(lon, lat, strict=True)]
-        return json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": coords}}]})
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": coords}}
+                ],
+            }
+        )
 
     (root / "a.geojson").write_text(line(a))
     (root / "b.geojson").write_text(line(b))
@@ -63,10 +69,13 @@ def _write_case(root: Path, truth: np.ndarray, a: np.ndarray, b: np.ndarray, cla
     ends = np.array([truth[0] - (0.0, 300.0), truth[-1] + (0.0, 300.0)])
     lon, lat = TO_LL.transform(ends[:, 0], ends[:, 1])
     feats = [
-        {"type": "Feature", "properties": {"name": n, "country": "AAA"},
-         "geometry": {"type": "Point", "coordinates": [float(x), float(y)]}}
+        {
+            "type": "Feature",
+            "properties": {"name": n, "country": "AAA"},
+            "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
+        }
         for n, x, y in zip(("S-south", "S-north"), lon, lat, strict=True)
-    ]  # fmt: skip
+    ]
     (root / "settlements.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     (root / "case.toml").write_text(
         f"""format = 1
@@ -190,7 +199,8 @@ def test_uncertainty__one_verdict_per_claim_names_the_renderings(shipped) -> Non
 
 def test_uncertainty__no_sigma_beyond_the_draws_is_printed(shipped) -> None:
     text = borderkit.cli.render_report(shipped)
-    assert " σ)" not in text and "z (σ)" not in text
+    assert " σ)" not in text
+    assert "z (σ)" not in text
     assert "draws fall" in json.dumps(shipped.to_dict(), ensure_ascii=False)
 
 
@@ -201,7 +211,8 @@ def test_uncertainty__the_independent_80_m_vertex_model_is_refused_on_the_line(s
     xy = clipped_line_xy(case, case.layers["osm_2026c"], _plane(case, shipped.measurements))
     check = _check("osm_2026c", xy, ErrorModel(0.0, 1.0, nugget_m=80.0), seed=0)
     assert not check.ok
-    assert "cross themselves" in check.reason and "roughness" in check.reason
+    assert "cross themselves" in check.reason
+    assert "roughness" in check.reason
 
 
 def test_uncertainty__same_seed_same_numbers() -> None:

@@ -11,8 +11,8 @@ import pytest
 
 import borderkit
 from borderkit import webmap
-from borderkit.errors import ExportError
 from borderkit._present import PROXY_NOTICE
+from borderkit.errors import ExportError
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +30,31 @@ def _layer_names(text: str) -> list[str]:
 def test_web_map__has_toggleable_layers_by_kind_and_direction(html) -> None:
     names = _layer_names(html)
     # Each new_line_alt layer by its case.toml label; the old line with its label.
-    renderings = ["OSM 2025a", "OSM 2024b", "OSM 2024a (de jure, before)", "geoBoundaries 2020 (de jure, before)",
-                  "geoBoundaries 2021 (de jure, before)"]
-    for expected in ("Settlements", *(f"New line, rendering {r}" for r in renderings),
-                     "Old line (held before): OSM 2023b smoothed state (unsourced, short-lived)", "Case extent",
-                     "Measured stretch, per pair", "Context: countries"):
+    renderings = [
+        "OSM 2025a",
+        "OSM 2024b",
+        "OSM 2024a (de jure, before)",
+        "geoBoundaries 2020 (de jure, before)",
+        "geoBoundaries 2021 (de jure, before)",
+    ]
+    for expected in (
+        "Settlements",
+        *(f"New line, rendering {r}" for r in renderings),
+        "Old line (held before): OSM 2023b smoothed state (unsourced, short-lived)",
+        "Case extent",
+        "Measured stretch, per pair",
+        "Context: countries",
+    ):
         assert expected in names
 
 
 def test_web_map__proxy_case_names_the_proxy_and_shows_the_notice(html) -> None:
     names = _layer_names(html)
     # The new line's source (its first clause) and date, as case.toml gives them for osm_2026c.
-    assert ("New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in "
-            "this case" in names)
+    assert (
+        "New line: proxy (OpenStreetMap via timezone-boundary-builder 2026c, 2026-07-10) — turning points not in "
+        "this case" in names
+    )
     assert "Now on Azerbaijan's side (old line → new line)" in names
     assert "Now on Armenia's side (old line → new line)" in names
     assert not any("delimited" in n or n.startswith("Handed over") for n in names)
@@ -115,10 +127,16 @@ def village_html(village) -> str:
 
 def test_web_map__impact_layers_are_toggleable(village_html) -> None:
     names = _layer_names(village_html)
-    for expected in ("Buildings counted (≥ 50% inside)",
-                     "Buildings touching handed-over land, not counted (< 50% inside)",
-                     "Plots in handed-over land", "Roads in handed-over land", "Roads crossing the new line",
-                     "Within 50 m of the new line", "All buildings: buildings", "All roads: roads"):
+    for expected in (
+        "Buildings counted (≥ 50% inside)",
+        "Buildings touching handed-over land, not counted (< 50% inside)",
+        "Plots in handed-over land",
+        "Roads in handed-over land",
+        "Roads crossing the new line",
+        "Within 50 m of the new line",
+        "All buildings: buildings",
+        "All roads: roads",
+    ):
         assert expected in names
 
 
@@ -140,8 +158,10 @@ def test_web_map__raw_layer_over_the_cap_draws_every_nth_and_says_so(village, mo
     # The synthetic village has 7 buildings: a cap of 3 draws every 3rd (1st, 4th, 7th).
     title = "All buildings: buildings — showing 3 of 7 (1 in 3)"
     assert title in _layer_names(text)
-    groups = {name.encode().decode("unicode_escape"): var
-              for name, var in re.findall(r'"([^"]+)"\s*:\s*(feature_group_\w+)', text)}
+    groups = {
+        name.encode().decode("unicode_escape"): var
+        for name, var in re.findall(r'"([^"]+)"\s*:\s*(feature_group_\w+)', text)
+    }
     assert text.count(f".addTo({groups[title]});") == 3
     # 6 plots: every 2nd; 3 features: all, and the name says nothing.
     assert "All plots: plots — showing 3 of 6 (1 in 2)" in groups
@@ -163,8 +183,10 @@ def test_save_web_map__self_contained_and_same_bytes_twice(tmp_path, case) -> No
     for gone in ("jquery", "bootstrap", "fontawesome", "awesome-markers"):
         assert gone not in text.lower()
     # Another interpreter, with another string-hash seed, writes the same bytes.
-    code = ("import sys, borderkit; from borderkit import webmap; "
-            "webmap.save_web_map(borderkit.analyse('tavush-2024', draws=0), sys.argv[1])")
+    code = (
+        "import sys, borderkit; from borderkit import webmap; "
+        "webmap.save_web_map(borderkit.analyse('tavush-2024', draws=0), sys.argv[1])"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.html")], check=True, env=env)
     assert (tmp_path / "c.html").read_bytes() == a

@@ -117,8 +117,19 @@ def test_browser__every_line_face_and_settlement_is_an_svg_path(browser, page, d
     # 4 sections (one per pair), every face measured, 2 + 2 context polygons (ogrinfo: Feature Count 2 each).
     faces = len(report.measurements.areas)
     assert {k: len(v) for k, v in drawn.items() if k != "handed_over"} == {
-        "settlements": 13, "new_line": 1, "osm_2025a": 1, "osm_2024b": 1, "osm_2024a": 1, "gb_2020": 1,
-        "gb_2021": 1, "old_line": 1, "extent": 1, "sections": 4, "context_enclaves": 2, "context_countries": 2}
+        "settlements": 13,
+        "new_line": 1,
+        "osm_2025a": 1,
+        "osm_2024b": 1,
+        "osm_2024a": 1,
+        "gb_2020": 1,
+        "gb_2021": 1,
+        "old_line": 1,
+        "extent": 1,
+        "sections": 4,
+        "context_enclaves": 2,
+        "context_countries": 2,
+    }
     assert len(drawn["handed_over"]) == faces
     n_features = sum(len(feats) for feats in drawn.values())
     assert n_features == 13 + 7 + 1 + 4 + faces + 4
