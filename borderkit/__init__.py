@@ -120,6 +120,7 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0+unknown"
 
 __all__ = [
+    "DEFAULT_DRAWS",
     "BorderkitError",
     "CRSError",
     "Case",
@@ -128,7 +129,6 @@ __all__ = [
     "CheckResult",
     "Claim",
     "CoordinateError",
-    "DEFAULT_DRAWS",
     "ExportError",
     "GeometryError",
     "ImpactResult",

@@ -85,7 +85,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -97,11 +96,11 @@ import pandas as pd
 import shapely
 
 from borderkit._api import as_report, case_of
-from borderkit._report import Report
 from borderkit._io import atomic_output, atomic_outputs, check_writable, os_error
-from borderkit._layers import TRANSFORMATION_FIELDS as _TRANSFORMATION
 from borderkit._layers import IMPACT_LAYERS, ExportLayer, export_layers
+from borderkit._layers import TRANSFORMATION_FIELDS as _TRANSFORMATION
 from borderkit._present import _description, basis_record
+from borderkit._report import Report
 from borderkit._validate import check_bool, check_path
 from borderkit.case import Case
 from borderkit.errors import ExportError
@@ -177,6 +176,7 @@ SHAPEFILE_FIELDS: Mapping[str, str] = {**_BASE_SHAPEFILE_FIELDS, **_IMPACT_SHAPE
 #: Pinned GDAL timestamp (GeoPackage ``gpkg_contents.last_change``) for byte-stable files.
 _GDAL_DATE = "2000-01-01T00:00:00Z"
 
+
 # ---------------------------------------------------------------------- writers
 def _json_value(v: Any) -> Any:
     if v is None:
@@ -198,14 +198,17 @@ def geojson_features(layers: list[ExportLayer]) -> list[dict[str, Any]]:
         for i, row in enumerate(lay.frame.itertuples(index=False)):
             rec = row._asdict()
             props = {c: _json_value(rec[c]) for c in props_cols}
-            props["transformation"] = dict(lay.transformation if lay.transformations is None
-                                           else lay.transformations[i])
+            props["transformation"] = dict(
+                lay.transformation if lay.transformations is None else lay.transformations[i]
+            )
             geom = rec["geometry"]
-            features.append({
-                "type": "Feature",
-                "properties": props,
-                "geometry": None if geom is None else shapely.geometry.mapping(geom),
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": None if geom is None else shapely.geometry.mapping(geom),
+                }
+            )
     return features
 
 
@@ -226,8 +229,10 @@ def geojson_text(case: Case, layers: list[ExportLayer], *, measurements: Measure
         json.dumps(_coords_to_lists(f), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         for f in geojson_features(layers)
     ]
-    head = json.dumps({"type": "FeatureCollection", "name": case.id,
-                       "borderkit": basis_record(case, measurements)}, ensure_ascii=False)[:-1]
+    head = json.dumps(
+        {"type": "FeatureCollection", "name": case.id, "borderkit": basis_record(case, measurements)},
+        ensure_ascii=False,
+    )[:-1]
     return head + ', "features": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
@@ -260,9 +265,15 @@ def _flat_frame(lay: ExportLayer, *, rename: Mapping[str, str] | None = None) ->
     return f
 
 
-def _write_gdal(layers: list[ExportLayer], tmp: Path, driver: str, *,
-                rename: Mapping[str, str] | None = None, case: Case | None = None,
-                measurements: Measurements | None = None) -> None:
+def _write_gdal(
+    layers: list[ExportLayer],
+    tmp: Path,
+    driver: str,
+    *,
+    rename: Mapping[str, str] | None = None,
+    case: Case | None = None,
+    measurements: Measurements | None = None,
+) -> None:
     import pyogrio
 
     with _pinned_gdal_date():
@@ -270,8 +281,11 @@ def _write_gdal(layers: list[ExportLayer], tmp: Path, driver: str, *,
             f = _flat_frame(lay, rename=rename)
             kw: dict[str, Any] = {}
             if driver == "GPKG":
-                desc = (_description(case, measurements, lay.name) if case is not None and measurements is not None
-                        else f"borderkit layer {lay.name}")
+                desc = (
+                    _description(case, measurements, lay.name)
+                    if case is not None and measurements is not None
+                    else f"borderkit layer {lay.name}"
+                )
                 kw["layer_options"] = {"DESCRIPTION": desc}
                 if i == 0:
                     # GeoPackage 1.2: what GDAL < 3.9 and QGIS 3.x read without warnings.
@@ -299,8 +313,11 @@ def _shapefile_parts(layers: list[ExportLayer]) -> list[ExportLayer]:
             continue
         for d in sorted(set(dims.tolist())):
             sel = dims == d
-            out.append(ExportLayer(f"{lay.name}_{_DIMENSION_NAMES[d]}", lay.frame[sel].reset_index(drop=True),
-                                   lay.transformation))
+            out.append(
+                ExportLayer(
+                    f"{lay.name}_{_DIMENSION_NAMES[d]}", lay.frame[sel].reset_index(drop=True), lay.transformation
+                )
+            )
     return out
 
 
@@ -331,11 +348,15 @@ def _fields_text(layers: list[ExportLayer]) -> str:
     fields = SHAPEFILE_FIELDS if impact else _BASE_SHAPEFILE_FIELDS
     width = max(len(k) for k in fields)
     rows = [f"{k:<{width}}  {v}" for k, v in fields.items()]
-    text = ("borderkit Shapefile export: field names are cut to 10 characters.\n"
-            "Full name (GeoJSON, GeoPackage)  ->  Shapefile field\n\n" + "\n".join(rows) + "\n")
+    text = (
+        "borderkit Shapefile export: field names are cut to 10 characters.\n"
+        "Full name (GeoJSON, GeoPackage)  ->  Shapefile field\n\n" + "\n".join(rows) + "\n"
+    )
     if impact:
-        text += ("\nA Shapefile holds one geometry type: impact_items and near_line are split into\n"
-                 "<layer>_points, <layer>_lines and <layer>_polygons.\n")
+        text += (
+            "\nA Shapefile holds one geometry type: impact_items and near_line are split into\n"
+            "<layer>_points, <layer>_lines and <layer>_polygons.\n"
+        )
     return text
 
 
@@ -376,9 +397,21 @@ def _write_shapefile_set(layers: list[ExportLayer], path: Path, overwrite: bool,
 
 def _segments_csv(layers: list[ExportLayer]) -> str:
     seg = next((lay.frame for lay in layers if lay.name == "segments"), None)
-    cols = ["segment", "pair", "lon_start", "lat_start", "lon_end", "lat_end", "length_m",
-            "planar_length_m", "cumulative_length_m", "source", "licence", "transformation_code",
-            "WKT"]
+    cols = [
+        "segment",
+        "pair",
+        "lon_start",
+        "lat_start",
+        "lon_end",
+        "lat_end",
+        "length_m",
+        "planar_length_m",
+        "cumulative_length_m",
+        "source",
+        "licence",
+        "transformation_code",
+        "WKT",
+    ]
     buf = io.StringIO()
     buf.write(",".join(cols) + "\n")
     if seg is None:
@@ -390,11 +423,20 @@ def _segments_csv(layers: list[ExportLayer]) -> str:
     for r in seg.itertuples(index=False):
         xy = shapely.get_coordinates(r.geometry)
         cumulative += float(r.length_m)
-        w.writerow([
-            int(r.segment), r.pair, *(repr(float(v)) for v in (xy[0, 0], xy[0, 1], xy[-1, 0], xy[-1, 1])),
-            f"{r.length_m:.3f}", f"{r.planar_length_m:.3f}", f"{cumulative:.3f}", r.source,
-            r.licence, r.transformation_code, r.geometry.wkt,
-        ])
+        w.writerow(
+            [
+                int(r.segment),
+                r.pair,
+                *(repr(float(v)) for v in (xy[0, 0], xy[0, 1], xy[-1, 0], xy[-1, 1])),
+                f"{r.length_m:.3f}",
+                f"{r.planar_length_m:.3f}",
+                f"{cumulative:.3f}",
+                r.source,
+                r.licence,
+                r.transformation_code,
+                r.geometry.wkt,
+            ]
+        )
     return buf.getvalue()
 
 
@@ -404,13 +446,16 @@ def _format_of(path: Path) -> str:
         if name.endswith(suffix):
             return suffix
     bad = "".join(path.suffixes[-1:]) or "(none)"
-    msg = (f"{path}: cannot export to suffix {bad!r}. Allowed suffixes: "
-           f"{', '.join(FORMATS)} (" + ", ".join(f"{k} {v}" for k, v in FORMATS.items()) + ").")
+    msg = (
+        f"{path}: cannot export to suffix {bad!r}. Allowed suffixes: "
+        f"{', '.join(FORMATS)} (" + ", ".join(f"{k} {v}" for k, v in FORMATS.items()) + ")."
+    )
     raise ExportError(msg)
 
 
-def export(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
-           overwrite: bool = False) -> Path:
+def export(
+    report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
     """Write a report's layers and measurements to a GIS file; the format is the suffix.
 
     Parameters
@@ -484,4 +529,3 @@ def export(report: Report | Case | str | os.PathLike[str], path: str | os.PathLi
         msg = f"{out}: writing {FORMATS[suffix]} failed ({type(err).__name__}: {err}); nothing was written."
         raise ExportError(msg) from err
     return out
-

@@ -133,34 +133,59 @@ def _verdict_section(report: Report) -> str:
             interval = "—"
         mc = v.statistical_verdict
         pct = "" if v.difference_pct is None else f" ({v.difference_pct:+.1f} %)"
-        rows.append([
-            _td(f"<code>{_e(c.id)}</code><br><span class='muted'>{_e(c.wording)}</span>"),
-            _td(_e(scope_text) + (f" → {_e(c.direction)}" if c.direction else "")),
-            _td(f"{c.value:g} {_e(_unit(u))} (±{c.precision:g})", num=True),
-            _td(_val(v.measured, u), num=True),
-            _td(_val(v.difference, u, sign=True) + pct if v.difference is not None else "—", num=True),
-            _td(f"±{_val(v.tolerance, u)}" if v.tolerance is not None else "—", num=True),
-            _td(parts),
-            _td(_e(v.verdict), cls=_cls(v.verdict)),
-            _td(interval, num=True),
-            _td((_e(mc) + f"<br><span class='muted'>{_e(v.statistical_reason)}</span>") if mc else "—",
-                cls=_cls(mc)),
-            _td(_e(v.reason) + "<br><span class='muted'>said by " + _e(c.said_by) + "; " + _e(c.source)
-                + " " + _e(c.date) + "</span>"),
-        ])
-    headers = ["claim", "scope", "reported (± rounding)", "measured", "difference", "tolerance",
-               "tolerance parts (root sum of squares)", "quick look", "95 % interval (Monte Carlo)",
-               "Monte Carlo verdict, over every rendering", "why, and who said it"]
+        rows.append(
+            [
+                _td(f"<code>{_e(c.id)}</code><br><span class='muted'>{_e(c.wording)}</span>"),
+                _td(_e(scope_text) + (f" → {_e(c.direction)}" if c.direction else "")),
+                _td(f"{c.value:g} {_e(_unit(u))} (±{c.precision:g})", num=True),
+                _td(_val(v.measured, u), num=True),
+                _td(_val(v.difference, u, sign=True) + pct if v.difference is not None else "—", num=True),
+                _td(f"±{_val(v.tolerance, u)}" if v.tolerance is not None else "—", num=True),
+                _td(parts),
+                _td(_e(v.verdict), cls=_cls(v.verdict)),
+                _td(interval, num=True),
+                _td(
+                    (_e(mc) + f"<br><span class='muted'>{_e(v.statistical_reason)}</span>") if mc else "—", cls=_cls(mc)
+                ),
+                _td(
+                    _e(v.reason)
+                    + "<br><span class='muted'>said by "
+                    + _e(c.said_by)
+                    + "; "
+                    + _e(c.source)
+                    + " "
+                    + _e(c.date)
+                    + "</span>"
+                ),
+            ]
+        )
+    headers = [
+        "claim",
+        "scope",
+        "reported (± rounding)",
+        "measured",
+        "difference",
+        "tolerance",
+        "tolerance parts (root sum of squares)",
+        "quick look",
+        "95 % interval (Monte Carlo)",
+        "Monte Carlo verdict, over every rendering",
+        "why, and who said it",
+    ]
     if report.uncertainty is not None:
         unc = report.uncertainty
-        lead = (f"<p>The verdict is the <b>Monte Carlo</b> one ({unc.draws:,} draws per rendering, seed {unc.seed}): "
-                "the reported value's rounding interval against the 95 % interval of the measured value under "
-                "each rendering of the new line; consistent or inconsistent only if so under every rendering, "
-                "else <i>depends</i>; <i>undetermined</i> when the interval is wider than its median. The "
-                "<b>quick look</b> sets |measured − reported| against a root-sum-of-squares tolerance.</p>")
+        lead = (
+            f"<p>The verdict is the <b>Monte Carlo</b> one ({unc.draws:,} draws per rendering, seed {unc.seed}): "
+            "the reported value's rounding interval against the 95 % interval of the measured value under "
+            "each rendering of the new line; consistent or inconsistent only if so under every rendering, "
+            "else <i>depends</i>; <i>undetermined</i> when the interval is wider than its median. The "
+            "<b>quick look</b> sets |measured − reported| against a root-sum-of-squares tolerance.</p>"
+        )
     else:
-        lead = ("<p>Quick-look verdicts only (no Monte Carlo draws were made: <code>draws=0</code>): "
-                "|measured − reported| against the tolerance, the root sum of squares of its parts.</p>")
+        lead = (
+            "<p>Quick-look verdicts only (no Monte Carlo draws were made: <code>draws=0</code>): "
+            "|measured − reported| against the tolerance, the root sum of squares of its parts.</p>"
+        )
     return "<h2 id='verdicts'>Verdicts</h2>" + lead + _table(headers, rows, cls="verdicts")
 
 
@@ -168,31 +193,42 @@ def _checks_section(report: Report) -> str:
     head = "<h2 id='checks'>Cross-checks between claims</h2>"
     if not report.checks:
         return head + "<p>None declared.</p>"
-    rows = [[_td(f"<code>{_e(c.check.id)}</code>"), _td(_e(c.check.kind)),
-             _td(_e(", ".join(c.check.claims)) + (f" vs {_e(c.check.total)}" if c.check.total else "")),
-             _td(_val(c.difference, c.unit, sign=True), num=True),
-             _td(_e(c.verdict), cls=_cls(c.verdict)),
-             _td(_e(c.reason))] for c in report.checks]
+    rows = [
+        [
+            _td(f"<code>{_e(c.check.id)}</code>"),
+            _td(_e(c.check.kind)),
+            _td(_e(", ".join(c.check.claims)) + (f" vs {_e(c.check.total)}" if c.check.total else "")),
+            _td(_val(c.difference, c.unit, sign=True), num=True),
+            _td(_e(c.verdict), cls=_cls(c.verdict)),
+            _td(_e(c.reason)),
+        ]
+        for c in report.checks
+    ]
     return head + _table(["check", "kind", "claims", "difference", "verdict", "why"], rows)
 
 
 def _faces_words(m: Measurements) -> tuple[str, str]:
     """(heading, explanation) of the faces between the lines, by the line basis."""
     if is_proxy(m):
-        return ("Faces between the old and the new line",
-                "Each face lies between the old line and the new line (a proxy), so its country differs "
-                "before and after. They include mapping differences between the lines, not only handovers.")
+        return (
+            "Faces between the old and the new line",
+            "Each face lies between the old line and the new line (a proxy), so its country differs "
+            "before and after. They include mapping differences between the lines, not only handovers.",
+        )
     return ("Handed-over areas", "Each face lies between the old line and the new line through the turning points.")
 
 
 def _measurements_section(case: Case, report: Report) -> str:
     m = report.measurements
     out = ["<h2 id='measurements'>Measurements</h2>"]
-    basis = ("the line through the case's turning points" if not is_proxy(m)
-             else "a proxy: no turning points in this case")
-    out.append(f"<p>Measured line: <b>{_e(m.line_basis)}</b> ({_e(basis)}); total geodesic length "
-               f"<b>{_num(_km(m.total_length_m), '.3f')} km</b> "
-               f"(planar in {_e(m.planar_crs or '—')}: {_num(_km(m.total_planar_length_m), '.3f')} km).</p>")
+    basis = (
+        "the line through the case's turning points" if not is_proxy(m) else "a proxy: no turning points in this case"
+    )
+    out.append(
+        f"<p>Measured line: <b>{_e(m.line_basis)}</b> ({_e(basis)}); total geodesic length "
+        f"<b>{_num(_km(m.total_length_m), '.3f')} km</b> "
+        f"(planar in {_e(m.planar_crs or '—')}: {_num(_km(m.total_planar_length_m), '.3f')} km).</p>"
+    )
     names = {c.code: c.name for c in case.countries}
     codes = [c.code for c in case.countries]
     per_pair = m.per_pair()
@@ -203,8 +239,10 @@ def _measurements_section(case: Case, report: Report) -> str:
             cols.append((f"net_area_to_{codes[1]}_m2", f"net to {names[codes[1]]} km²", _km2))
         cols.append(("sliver_area_m2", "slivers km² (not counted)", _km2))
         cols = [col for col in cols if col[0] in per_pair.columns]
-        rows = [[_td(_e(r["pair"]))] + [_td(fmt(_nan_none(r[k])), num=True) for k, _, fmt in cols]
-                for r in per_pair.to_dict("records")]
+        rows = [
+            [_td(_e(r["pair"]))] + [_td(fmt(_nan_none(r[k])), num=True) for k, _, fmt in cols]
+            for r in per_pair.to_dict("records")
+        ]
         out.append("<h3>Per pair</h3>" + _table(["pair", *[h for _, h, _ in cols]], rows))
     heading, words = _faces_words(m)
     if m.areas is not None and len(m.areas):
@@ -212,35 +250,71 @@ def _measurements_section(case: Case, report: Report) -> str:
         for i, r in enumerate(m.areas.to_dict("records")):
             sliver = bool(r.get("sliver", False))
             claims = face_verdicts(report, str(r["to_country"]), str(r.get("pairs") or ""), sliver)
-            rows.append([
-                _td(str(i), num=True),
-                _td(f"{_e(names.get(r['from_country'], r['from_country']))} → "
-                    f"{_e(names.get(r['to_country'], r['to_country']))}"),
-                _td(_km2(r.get("area_m2")), num=True),
-                _td(_num(_nan_none(r.get("width_m")), ".0f"), num=True),
-                _td("sliver: not counted" if sliver else "counted", cls="muted" if sliver else ""),
-                _td(_e(r.get("pairs"))), _td(_e(r.get("settlements"))),
-                _td("<br>".join(f"<code>{_e(v.claim.id)}</code>: {_e(v.final_verdict)}" for v in claims) or "—"),
-            ])
+            rows.append(
+                [
+                    _td(str(i), num=True),
+                    _td(
+                        f"{_e(names.get(r['from_country'], r['from_country']))} → "
+                        f"{_e(names.get(r['to_country'], r['to_country']))}"
+                    ),
+                    _td(_km2(r.get("area_m2")), num=True),
+                    _td(_num(_nan_none(r.get("width_m")), ".0f"), num=True),
+                    _td("sliver: not counted" if sliver else "counted", cls="muted" if sliver else ""),
+                    _td(_e(r.get("pairs"))),
+                    _td(_e(r.get("settlements"))),
+                    _td("<br>".join(f"<code>{_e(v.claim.id)}</code>: {_e(v.final_verdict)}" for v in claims) or "—"),
+                ]
+            )
         width = "" if m.sliver_width_m is None else f" (narrower than {m.sliver_width_m:.1f} m)"
-        out.append(f"<h3>{_e(heading)}</h3><p>{_e(words)} Slivers{_e(width)} are within the data's "
-                   "uncertainty: listed, counted for nothing, and no claim is about them.</p>"
-                   + _table(["face", "country before → after", "area km² (geodesic)", "width m", "counts",
-                             "pairs", "settlements inside", "claims (final verdict)"], rows))
+        out.append(
+            f"<h3>{_e(heading)}</h3><p>{_e(words)} Slivers{_e(width)} are within the data's "
+            "uncertainty: listed, counted for nothing, and no claim is about them.</p>"
+            + _table(
+                [
+                    "face",
+                    "country before → after",
+                    "area km² (geodesic)",
+                    "width m",
+                    "counts",
+                    "pairs",
+                    "settlements inside",
+                    "claims (final verdict)",
+                ],
+                rows,
+            )
+        )
     else:
         out.append(f"<p>{_e(heading)}: {_e(m.areas_reason or 'none')}</p>")
     st = m.settlements
     if len(st):
-        rows = [[_td(_e(r.get("name"))), _td(_e(names.get(r.get("country"), r.get("country")))),
-                 _td(_e(r.get("pair"))), _td("yes" if r.get("has_coordinate") else "no published coordinate"),
-                 _td(_e(r.get("side_old") or "—")), _td(_e(r.get("side_new") or "—")),
-                 _td(_num(_nan_none(r.get("distance_to_new_m")), ".0f"), num=True)]
-                for r in st.drop(columns="geometry", errors="ignore").to_dict("records")]
-        out.append("<h3>Settlements</h3>" + _table(
-            ["settlement", "country", "pair", "coordinate", "side of the old line", "side of the new line",
-             "distance to the new line m"], rows))
+        rows = [
+            [
+                _td(_e(r.get("name"))),
+                _td(_e(names.get(r.get("country"), r.get("country")))),
+                _td(_e(r.get("pair"))),
+                _td("yes" if r.get("has_coordinate") else "no published coordinate"),
+                _td(_e(r.get("side_old") or "—")),
+                _td(_e(r.get("side_new") or "—")),
+                _td(_num(_nan_none(r.get("distance_to_new_m")), ".0f"), num=True),
+            ]
+            for r in st.drop(columns="geometry", errors="ignore").to_dict("records")
+        ]
+        out.append(
+            "<h3>Settlements</h3>"
+            + _table(
+                [
+                    "settlement",
+                    "country",
+                    "pair",
+                    "coordinate",
+                    "side of the old line",
+                    "side of the new line",
+                    "distance to the new line m",
+                ],
+                rows,
+            )
+        )
     return "".join(out)
-
 
 
 def _words(items: list[str], conj: str = "or") -> str:
@@ -254,67 +328,148 @@ def _impact_section(case: Case, m: Measurements, res: ImpactResult | None) -> st
     land = "land between the lines" if is_proxy(m) else "handed-over land"
     polygon = "face between the lines" if is_proxy(m) else "handed-over polygon"
     if not present:
-        return head + (f"<p>Not computed: no {_words(list(IMPACT_ROLES))} layer in this case, so nothing in the "
-                       f"{land} is counted. A layer with one of these roles in <code>case.toml</code> "
-                       "adds this section.</p>")
+        return head + (
+            f"<p>Not computed: no {_words(list(IMPACT_ROLES))} layer in this case, so nothing in the "
+            f"{land} is counted. A layer with one of these roles in <code>case.toml</code> "
+            "adds this section.</p>"
+        )
     if res is None:
         return head + f"<p>Not computed: {_e(m.areas_reason)}</p>"
     lacking = [r for r in IMPACT_ROLES if r not in present]
-    out = [head, f"<p>Rules: a building or feature counts for a {polygon} when at least "
-                 f"{res.building_share:.0%} of its footprint lies inside; a plot counts by the share of its area "
-                 f"inside; road length is the geodesic length inside. Slivers (narrower than the data's "
-                 f"uncertainty) count nothing."
-                 + (f" No {_words(lacking)} layer in this case." if lacking else "") + "</p>"]
+    out = [
+        head,
+        f"<p>Rules: a building or feature counts for a {polygon} when at least "
+        f"{res.building_share:.0%} of its footprint lies inside; a plot counts by the share of its area "
+        f"inside; road length is the geodesic length inside. Slivers (narrower than the data's "
+        f"uncertainty) count nothing." + (f" No {_words(lacking)} layer in this case." if lacking else "") + "</p>",
+    ]
     names = {c.code: c.name for c in case.countries}
-    cols = [("buildings", "buildings", "g"), ("features", "features", "g"), ("plots", "plots", ".4g"),
-            ("plots", "plots_area_ha", ".2f"), ("roads", "roads", "g"), ("roads", "road_length_m", ".0f")]
+    cols = [
+        ("buildings", "buildings", "g"),
+        ("features", "features", "g"),
+        ("plots", "plots", ".4g"),
+        ("plots", "plots_area_ha", ".2f"),
+        ("roads", "roads", "g"),
+        ("roads", "road_length_m", ".0f"),
+    ]
     cols = [c for c in cols if c[0] in present]
-    labels = {"plots": "plots (sum of shares)", "plots_area_ha": "plot area ha", "roads": "roads (features)",
-              "road_length_m": "road inside m"}
+    labels = {
+        "plots": "plots (sum of shares)",
+        "plots_area_ha": "plot area ha",
+        "roads": "roads (features)",
+        "road_length_m": "road inside m",
+    }
     p = res.polygons
     if len(p):
-        rows = [[_td(_e(i), num=True), _td(_e(names.get(r["from_country"], r["from_country"]))),
-                 _td(_e(names.get(r["to_country"], r["to_country"]))),
-                 _td(_km2(r["area_m2"]), num=True), _td(_e(r["pairs"])),
-                 *[_td(_num(float(r[col]), fmt), num=True) for _, col, fmt in cols]]
-                for i, r in zip(p.index, p.to_dict("records"), strict=True)]
+        rows = [
+            [
+                _td(_e(i), num=True),
+                _td(_e(names.get(r["from_country"], r["from_country"]))),
+                _td(_e(names.get(r["to_country"], r["to_country"]))),
+                _td(_km2(r["area_m2"]), num=True),
+                _td(_e(r["pairs"])),
+                *[_td(_num(float(r[col]), fmt), num=True) for _, col, fmt in cols],
+            ]
+            for i, r in zip(p.index, p.to_dict("records"), strict=True)
+        ]
         for code in sorted(set(p["to_country"])):
             t = res.totals(code)
-            rows.append([_td("<b>total</b>"), _td(""), _td(f"<b>{_e(names.get(code, code))}</b>"),
-                         _td(_km2(t["area_m2"]), num=True), _td(""),
-                         *[_td(_num(t[col], fmt), num=True) for _, col, fmt in cols]])
-        out.append(f"<h3>Per {polygon}</h3>" + _table(
-            ["polygon", "from", "to", "area km² (geodesic)", "pairs", *[labels.get(c, c) for _, c, _ in cols]],
-            rows, cls="impact"))
+            rows.append(
+                [
+                    _td("<b>total</b>"),
+                    _td(""),
+                    _td(f"<b>{_e(names.get(code, code))}</b>"),
+                    _td(_km2(t["area_m2"]), num=True),
+                    _td(""),
+                    *[_td(_num(t[col], fmt), num=True) for _, col, fmt in cols],
+                ]
+            )
+        out.append(
+            f"<h3>Per {polygon}</h3>"
+            + _table(
+                ["polygon", "from", "to", "area km² (geodesic)", "pairs", *[labels.get(c, c) for _, c, _ in cols]],
+                rows,
+                cls="impact",
+            )
+        )
     else:
         out.append(f"<p>No {polygon}s: {_e(m.areas_reason or 'none')}</p>")
     if "roads" in present:
         cr = res.crossings
-        out.append("<h3>Roads crossing the new line</h3>" + (
-            _table(["road", "layer", "crossings", "road length km"],
-                   [[_td(_e(r.name)), _td(_e(r.layer)), _td(str(int(r.n_crossings)), num=True),
-                     _td(_num(float(r.length_m) / 1000, ".3f"), num=True)] for r in cr.itertuples()])
-            if len(cr) else "<p>None.</p>"))
+        out.append(
+            "<h3>Roads crossing the new line</h3>"
+            + (
+                _table(
+                    ["road", "layer", "crossings", "road length km"],
+                    [
+                        [
+                            _td(_e(r.name)),
+                            _td(_e(r.layer)),
+                            _td(str(int(r.n_crossings)), num=True),
+                            _td(_num(float(r.length_m) / 1000, ".3f"), num=True),
+                        ]
+                        for r in cr.itertuples()
+                    ],
+                )
+                if len(cr)
+                else "<p>None.</p>"
+            )
+        )
     near = res.near_line
-    out.append(f"<h3>Within {res.within_m:g} m of the new line</h3>" + (
-        _table(["name", "kind", "layer", "distance m (geodesic)", "country after"],
-               [[_td(_e(r.name)), _td(_e(r.role)), _td(_e(r.layer)), _td(_num(float(r.distance_m), ".1f"), num=True),
-                 _td(_e(r.country_after))] for r in near.itertuples()])
-        if len(near) else "<p>Nothing.</p>"))
+    out.append(
+        f"<h3>Within {res.within_m:g} m of the new line</h3>"
+        + (
+            _table(
+                ["name", "kind", "layer", "distance m (geodesic)", "country after"],
+                [
+                    [
+                        _td(_e(r.name)),
+                        _td(_e(r.role)),
+                        _td(_e(r.layer)),
+                        _td(_num(float(r.distance_m), ".1f"), num=True),
+                        _td(_e(r.country_after)),
+                    ]
+                    for r in near.itertuples()
+                ],
+            )
+            if len(near)
+            else "<p>Nothing.</p>"
+        )
+    )
     out.append("<h3>Road routes</h3>")
     if len(res.routes):
-        out.append(_table(
-            ["from", "to", "country before → after", "in-country before km", "in-country after km", "extra km",
-             "note"],
-            [[_td(_e(r["origin"])), _td(_e(r["destination"])),
-              _td(f"{_e(r['country_before'])} → {_e(r['country_after'])}"),
-              *[_td(_num(_km(_nan_none(r[k])), ".3f"), num=True)
-                for k in ("in_country_before_m", "in_country_after_m", "extra_m")],
-              _td(_e(r["note"]))] for r in res.routes.to_dict("records")]))
+        out.append(
+            _table(
+                [
+                    "from",
+                    "to",
+                    "country before → after",
+                    "in-country before km",
+                    "in-country after km",
+                    "extra km",
+                    "note",
+                ],
+                [
+                    [
+                        _td(_e(r["origin"])),
+                        _td(_e(r["destination"])),
+                        _td(f"{_e(r['country_before'])} → {_e(r['country_after'])}"),
+                        *[
+                            _td(_num(_km(_nan_none(r[k])), ".3f"), num=True)
+                            for k in ("in_country_before_m", "in_country_after_m", "extra_m")
+                        ],
+                        _td(_e(r["note"])),
+                    ]
+                    for r in res.routes.to_dict("records")
+                ],
+            )
+        )
     else:
-        out.append("<p class='muted'>No routes asked for: pass <code>impact_result=impact(case, "
-                   "routes=[(origin, destination)])</code> to compare the shortest in-country road route "
-                   "before and after.</p>")
+        out.append(
+            "<p class='muted'>No routes asked for: pass <code>impact_result=impact(case, "
+            "routes=[(origin, destination)])</code> to compare the shortest in-country road route "
+            "before and after.</p>"
+        )
     if res.notes:
         out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in res.notes) + "</ul>")
     return "".join(out)
@@ -329,9 +484,9 @@ _PART_WORDS = {
     "rounding": "half a unit of the last digit of the wording (\u201c12 km\u201d = ±0.5 km)",
     "line_ends": "the accuracy of the turning points at both ends of the stretch (√2·σ)",
     "positional": "the positional accuracy of the lines: for lengths both ends shift by the line's accuracy "
-                  "(√2·σ); for areas each line shifts sideways along the faces it bounds",
+    "(√2·σ); for areas each line shifts sideways along the faces it bounds",
     "settlements": "where the pair settlements are: they fix the ends of the measured stretch (without turning "
-                   "points) and which pair each piece of line belongs to",
+    "points) and which pair each piece of line belongs to",
     "rendering": "the difference between the two renderings of the new line",
     "datum": "the spread between candidate datum operations",
 }
@@ -345,38 +500,59 @@ def _uncertainty_section(report: Report) -> str:
     used = _parts_used(report)
     out = ["<h2 id='uncertainty'>Uncertainty</h2>"]
     if used:
-        out.append("<p>Each claim's first-order tolerance combines its parts (table above) in quadrature:</p><ul>"
-                   + "".join(f"<li><i>{_e(k)}</i>: {_e(_PART_WORDS.get(k, k))}</li>" for k in used) + "</ul>")
+        out.append(
+            "<p>Each claim's first-order tolerance combines its parts (table above) in quadrature:</p><ul>"
+            + "".join(f"<li><i>{_e(k)}</i>: {_e(_PART_WORDS.get(k, k))}</li>" for k in used)
+            + "</ul>"
+        )
     u = report.uncertainty
     if u is None:
-        out.append("<p class='muted'>No Monte Carlo step: verify with <code>draws</code> &gt; 0 for 95 % "
-                   "intervals, an error budget and a sensitivity analysis.</p>")
+        out.append(
+            "<p class='muted'>No Monte Carlo step: verify with <code>draws</code> &gt; 0 for 95 % "
+            "intervals, an error budget and a sensitivity analysis.</p>"
+        )
         return "".join(out)
     m = u.model
-    out.append(f"<p>Monte Carlo: {u.draws:,} draws per rendering, seed {u.seed}. Error model of the renderings: "
-               f"σ {m.sigma_m:.0f} m, ℓ {m.length_m:.0f} m, ν {m.nu} ({_e(m.basis)}).</p>")
+    out.append(
+        f"<p>Monte Carlo: {u.draws:,} draws per rendering, seed {u.seed}. Error model of the renderings: "
+        f"σ {m.sigma_m:.0f} m, ℓ {m.length_m:.0f} m, ν {m.nu} ({_e(m.basis)}).</p>"
+    )
     out.append("<ul>" + "".join(f"<li>{_e(c.line)}: {_e(c.reason)}</li>" for c in u.checks) + "</ul>")
     rows = []
     for c in u.claims:
         for sc in c.scenarios:
             iv = sc.interval
-            rows.append([_td(f"<code>{_e(c.claim_id)}</code>"), _td(_e(sc.scenario)),
-                         _td(_val(sc.measured, c.unit), num=True),
-                         _td(f"{format_value(iv.lo, c.unit)}–{_val(iv.hi, c.unit)}", num=True),
-                         _td(_val(iv.lengthening, c.unit, sign=True), num=True),
-                         _td(_e(sc.result.outcome), cls=_cls(sc.result.outcome)), _td(_e(sc.result.tail_text))])
+            rows.append(
+                [
+                    _td(f"<code>{_e(c.claim_id)}</code>"),
+                    _td(_e(sc.scenario)),
+                    _td(_val(sc.measured, c.unit), num=True),
+                    _td(f"{format_value(iv.lo, c.unit)}–{_val(iv.hi, c.unit)}", num=True),
+                    _td(_val(iv.lengthening, c.unit, sign=True), num=True),
+                    _td(_e(sc.result.outcome), cls=_cls(sc.result.outcome)),
+                    _td(_e(sc.result.tail_text)),
+                ]
+            )
     if rows:
-        out.append("<h3>Every claim under every rendering</h3>" + _table(
-            ["claim", "rendering", "measured", "95 % interval", "model's lengthening", "outcome", "tail"], rows))
+        out.append(
+            "<h3>Every claim under every rendering</h3>"
+            + _table(
+                ["claim", "rendering", "measured", "95 % interval", "model's lengthening", "outcome", "tail"], rows
+            )
+        )
     if len(u.sensitivity):
-        srows = [[_td(f"<code>{_e(cid)}</code>"), _td(f"{ell:.0f} m", num=True),
-                  _td(f"{format_value(r.lo, r.unit)}–{_val(r.hi, r.unit)}", num=True)]
-                 for (cid, ell), r in u.sensitivity.iterrows()]
+        srows = [
+            [
+                _td(f"<code>{_e(cid)}</code>"),
+                _td(f"{ell:.0f} m", num=True),
+                _td(f"{format_value(r.lo, r.unit)}–{_val(r.hi, r.unit)}", num=True),
+            ]
+            for (cid, ell), r in u.sensitivity.iterrows()
+        ]
         out.append("<h3>Sensitivity to the correlation length</h3>" + _table(["claim", "ℓ", "95 % interval"], srows))
     if u.notes:
         out.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in u.notes) + "</ul>")
     return "".join(out)
-
 
 
 def _sources_section(doc: Mapping[str, Any]) -> str:
@@ -384,14 +560,24 @@ def _sources_section(doc: Mapping[str, Any]) -> str:
     rows = []
     for lay in layers:
         t = lay.get("transformation") or {}
-        rows.append([_td(f"<code>{_e(lay.get('layer'))}</code>"), _td(_e(lay.get("role"))),
-                     _td(_e(lay.get("path"))), _td(_e(lay.get("source"))), _td(_e(lay.get("licence"))),
-                     _td(_e(lay.get("date"))), _td(_num(lay.get("accuracy_m"), "g"), num=True),
-                     _td(f"{_e(t.get('source_crs'))} → WGS 84 via {_e(t.get('code') or 'no datum change')}"
-                         f" ({_e(t.get('name'))}; accuracy {_num(t.get('accuracy_m'), 'g')} m)")])
-    return ("<h2 id='sources'>Sources and licences</h2>"
-            + _table(["layer", "role", "file", "source", "licence", "date", "accuracy m",
-                      "datum operation"], rows, cls="sources"))
+        rows.append(
+            [
+                _td(f"<code>{_e(lay.get('layer'))}</code>"),
+                _td(_e(lay.get("role"))),
+                _td(_e(lay.get("path"))),
+                _td(_e(lay.get("source"))),
+                _td(_e(lay.get("licence"))),
+                _td(_e(lay.get("date"))),
+                _td(_num(lay.get("accuracy_m"), "g"), num=True),
+                _td(
+                    f"{_e(t.get('source_crs'))} → WGS 84 via {_e(t.get('code') or 'no datum change')}"
+                    f" ({_e(t.get('name'))}; accuracy {_num(t.get('accuracy_m'), 'g')} m)"
+                ),
+            ]
+        )
+    return "<h2 id='sources'>Sources and licences</h2>" + _table(
+        ["layer", "role", "file", "source", "licence", "date", "accuracy m", "datum operation"], rows, cls="sources"
+    )
 
 
 def report_html(report: Report | Case | str | os.PathLike[str], *, map_png: bytes | None = None) -> str:
@@ -413,8 +599,11 @@ def report_html(report: Report | Case | str | os.PathLike[str], *, map_png: byte
     for v in report.verdicts:
         counts[v.final_verdict] = counts.get(v.final_verdict, 0) + 1
     summary = ", ".join(f"{n} {_e(k)}" for k, n in counts.items())
-    how = ("by the Monte Carlo verdict where there is one, else first-order" if report.uncertainty is not None
-           else "first-order verdicts; no Monte Carlo draws")
+    how = (
+        "by the Monte Carlo verdict where there is one, else first-order"
+        if report.uncertainty is not None
+        else "first-order verdicts; no Monte Carlo draws"
+    )
     title = _case_title(case)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -433,16 +622,16 @@ def report_html(report: Report | Case | str | os.PathLike[str], *, map_png: byte
         _measurements_section(case, report),
         _impact_section(case, m, report.impact),
         _uncertainty_section(report),
-        "<h2 id='notes'>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in m.notes) + "</ul>"
-        if m.notes else "",
+        "<h2 id='notes'>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in m.notes) + "</ul>" if m.notes else "",
         _sources_section(doc),
         "</body></html>\n",
     ]
     return "\n".join(p for p in parts if p)
 
 
-def write_report(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
-                 overwrite: bool = False) -> Path:
+def write_report(
+    report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
     """Write a self-contained, printable HTML report (one file, no external resource).
 
     Parameters

@@ -68,11 +68,11 @@ from numpy.typing import NDArray
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from borderkit._measure import Measurements, measure
+from borderkit._validate import check_number
 from borderkit.areas import side_of
 from borderkit.case import Case, Claim
-from borderkit._validate import check_number
-from borderkit.errors import CaseError, GeometryError, ParameterError
-from borderkit._measure import Measurements, measure
+from borderkit.errors import CaseError, ParameterError
 from borderkit.geodesy import GEOD, LocalPlane, geodesic_area_m2, local_plane
 
 if TYPE_CHECKING:
@@ -192,20 +192,41 @@ class ImpactResult:
         crossings, routes and features near the line."""
         directions = sorted(set(self.polygons["to_country"]))
         return {
-            "rules": {"building_share": self.building_share, "within_m": self.within_m,
-                      "sliver_width_m": _r(self.sliver_width_m), "snap_m": self.snap_m,
-                      "road_claims": "length of road lying in handed-over land"},
+            "rules": {
+                "building_share": self.building_share,
+                "within_m": self.within_m,
+                "sliver_width_m": _r(self.sliver_width_m),
+                "snap_m": self.snap_m,
+                "road_claims": "length of road lying in handed-over land",
+            },
             "missing": list(self.missing),
             "totals": {f"to_{c}": {k: _r(v, 3) for k, v in self.totals(c).items()} for c in directions},
-            "polygons": [{k: (_r(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
-                         for r in self.to_frame().reset_index(names="polygon").to_dict("records")],
-            "crossings": [{"layer": r.layer, "fid": int(r.fid), "name": r.name, "n_crossings": int(r.n_crossings)}
-                          for r in self.crossings.itertuples()],
-            "routes": [{k: (_r(v, 1) if isinstance(v, float) else v) for k, v in r.items()
-                        if k not in ("route_before", "route_after")}
-                       for r in self.routes.to_dict("records")],
-            "near_line": [{"role": r.role, "layer": r.layer, "name": r.name, "distance_m": _r(r.distance_m, 1),
-                           "country_after": r.country_after} for r in self.near_line.itertuples()],
+            "polygons": [
+                {k: (_r(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+                for r in self.to_frame().reset_index(names="polygon").to_dict("records")
+            ],
+            "crossings": [
+                {"layer": r.layer, "fid": int(r.fid), "name": r.name, "n_crossings": int(r.n_crossings)}
+                for r in self.crossings.itertuples()
+            ],
+            "routes": [
+                {
+                    k: (_r(v, 1) if isinstance(v, float) else v)
+                    for k, v in r.items()
+                    if k not in ("route_before", "route_after")
+                }
+                for r in self.routes.to_dict("records")
+            ],
+            "near_line": [
+                {
+                    "role": r.role,
+                    "layer": r.layer,
+                    "name": r.name,
+                    "distance_m": _r(r.distance_m, 1),
+                    "country_after": r.country_after,
+                }
+                for r in self.near_line.itertuples()
+            ],
             "notes": list(self.notes),
         }
 
@@ -235,10 +256,16 @@ class _Features:
             f = lay.frame
             nf = lay.name_field
             names = f[nf].astype(str).to_numpy() if nf in f.columns else np.full(len(f), "", dtype=object)
-            frames.append(pd.DataFrame({"layer": lay.name, "fid": np.arange(len(f)), "name": names,
-                                        "geometry": f.geometry.to_numpy()}))
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-            {"layer": [], "fid": [], "name": [], "geometry": []})
+            frames.append(
+                pd.DataFrame(
+                    {"layer": lay.name, "fid": np.arange(len(f)), "name": names, "geometry": f.geometry.to_numpy()}
+                )
+            )
+        df = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame({"layer": [], "fid": [], "name": [], "geometry": []})
+        )
         df = df[~shapely.is_missing(df["geometry"].to_numpy()) & ~shapely.is_empty(df["geometry"].to_numpy())]
         self.role = role
         self.frame = df.reset_index(drop=True)
@@ -253,8 +280,6 @@ class _Features:
         if self._tree is None:
             self._tree = shapely.STRtree(self.geoms)
         return self._tree
-
-
 
 
 def _geodesic_lengths_m(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
@@ -317,12 +342,26 @@ def _polygon_stats(
     areas: gpd.GeoDataFrame | None, layers: dict[str, _Features], plane: LocalPlane | None, building_share: float
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Per-polygon counts and the items behind them, for non-sliver handed-over faces."""
-    item_cols = ["role", "layer", "fid", "name", "polygon", "to_country", "share", "counted",
-                 "area_ha", "length_m", "geometry"]
+    item_cols = [
+        "role",
+        "layer",
+        "fid",
+        "name",
+        "polygon",
+        "to_country",
+        "share",
+        "counted",
+        "area_ha",
+        "length_m",
+        "geometry",
+    ]
     if areas is None:
         empty = gpd.GeoDataFrame({c: [] for c in item_cols}, geometry="geometry", crs="EPSG:4326")
-        return gpd.GeoDataFrame({c: [] for c in ["from_country", "to_country", "area_m2", "pairs", *_POLY_STATS,
-                                                  "geometry"]}, geometry="geometry", crs="EPSG:4326"), empty
+        return gpd.GeoDataFrame(
+            {c: [] for c in ["from_country", "to_country", "area_m2", "pairs", *_POLY_STATS, "geometry"]},
+            geometry="geometry",
+            crs="EPSG:4326",
+        ), empty
     keep = ~areas["sliver"].astype(bool) if "sliver" in areas.columns else np.ones(len(areas), dtype=bool)
     polys_df = areas.loc[keep, ["from_country", "to_country", "area_m2", "pairs", "geometry"]].copy()
     for k in _POLY_STATS:
@@ -361,17 +400,30 @@ def _polygon_stats(
             polys_df.iloc[pos, polys_df.columns.get_loc("road_length_m")] = agg["sum"].to_numpy()
             polys_df.iloc[pos, polys_df.columns.get_loc("roads")] = agg["size"].to_numpy(dtype=float)
         meta = feats.frame.iloc[ov["feature"].to_numpy(dtype=int)]
-        items.append(pd.DataFrame({
-            "role": role, "layer": meta["layer"].to_numpy(), "fid": meta["fid"].to_numpy(dtype=int),
-            "name": meta["name"].to_numpy(), "polygon": ids[ov["polygon"].to_numpy(dtype=int)],
-            "to_country": ov["to_country"].to_numpy(), "share": ov["share"].to_numpy(),
-            "counted": ov["counted"].to_numpy(dtype=bool), "area_ha": ov["area_ha"].to_numpy(),
-            "length_m": ov["length_m"].to_numpy(), "geometry": meta["geometry"].to_numpy(),
-        }))
+        items.append(
+            pd.DataFrame(
+                {
+                    "role": role,
+                    "layer": meta["layer"].to_numpy(),
+                    "fid": meta["fid"].to_numpy(dtype=int),
+                    "name": meta["name"].to_numpy(),
+                    "polygon": ids[ov["polygon"].to_numpy(dtype=int)],
+                    "to_country": ov["to_country"].to_numpy(),
+                    "share": ov["share"].to_numpy(),
+                    "counted": ov["counted"].to_numpy(dtype=bool),
+                    "area_ha": ov["area_ha"].to_numpy(),
+                    "length_m": ov["length_m"].to_numpy(),
+                    "geometry": meta["geometry"].to_numpy(),
+                }
+            )
+        )
     frame = pd.concat(items, ignore_index=True) if items else pd.DataFrame({c: [] for c in item_cols})
     items_gdf = gpd.GeoDataFrame(frame[item_cols], geometry="geometry", crs="EPSG:4326")
-    polys_gdf = gpd.GeoDataFrame(polys_df[["from_country", "to_country", "area_m2", "pairs", *_POLY_STATS,
-                                           "geometry"]], geometry="geometry", crs="EPSG:4326")
+    polys_gdf = gpd.GeoDataFrame(
+        polys_df[["from_country", "to_country", "area_m2", "pairs", *_POLY_STATS, "geometry"]],
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
     return polys_gdf, items_gdf
 
 
@@ -384,15 +436,27 @@ def _crossings(roads: _Features, new_line: BaseGeometry | None) -> gpd.GeoDataFr
     g = roads.geoms[hit]
     pts = shapely.intersection(g, new_line)
     meta = roads.frame.iloc[hit]
-    return gpd.GeoDataFrame({
-        "layer": meta["layer"].to_numpy(), "fid": meta["fid"].to_numpy(dtype=int), "name": meta["name"].to_numpy(),
-        "n_crossings": shapely.get_num_geometries(pts), "length_m": _geodesic_lengths_m(g), "geometry": pts,
-    }, geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "layer": meta["layer"].to_numpy(),
+            "fid": meta["fid"].to_numpy(dtype=int),
+            "name": meta["name"].to_numpy(),
+            "n_crossings": shapely.get_num_geometries(pts),
+            "length_m": _geodesic_lengths_m(g),
+            "geometry": pts,
+        },
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
 
 
 def _near_line(
     sources: Sequence[tuple[str, pd.DataFrame, NDArray[np.object_], shapely.STRtree | None]],
-    new_line: BaseGeometry | None, within_m: float, plane: LocalPlane | None, left: str | None, other: str | None,
+    new_line: BaseGeometry | None,
+    within_m: float,
+    plane: LocalPlane | None,
+    left: str | None,
+    other: str | None,
 ) -> gpd.GeoDataFrame:
     cols = ["role", "layer", "name", "distance_m", "country_after", "geometry"]
     empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry="geometry", crs="EPSG:4326")
@@ -424,8 +488,18 @@ def _near_line(
             sides = side_of(new_line, shapely.point_on_surface(g), what="new line")
             country = [left if s > 0 else other if s < 0 else "on the line" for s in sides]
             country = [c if d > 0 else "on the line" for c, d in zip(country, dist, strict=True)]
-        rows.append(pd.DataFrame({"role": role, "layer": sub["layer"].to_numpy(), "name": sub["name"].to_numpy(),
-                                  "distance_m": dist, "country_after": country, "geometry": g}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "role": role,
+                    "layer": sub["layer"].to_numpy(),
+                    "name": sub["name"].to_numpy(),
+                    "distance_m": dist,
+                    "country_after": country,
+                    "geometry": g,
+                }
+            )
+        )
     if not rows:
         return empty
     out = pd.concat(rows, ignore_index=True).sort_values("distance_m", ignore_index=True)
@@ -448,8 +522,9 @@ def _named_points(case: Case) -> dict[str, BaseGeometry]:
     return out
 
 
-def _road_graph(roads: _Features, plane: LocalPlane, snap_m: float) -> tuple[nx.MultiGraph, NDArray[np.object_],
-                                                                           NDArray[np.object_]]:
+def _road_graph(
+    roads: _Features, plane: LocalPlane, snap_m: float
+) -> tuple[nx.MultiGraph, NDArray[np.object_], NDArray[np.object_]]:
     """Graph of the noded road network: nodes are end points snapped within ``snap_m``.
 
     OSM-style roads meet at a shared interior vertex or cross without one; noding splits
@@ -522,23 +597,45 @@ def _shortest(g: nx.MultiGraph, o: int, d: int, allowed: set[int] | None) -> tup
     return float(length), _path_edges(g, path, allowed)
 
 
-def _routes(case: Case, roads: _Features, plane: LocalPlane | None, routes: Sequence[tuple[str, str]],
-            snap_m: float) -> pd.DataFrame:
-    cols = ["origin", "destination", "country_before", "country_after", "shortest_m", "shortest_within_before",
-            "shortest_within_after", "in_country_before_m", "in_country_after_m", "extra_m", "snap_origin_m",
-            "snap_destination_m", "route_before", "route_after", "note"]
+def _routes(
+    case: Case, roads: _Features, plane: LocalPlane | None, routes: Sequence[tuple[str, str]], snap_m: float
+) -> pd.DataFrame:
+    cols = [
+        "origin",
+        "destination",
+        "country_before",
+        "country_after",
+        "shortest_m",
+        "shortest_within_before",
+        "shortest_within_after",
+        "in_country_before_m",
+        "in_country_after_m",
+        "extra_m",
+        "snap_origin_m",
+        "snap_destination_m",
+        "route_before",
+        "route_after",
+        "note",
+    ]
     if not routes:
         return pd.DataFrame({c: [] for c in cols})
     new, old = case.layer("new_line"), case.layer("old_line")
     if len(roads) == 0 or plane is None or new is None or old is None or not new.left or not old.left:
         why = "no roads layer" if len(roads) == 0 else "no new_line and old_line (with `left`) in this case"
-        return pd.DataFrame([{**dict.fromkeys(cols), "origin": o, "destination": d, "note": f"not computable: {why}"}
-                             for o, d in routes], columns=cols)
+        return pd.DataFrame(
+            [
+                {**dict.fromkeys(cols), "origin": o, "destination": d, "note": f"not computable: {why}"}
+                for o, d in routes
+            ],
+            columns=cols,
+        )
     named = _named_points(case)
     for name in {n for r in routes for n in r}:
         if name not in named:
-            msg = (f"route end {name!r} is not a named point of the case; names in the settlements and "
-                   f"features layers: {sorted(named)}")
+            msg = (
+                f"route end {name!r} is not a named point of the case; names in the settlements and "
+                f"features layers: {sorted(named)}"
+            )
             raise CaseError(msg)
     g, parts, node_pts = _road_graph(roads, plane, snap_m)
     c_old = _edge_countries(parts, old.union(), old.left, case.other(old.left))
@@ -559,18 +656,25 @@ def _routes(case: Case, roads: _Features, plane: LocalPlane | None, routes: Sequ
             note.append(f"no road route from {o_name} to {d_name} stays in {after_c} after the change")
         if b_m is None:
             note.append(f"no road route from {o_name} to {d_name} stayed in {before_c} before")
-        rows.append({
-            "origin": o_name, "destination": d_name, "country_before": before_c, "country_after": after_c,
-            "shortest_m": short_m,
-            "shortest_within_before": None if short_m is None else _one_country(c_old[short_e]),
-            "shortest_within_after": None if short_m is None else _one_country(c_new[short_e]),
-            "in_country_before_m": b_m, "in_country_after_m": a_m,
-            "extra_m": None if a_m is None or b_m is None else a_m - b_m,
-            "snap_origin_m": float(dist[0]), "snap_destination_m": float(dist[1]),
-            "route_before": shapely.multilinestrings(parts[b_e]) if b_e else None,
-            "route_after": shapely.multilinestrings(parts[a_e]) if a_e else None,
-            "note": "; ".join(note),
-        })
+        rows.append(
+            {
+                "origin": o_name,
+                "destination": d_name,
+                "country_before": before_c,
+                "country_after": after_c,
+                "shortest_m": short_m,
+                "shortest_within_before": None if short_m is None else _one_country(c_old[short_e]),
+                "shortest_within_after": None if short_m is None else _one_country(c_new[short_e]),
+                "in_country_before_m": b_m,
+                "in_country_after_m": a_m,
+                "extra_m": None if a_m is None or b_m is None else a_m - b_m,
+                "snap_origin_m": float(dist[0]),
+                "snap_destination_m": float(dist[1]),
+                "route_before": shapely.multilinestrings(parts[b_e]) if b_e else None,
+                "route_after": shapely.multilinestrings(parts[a_e]) if a_e else None,
+                "note": "; ".join(note),
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -666,19 +770,42 @@ def impact(
     new = case.layer("new_line")
     s = case.settlements()
     s = s[s.geometry.notna()].reset_index(drop=True)
-    sources = [(r, layers[r].frame, layers[r].geoms, layers[r].tree if len(layers[r]) else None)
-               for r in ("buildings", "features")]
-    sources.append(("settlements", pd.DataFrame({"layer": "settlements", "name": s["name"].to_numpy()}),
-                    s.geometry.to_numpy(), None))
+    sources = [
+        (r, layers[r].frame, layers[r].geoms, layers[r].tree if len(layers[r]) else None)
+        for r in ("buildings", "features")
+    ]
+    sources.append(
+        (
+            "settlements",
+            pd.DataFrame({"layer": "settlements", "name": s["name"].to_numpy()}),
+            s.geometry.to_numpy(),
+            None,
+        )
+    )
     left = new.left if new is not None else None
     near = _near_line(sources, new_line, within_m, plane, left, case.other(left) if left else None)
     route_frame = _routes(case, layers["roads"], plane, list(routes or []), snap_m)
     notes = [m.areas_reason] if m.areas is None else []
     if m.areas is not None and "sliver" in m.areas.columns and m.areas["sliver"].any():
-        notes.append(f"{int(m.areas['sliver'].sum())} sliver face(s) narrower than {m.sliver_width_m:.1f} m "
-                     "are within the data's uncertainty: nothing in them is counted")
-    res = ImpactResult(case.id, polygons, items, crossings, route_frame, near, missing, float(within_m),
-                       float(building_share), m.sliver_width_m, float(snap_m), rendering_polygons, tuple(notes))
+        notes.append(
+            f"{int(m.areas['sliver'].sum())} sliver face(s) narrower than {m.sliver_width_m:.1f} m "
+            "are within the data's uncertainty: nothing in them is counted"
+        )
+    res = ImpactResult(
+        case.id,
+        polygons,
+        items,
+        crossings,
+        route_frame,
+        near,
+        missing,
+        float(within_m),
+        float(building_share),
+        m.sliver_width_m,
+        float(snap_m),
+        rendering_polygons,
+        tuple(notes),
+    )
     claims = {c.id: _claim_value(case, m, res, layers, c) for c in case.claims if is_impact_claim(c)}
     return replace(res, claims=claims)
 
@@ -733,16 +860,19 @@ def _claim_value(
     sel = _select(res.polygons, claim.direction, claim.scope)
     scale = 1e4 if col == "plots_area_ha" else 1.0
     measured = float(sel[col].sum()) * scale
-    parts = {"rounding": claim.precision_si,
-             "positional": 0.5 * _band_amount(case, layers[role], sel, role, col) * scale}
-    alts = [float(_select(p, claim.direction, claim.scope)[col].sum()) * scale
-            for p in res.rendering_polygons.values()]
+    parts = {
+        "rounding": claim.precision_si,
+        "positional": 0.5 * _band_amount(case, layers[role], sel, role, col) * scale,
+    }
+    alts = [float(_select(p, claim.direction, claim.scope)[col].sum()) * scale for p in res.rendering_polygons.values()]
     if alts:
         parts["rendering"] = max(abs(a - measured) for a in alts)
     where = f"to {claim.direction}" if claim.direction else "either way"
     scope = "all pairs" if claim.is_total else "+".join(claim.scope)
-    basis = (f"{words.format(share=res.building_share)} the {len(sel)} handed-over polygon(s) {where} "
-             f"attributed to {scope} (slivers apart)")
+    basis = (
+        f"{words.format(share=res.building_share)} the {len(sel)} handed-over polygon(s) {where} "
+        f"attributed to {scope} (slivers apart)"
+    )
     if role == "roads" and claim.quantity == "length":
         basis += "; read as the length of road in handed-over land, not the extra length of a detour"
     return ImpactClaim(measured, parts, basis)
@@ -758,8 +888,7 @@ def _band_amount(case: Case, feats: _Features, sel: pd.DataFrame, role: str, col
     plane = local_plane(c.x, c.y)
     polys_p = plane.to(shapely.union_all(sel.geometry.to_numpy()))
     lines_p = plane.to(shapely.union_all([new, old]))
-    band_p = shapely.intersection(shapely.buffer(shapely.boundary(polys_p), sigma),
-                                  shapely.buffer(lines_p, sigma))
+    band_p = shapely.intersection(shapely.buffer(shapely.boundary(polys_p), sigma), shapely.buffer(lines_p, sigma))
     band = plane.back(shapely.segmentize(band_p, max(sigma / 4, 1.0)))
     if len(feats) == 0 or band.is_empty:
         return 0.0
@@ -770,6 +899,9 @@ def _band_amount(case: Case, feats: _Features, sel: pd.DataFrame, role: str, col
     if role == "plots":
         gp = plane.to(g)
         share = shapely.area(shapely.intersection(gp, band_p)) / np.maximum(shapely.area(gp), 1e-300)
-        return float(share.sum()) if col == "plots" else float(
-            sum(geodesic_area_m2(x) for x in shapely.intersection(g, band)) / 1e4)
+        return (
+            float(share.sum())
+            if col == "plots"
+            else float(sum(geodesic_area_m2(x) for x in shapely.intersection(g, band)) / 1e4)
+        )
     return float(len(idx))

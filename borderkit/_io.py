@@ -347,8 +347,14 @@ def atomic_output(
         yield tmp
 
 
-def _write(path: str | os.PathLike[str], write: Callable[[Any], object], mode: str, *, overwrite: bool,
-           inputs: Iterable[str | os.PathLike[str]]) -> Path:
+def _write(
+    path: str | os.PathLike[str],
+    write: Callable[[Any], object],
+    mode: str,
+    *,
+    overwrite: bool,
+    inputs: Iterable[str | os.PathLike[str]],
+) -> Path:
     with atomic_output(path, overwrite=overwrite, inputs=inputs) as tmp:
         kw: dict[str, Any] = {"encoding": "utf-8", "newline": ""} if "b" not in mode else {}
         with open(tmp, mode, **kw) as fh:

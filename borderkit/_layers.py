@@ -38,8 +38,15 @@ COORDINATE_DECIMALS = 7
 #: Order of the exported layers; case layers of other roles (buildings, plots, roads,
 #: features) follow under their own name. ``context`` layers are for maps only.
 LAYER_ORDER = (
-    "settlements", "turning_points", "new_line", "new_line_alt", "old_line", "extent",
-    "segments", "sections", "handed_over",
+    "settlements",
+    "turning_points",
+    "new_line",
+    "new_line_alt",
+    "old_line",
+    "extent",
+    "segments",
+    "sections",
+    "handed_over",
 )
 
 #: Layers of impact results, after the case's own layers; only for cases with an impact layer.
@@ -48,9 +55,14 @@ IMPACT_LAYERS = ("impact_items", "road_crossings", "near_line")
 _CORE = ["layer", "name", "pair"]
 _PROVENANCE = ["source", "licence", "date", "accuracy_m"]
 TRANSFORMATION_FIELDS = _TRANSFORMATION = [
-    "source_crs", "transformation_code", "transformation_name", "transformation_accuracy_m",
-    "transformation_spread_m", "transformation_candidates",
+    "source_crs",
+    "transformation_code",
+    "transformation_name",
+    "transformation_accuracy_m",
+    "transformation_spread_m",
+    "transformation_candidates",
 ]
+
 
 @dataclass(frozen=True, eq=False)
 class ExportLayer:
@@ -92,9 +104,7 @@ def round_geometry(geometry: BaseGeometry) -> BaseGeometry:
     >>> bool(shapely.is_ccw(g.exterior))
     True
     """
-    rounded = shapely.transform(
-        geometry, lambda xy: np.vectorize(_round_coord, otypes=[float])(xy) if xy.size else xy
-    )
+    rounded = shapely.transform(geometry, lambda xy: np.vectorize(_round_coord, otypes=[float])(xy) if xy.size else xy)
     if rounded.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
         rounded = shapely.orient_polygons(rounded, exterior_cw=False)
     return rounded
@@ -109,17 +119,18 @@ def _measure_into(frame: gpd.GeoDataFrame, *, planar: bool = False) -> gpd.GeoDa
     # A layer of several geometry types (impact_items) has lengths of lines and areas of
     # polygons only: a polygon's perimeter is no length_m.
     if kinds & lines:
-        frame["length_m"] = [None if g is None or g.geom_type not in lines else round(geodesic_length_m(g), 3)
-                             for g in geoms]
+        frame["length_m"] = [
+            None if g is None or g.geom_type not in lines else round(geodesic_length_m(g), 3) for g in geoms
+        ]
         if planar and len(frame):
             # The mean vertex, not a centroid: a zero-length line has none.
             lon, lat = shapely.get_coordinates([g for g in geoms if g is not None]).mean(axis=0)
             utm = local_projected_crs(float(lon), float(lat))
-            frame["planar_length_m"] = [None if g is None else round(planar_length_m(g, utm), 3)
-                                        for g in geoms]
+            frame["planar_length_m"] = [None if g is None else round(planar_length_m(g, utm), 3) for g in geoms]
     if kinds & polygons:
-        frame["area_m2"] = [None if g is None or g.geom_type not in polygons else round(geodesic_area_m2(g), 2)
-                            for g in geoms]
+        frame["area_m2"] = [
+            None if g is None or g.geom_type not in polygons else round(geodesic_area_m2(g), 2) for g in geoms
+        ]
     return frame
 
 
@@ -149,8 +160,7 @@ def _provenance(layers: list[Layer]) -> dict[str, Any]:
     }
 
 
-def _finish(name: str, frame: gpd.GeoDataFrame, layers: list[Layer], *,
-            planar: bool = False) -> ExportLayer:
+def _finish(name: str, frame: gpd.GeoDataFrame, layers: list[Layer], *, planar: bool = False) -> ExportLayer:
     """Add provenance and measurements; order columns: core, specific, provenance."""
     frame = frame.reset_index(drop=True)
     frame.insert(0, "layer", name)
@@ -161,16 +171,17 @@ def _finish(name: str, frame: gpd.GeoDataFrame, layers: list[Layer], *,
     record = layers[0].transformation.to_dict()
     for key, value in {**_provenance(layers), **_transformation_columns(record)}.items():
         frame[key] = value
-    specific = [c for c in frame.columns
-                if c not in {*_CORE, *_PROVENANCE, *_TRANSFORMATION, "geometry"}]
+    specific = [c for c in frame.columns if c not in {*_CORE, *_PROVENANCE, *_TRANSFORMATION, "geometry"}]
     cols = _CORE + specific + _PROVENANCE + _TRANSFORMATION + ["geometry"]
     frame = gpd.GeoDataFrame(frame[cols], geometry="geometry", crs="EPSG:4326")
     return ExportLayer(name, frame, record)
+
 
 def _str(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
+
 
 def _settlements_layer(case: Case, m: Measurements) -> ExportLayer | None:
     lay = case.layer("settlements")
@@ -182,16 +193,22 @@ def _settlements_layer(case: Case, m: Measurements) -> ExportLayer | None:
     feature_source: dict[str, str] = {}
     if "source" in lay.frame.columns and nf in lay.frame.columns:
         feature_source = {str(n): _str(v) for n, v in zip(lay.frame[nf], lay.frame["source"], strict=True)}
-    frame = gpd.GeoDataFrame({
-        "name": [str(v) for v in s["name"]],
-        "pair": [_str(v) for v in s["pair"]],
-        "country": [_str(v) for v in s["country"]],
-        "side_new": [_str(v) for v in s.get("side_new", pd.Series([""] * len(s)))],
-        "side_old": [_str(v) for v in s.get("side_old", pd.Series([""] * len(s)))],
-        "distance_to_new_m": [None if pd.isna(v) else round(float(v), 1)
-                              for v in s.get("distance_to_new_m", pd.Series([math.nan] * len(s)))],
-        "feature_source": [feature_source.get(str(n), "") for n in s["name"]],
-    }, geometry=list(s.geometry), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [str(v) for v in s["name"]],
+            "pair": [_str(v) for v in s["pair"]],
+            "country": [_str(v) for v in s["country"]],
+            "side_new": [_str(v) for v in s.get("side_new", pd.Series([""] * len(s)))],
+            "side_old": [_str(v) for v in s.get("side_old", pd.Series([""] * len(s)))],
+            "distance_to_new_m": [
+                None if pd.isna(v) else round(float(v), 1)
+                for v in s.get("distance_to_new_m", pd.Series([math.nan] * len(s)))
+            ],
+            "feature_source": [feature_source.get(str(n), "") for n in s["name"]],
+        },
+        geometry=list(s.geometry),
+        crs="EPSG:4326",
+    )
     frame["distance_to_new_m"] = frame["distance_to_new_m"].astype(float)
     out = _finish("settlements", frame, [lay])
     # The pair members' accuracy differs per settlement (accuracy_m_by_name).
@@ -222,22 +239,32 @@ def _segments_layers(case: Case, m: Measurements, report: Report | None) -> list
     if not layers:
         return []
     seg = m.segments
-    frame = gpd.GeoDataFrame({
-        "name": [""] * len(seg),
-        "pair": [_str(p) for p in seg["pair"]],
-        "segment": np.arange(1, len(seg) + 1, dtype=np.int64),
-        "basis": [str(m.line_basis)] * len(seg),
-    }, geometry=list(seg.geometry), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [""] * len(seg),
+            "pair": [_str(p) for p in seg["pair"]],
+            "segment": np.arange(1, len(seg) + 1, dtype=np.int64),
+            "basis": [str(m.line_basis)] * len(seg),
+        },
+        geometry=list(seg.geometry),
+        crs="EPSG:4326",
+    )
     segments = _finish("segments", frame, layers, planar=True)
     labels = {p.id: p.label for p in case.pairs}
     rows = []
     for pair in dict.fromkeys(segments.frame["pair"]):
         parts = segments.frame.loc[segments.frame["pair"] == pair, "geometry"].to_numpy()
         merged = shapely.line_merge(shapely.union_all(parts)) if len(parts) > 1 else parts[0]
-        rows.append({"name": labels.get(pair, ""), "pair": pair, "basis": str(m.line_basis),
-                     **claim_fields(section_verdicts(report, pair)), "geometry": merged})
-    sections = _finish("sections", gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"),
-                       layers, planar=True)
+        rows.append(
+            {
+                "name": labels.get(pair, ""),
+                "pair": pair,
+                "basis": str(m.line_basis),
+                **claim_fields(section_verdicts(report, pair)),
+                "geometry": merged,
+            }
+        )
+    sections = _finish("sections", gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"), layers, planar=True)
     return [segments, sections]
 
 
@@ -248,23 +275,33 @@ def _handed_over_layer(case: Case, m: Measurements, report: Report | None) -> Ex
     a = m.areas
     names = {c.code: c.name for c in case.countries}
     slivers = [bool(v) for v in a["sliver"]] if "sliver" in a.columns else [False] * len(a)
-    widths = [math.nan if pd.isna(v) else round(float(v), 1)
-              for v in (a["width_m"] if "width_m" in a.columns else [math.nan] * len(a))]
+    widths = [
+        math.nan if pd.isna(v) else round(float(v), 1)
+        for v in (a["width_m"] if "width_m" in a.columns else [math.nan] * len(a))
+    ]
     proxy = is_proxy(m)
-    claims = [claim_fields(face_verdicts(report, str(t), _str(p), s))
-              for t, p, s in zip(a["to_country"], a["pairs"], slivers, strict=True)]
-    frame = gpd.GeoDataFrame({
-        "name": [f"now on {names.get(str(t), str(t))}'s side" if proxy else f"to {names.get(str(t), str(t))}"
-                 for t in a["to_country"]],
-        "pair": [_str(p) for p in a["pairs"]],
-        "from_country": [_str(v) for v in a["from_country"]],
-        "to_country": [_str(v) for v in a["to_country"]],
-        "settlements": [_str(v) for v in a.get("settlements", pd.Series([""] * len(a)))],
-        "sliver": np.asarray(slivers, dtype=bool),
-        "width_m": np.asarray(widths, dtype=float),
-        "basis": [str(m.line_basis)] * len(a),
-        **{key: [c[key] for c in claims] for key in ("claims", "claims_first_order", "claims_interval")},
-    }, geometry=list(a.geometry), crs="EPSG:4326")
+    claims = [
+        claim_fields(face_verdicts(report, str(t), _str(p), s))
+        for t, p, s in zip(a["to_country"], a["pairs"], slivers, strict=True)
+    ]
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [
+                f"now on {names.get(str(t), str(t))}'s side" if proxy else f"to {names.get(str(t), str(t))}"
+                for t in a["to_country"]
+            ],
+            "pair": [_str(p) for p in a["pairs"]],
+            "from_country": [_str(v) for v in a["from_country"]],
+            "to_country": [_str(v) for v in a["to_country"]],
+            "settlements": [_str(v) for v in a.get("settlements", pd.Series([""] * len(a)))],
+            "sliver": np.asarray(slivers, dtype=bool),
+            "width_m": np.asarray(widths, dtype=float),
+            "basis": [str(m.line_basis)] * len(a),
+            **{key: [c[key] for c in claims] for key in ("claims", "claims_first_order", "claims_interval")},
+        },
+        geometry=list(a.geometry),
+        crs="EPSG:4326",
+    )
     return _finish("handed_over", frame, [new, old])
 
 
@@ -340,48 +377,60 @@ def _impact_layers(case: Case, m: Measurements, res: ImpactResult) -> list[Expor
     out: list[ExportLayer | None] = []
     items = res.items
     pairs = res.polygons["pairs"] if len(res.polygons) else pd.Series(dtype=object)
-    frame = gpd.GeoDataFrame({
-        "name": [_str(v) for v in items["name"]],
-        "pair": [_str(pairs.get(p, "")) for p in items["polygon"]],
-        "role": [str(v) for v in items["role"]],
-        "source_layer": [str(v) for v in items["layer"]],
-        "source_fid": np.asarray(items["fid"], dtype=np.int64),
-        "polygon": np.asarray(items["polygon"], dtype=np.int64),
-        "to_country": [_str(v) for v in items["to_country"]],
-        "share": np.round(np.asarray(items["share"], dtype=float), 6),
-        "counted": np.asarray(items["counted"], dtype=bool),
-        "length_inside_m": np.round(np.asarray(items["length_m"], dtype=float), 3),
-        "area_inside_ha": np.round(np.asarray(items["area_ha"], dtype=float), 6),
-        "basis": [str(m.line_basis)] * len(items),
-    }, geometry=list(items.geometry), crs="EPSG:4326")
-    out.append(_per_feature("impact_items", frame,
-                            [[_source_layer(case, str(v))] for v in items["layer"]]))
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [_str(v) for v in items["name"]],
+            "pair": [_str(pairs.get(p, "")) for p in items["polygon"]],
+            "role": [str(v) for v in items["role"]],
+            "source_layer": [str(v) for v in items["layer"]],
+            "source_fid": np.asarray(items["fid"], dtype=np.int64),
+            "polygon": np.asarray(items["polygon"], dtype=np.int64),
+            "to_country": [_str(v) for v in items["to_country"]],
+            "share": np.round(np.asarray(items["share"], dtype=float), 6),
+            "counted": np.asarray(items["counted"], dtype=bool),
+            "length_inside_m": np.round(np.asarray(items["length_m"], dtype=float), 3),
+            "area_inside_ha": np.round(np.asarray(items["area_ha"], dtype=float), 6),
+            "basis": [str(m.line_basis)] * len(items),
+        },
+        geometry=list(items.geometry),
+        crs="EPSG:4326",
+    )
+    out.append(_per_feature("impact_items", frame, [[_source_layer(case, str(v))] for v in items["layer"]]))
     cr = res.crossings
     new = case.layer("new_line")
-    frame = gpd.GeoDataFrame({
-        "name": [_str(v) for v in cr["name"]],
-        "pair": _nearest_pair(cr.geometry.to_numpy(), m),
-        "source_layer": [str(v) for v in cr["layer"]],
-        "source_fid": np.asarray(cr["fid"], dtype=np.int64),
-        "n_crossings": np.asarray(cr["n_crossings"], dtype=np.int64),
-        "road_length_m": np.round(np.asarray(cr["length_m"], dtype=float), 3),
-        "basis": [str(m.line_basis)] * len(cr),
-    }, geometry=list(cr.geometry), crs="EPSG:4326")
-    out.append(_per_feature("road_crossings", frame,
-                            [[_source_layer(case, str(v)), *([new] if new is not None else [])]
-                             for v in cr["layer"]]))
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [_str(v) for v in cr["name"]],
+            "pair": _nearest_pair(cr.geometry.to_numpy(), m),
+            "source_layer": [str(v) for v in cr["layer"]],
+            "source_fid": np.asarray(cr["fid"], dtype=np.int64),
+            "n_crossings": np.asarray(cr["n_crossings"], dtype=np.int64),
+            "road_length_m": np.round(np.asarray(cr["length_m"], dtype=float), 3),
+            "basis": [str(m.line_basis)] * len(cr),
+        },
+        geometry=list(cr.geometry),
+        crs="EPSG:4326",
+    )
+    out.append(
+        _per_feature(
+            "road_crossings",
+            frame,
+            [[_source_layer(case, str(v)), *([new] if new is not None else [])] for v in cr["layer"]],
+        )
+    )
     near = res.near_line
-    frame = gpd.GeoDataFrame({
-        "name": [_str(v) for v in near["name"]],
-        "pair": _nearest_pair(near.geometry.to_numpy(), m),
-        "role": [str(v) for v in near["role"]],
-        "source_layer": [str(v) for v in near["layer"]],
-        "distance_m": np.round(np.asarray(near["distance_m"], dtype=float), 3),
-        "country_after": [_str(v) for v in near["country_after"]],
-        "basis": [str(m.line_basis)] * len(near),
-    }, geometry=list(near.geometry), crs="EPSG:4326")
-    out.append(_per_feature("near_line", frame,
-                            [[_source_layer(case, str(v))] for v in near["layer"]]))
+    frame = gpd.GeoDataFrame(
+        {
+            "name": [_str(v) for v in near["name"]],
+            "pair": _nearest_pair(near.geometry.to_numpy(), m),
+            "role": [str(v) for v in near["role"]],
+            "source_layer": [str(v) for v in near["layer"]],
+            "distance_m": np.round(np.asarray(near["distance_m"], dtype=float), 3),
+            "country_after": [_str(v) for v in near["country_after"]],
+            "basis": [str(m.line_basis)] * len(near),
+        },
+        geometry=list(near.geometry),
+        crs="EPSG:4326",
+    )
+    out.append(_per_feature("near_line", frame, [[_source_layer(case, str(v))] for v in near["layer"]]))
     return [x for x in out if x is not None]
-
-

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROXY_NOTICE",
-    "attribution",
     "SYNTHETIC_NOTICE",
+    "attribution",
     "basis_record",
     "claim_fields",
     "face_verdicts",
@@ -33,8 +33,10 @@ __all__ = [
 ]
 
 #: What every output (maps, web map, report, exports) says when the case has no turning points.
-PROXY_NOTICE = ("The new line is a proxy: this case has no turning points; faces between the lines include "
-                "mapping differences, not only handovers.")
+PROXY_NOTICE = (
+    "The new line is a proxy: this case has no turning points; faces between the lines include "
+    "mapping differences, not only handovers."
+)
 #: What every output says about a case marked ``synthetic = true``.
 SYNTHETIC_NOTICE = "SYNTHETIC case: made-up data for tests and examples, not a real border."
 
@@ -73,8 +75,11 @@ def new_line_label(case: Case, m: Measurements) -> str:
         return "New line (turning points)"
     lay = case.layer("new_line")
     what = ", ".join(b for b in (_source_short(lay), lay.date if lay is not None else "") if b)
-    return f"New line: proxy ({what}) — turning points not in this case" if what else \
-        "New line: proxy — turning points not in this case"
+    return (
+        f"New line: proxy ({what}) — turning points not in this case"
+        if what
+        else "New line: proxy — turning points not in this case"
+    )
 
 
 def faces_label(case: Case, m: Measurements, code: str) -> str:
@@ -129,13 +134,15 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{round(value, nd) + 0.0:.{nd}f}" if nd is not None else f"{value + 0.0:.4g}"
 
 
-
 def section_verdicts(report: Report | None, pair: str) -> list[Verdict]:
     """The length claims about ``pair``'s stretch (by name, not the totals)."""
     if report is None or not pair:
         return []
-    return [v for v in report.verdicts
-            if v.claim.quantity == Quantity.LENGTH and not v.claim.subject and pair in v.claim.scope]
+    return [
+        v
+        for v in report.verdicts
+        if v.claim.quantity == Quantity.LENGTH and not v.claim.subject and pair in v.claim.scope
+    ]
 
 
 def face_verdicts(report: Report | None, to_country: str, pairs: str, sliver: bool) -> list[Verdict]:
@@ -146,9 +153,14 @@ def face_verdicts(report: Report | None, to_country: str, pairs: str, sliver: bo
     if report is None or sliver:
         return []
     face_pairs = {p for p in pairs.split(",") if p}
-    return [v for v in report.verdicts
-            if v.claim.quantity == Quantity.AREA and not v.claim.subject and v.claim.direction == to_country
-            and (v.claim.is_total or face_pairs <= set(v.claim.scope))]
+    return [
+        v
+        for v in report.verdicts
+        if v.claim.quantity == Quantity.AREA
+        and not v.claim.subject
+        and v.claim.direction == to_country
+        and (v.claim.is_total or face_pairs <= set(v.claim.scope))
+    ]
 
 
 def _interval_text(v: Verdict) -> str:
@@ -156,7 +168,8 @@ def _interval_text(v: Verdict) -> str:
         return ""
     lo, _, hi = v.interval
     u = v.claim.unit
-    return f"{v.claim.id}: {format_value(lo, u)}–{format_value(hi, u)} {u} (95 %, on {v.by_rendering and next(iter(v.by_rendering))})"
+    on = next(iter(v.by_rendering), "the measured line")
+    return f"{v.claim.id}: {format_value(lo, u)}–{format_value(hi, u)} {u} (95 %, on {on})"
 
 
 def claim_fields(verdicts: list[Verdict]) -> dict[str, str]:
@@ -166,8 +179,6 @@ def claim_fields(verdicts: list[Verdict]) -> dict[str, str]:
         "claims_first_order": "; ".join(f"{v.claim.id}: {v.verdict}" for v in verdicts),
         "claims_interval": "; ".join(t for t in (_interval_text(v) for v in verdicts) if t),
     }
-
-
 
 
 def attribution(case: Case) -> str:
@@ -189,7 +200,9 @@ def attribution(case: Case) -> str:
         if lay.licence:
             seen.setdefault(lay.licence, None)
     parts = (["© OpenStreetMap contributors (ODbL 1.0)"] if osm else []) + list(seen)
-    sources = "sources in the case's SOURCES.md" if (case.root / "SOURCES.md").is_file() else "this case has no SOURCES.md"
+    sources = (
+        "sources in the case's SOURCES.md" if (case.root / "SOURCES.md").is_file() else "this case has no SOURCES.md"
+    )
     head = "SYNTHETIC data, made up for tests and examples" if case.synthetic and not parts else "Data: "
     body = "; ".join(parts) if parts else ("no licence stated" if not case.synthetic else "")
     return f"{head}{body}; {sources}." if head == "Data: " else f"{head}; {sources}."

@@ -121,7 +121,11 @@ def profile(case: Case, measurements: Measurements) -> Profile:
         ch = _Chainage(line, local_plane(c.x, c.y))
 
         def add(
-            kind: str, label: str, lonlat: NDArray[np.float64], offset: float | None = None, ch: _Chainage = ch,
+            kind: str,
+            label: str,
+            lonlat: NDArray[np.float64],
+            offset: float | None = None,
+            ch: _Chainage = ch,
             name: str = name,
         ) -> None:
             along, _ = ch.locate(lonlat.reshape(1, 2))

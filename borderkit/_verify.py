@@ -236,7 +236,9 @@ def _area_verdict(case: Case, m: Measurements, claim: Claim) -> Verdict:
         "rounding": claim.precision_si,
         "positional": half_perimeter_m * math.hypot(new.accuracy_m, old.accuracy_m),
     }
-    alts = [v for r in m.renderings.values() if (v := r.area_m2(claim.direction, claim.scope, claim.holding)) is not None]
+    alts = [
+        v for r in m.renderings.values() if (v := r.area_m2(claim.direction, claim.scope, claim.holding)) is not None
+    ]
     if alts:
         parts["rendering"] = max(abs(a - measured) for a in alts)
     parts["datum"] = half_perimeter_m * _datum_spread_m(case, ("new_line", "old_line"))
@@ -400,4 +402,3 @@ def judge_claims(
             out.append(replace(v, interval=iv, statistical_verdict=u.outcome, statistical_reason=u.reason))
         verdicts = out
     return tuple(verdicts), checks
-

@@ -29,7 +29,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -46,7 +45,14 @@ import shapely
 from borderkit._folders import _ID_RE, _resolve, case_dirs, list_cases, read_case_toml
 from borderkit._sheets import accuracy_basis_text, accuracy_from_map_scale_m
 from borderkit.crs import Transformation
-from borderkit.errors import BorderkitError, BorderkitWarning, CaseError, CaseNotFoundError, ParameterError, collect_warnings
+from borderkit.errors import (
+    BorderkitError,
+    BorderkitWarning,
+    CaseError,
+    CaseNotFoundError,
+    ParameterError,
+    collect_warnings,
+)
 from borderkit.readers import read_layer
 
 __all__ = [
@@ -254,6 +260,7 @@ class Layer:
     def title(self) -> str:
         """The layer's label, or its name."""
         return self.label or self.name
+
     #: Where ``accuracy_m`` comes from: case.toml's ``accuracy_m``, or the ``map_scale`` rule.
     accuracy_basis: str = "accuracy_m in case.toml"
 
@@ -417,8 +424,20 @@ class Case:
         for name, rec in known.items():
             if name not in used:
                 rows.append({"name": name, "pair": "", **rec})
-        cols = ["name", "country", "pair", "accuracy_m", "placement_m", "rounding", "rounding_sigma_m", "sources",
-                "source_spread_m", "alternatives", "has_coordinate", "geometry"]
+        cols = [
+            "name",
+            "country",
+            "pair",
+            "accuracy_m",
+            "placement_m",
+            "rounding",
+            "rounding_sigma_m",
+            "sources",
+            "source_spread_m",
+            "alternatives",
+            "has_coordinate",
+            "geometry",
+        ]
         return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")
 
 
@@ -440,8 +459,9 @@ def _settlement_record(lay: Layer, group: gpd.GeoDataFrame) -> dict[str, Any]:
 
         lon = np.array([o[0] for o in others])
         lat = np.array([o[1] for o in others])
-        _, _, d = Geod(ellps="WGS84").inv(np.full(len(lon), first.geometry.x), np.full(len(lon), first.geometry.y),
-                                          lon, lat)
+        _, _, d = Geod(ellps="WGS84").inv(
+            np.full(len(lon), first.geometry.x), np.full(len(lon), first.geometry.y), lon, lat
+        )
         spread = float(np.max(d))
     return {
         "country": str(first[lay.country_field]) if lay.country_field in group else "",
@@ -459,8 +479,18 @@ def _settlement_record(lay: Layer, group: gpd.GeoDataFrame) -> dict[str, Any]:
 
 def _no_coordinate(code: str) -> dict[str, Any]:
     nan = float("nan")
-    return {"country": code, "accuracy_m": nan, "placement_m": nan, "rounding": "", "rounding_sigma_m": 0.0,
-            "sources": 0, "source_spread_m": nan, "alternatives": (), "has_coordinate": False, "geometry": None}
+    return {
+        "country": code,
+        "accuracy_m": nan,
+        "placement_m": nan,
+        "rounding": "",
+        "rounding_sigma_m": 0.0,
+        "sources": 0,
+        "source_spread_m": nan,
+        "alternatives": (),
+        "has_coordinate": False,
+        "geometry": None,
+    }
 
 
 # ---------------------------------------------------------------------- finding cases
@@ -531,7 +561,9 @@ class _Where:
                             f"Give {name} <= {maximum:g}")  # fmt: skip
         return val
 
-    def tables(self, table: Mapping[str, Any], name: str, key: str, fix: str, default: Any = ...) -> list[dict[str, Any]]:
+    def tables(
+        self, table: Mapping[str, Any], name: str, key: str, fix: str, default: Any = ...
+    ) -> list[dict[str, Any]]:
         """An array of tables (``[[name]]``): every item a table."""
         items = self.get(table, name, key, list, default=default, fix=fix)
         for i, item in enumerate(items):
@@ -932,7 +964,9 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str)
 
 def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_ids: set[str]) -> tuple[Claim, ...]:
     claims: list[Claim] = []
-    for i, t in enumerate(where.tables(doc, "claims", "case.toml", "Write each claim as a [[claims]] table", default=[])):
+    for i, t in enumerate(
+        where.tables(doc, "claims", "case.toml", "Write each claim as a [[claims]] table", default=[])
+    ):
         key = f"claims[{i}]"
         where.unknown_keys(t, _CLAIM_KEYS, key)
         cid = where.get(t, "id", key, str)
@@ -957,7 +991,11 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
                 f"{key}.scope", f"bad scope {scope_raw!r}", f'Use "total" or a list of pair ids from {sorted(pair_ids)}'
             )
         value = where.number(
-            t, "value", key, minimum=0, fix=f"Give the reported figure as a number from 0 to {MAX_NUMBER:g}, e.g. value = 12.7"
+            t,
+            "value",
+            key,
+            minimum=0,
+            fix=f"Give the reported figure as a number from 0 to {MAX_NUMBER:g}, e.g. value = 12.7",
         )
         precision = where.number(
             t,
@@ -1015,7 +1053,9 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
 def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...]) -> tuple[Check, ...]:
     ids = {c.id for c in claims}
     checks: list[Check] = []
-    for i, t in enumerate(where.tables(doc, "checks", "case.toml", "Write each check as a [[checks]] table", default=[])):
+    for i, t in enumerate(
+        where.tables(doc, "checks", "case.toml", "Write each check as a [[checks]] table", default=[])
+    ):
         key = f"checks[{i}]"
         where.unknown_keys(t, _CHECK_KEYS, key)
         chid = where.get(t, "id", key, str)
@@ -1092,7 +1132,8 @@ def _check_settlement_names(
         row = int(foreign.index[0]) + 1
         raise where.fail(
             f"layers.{lay.name}",
-            f"feature {row} ({lay.frame[nf].iloc[row - 1]!r}) has {cf} = {foreign.iloc[0]!r}, not a country of the case",
+            f"feature {row} ({lay.frame[nf].iloc[row - 1]!r}) has {cf} = {foreign.iloc[0]!r}, "
+            "not a country of the case",
             f"Use one of {sorted(codes)}, or move the point to a context layer",
         )
     names = set(lay.frame[nf].astype(str))

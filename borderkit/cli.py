@@ -120,7 +120,6 @@ def verify(
 
 def _analyse(case: str, draws: int, seed: int) -> Report:
     from borderkit._api import analyse
-
     from borderkit.case import load_case
 
     return analyse(load_case(case), draws=draws, seed=seed)
@@ -173,7 +172,9 @@ def map_(
     """Draw CASE: PNG, SVG or PDF (matplotlib), or HTML (interactive, folium)."""
     allowed = (".png", ".svg", ".pdf", ".html", ".htm")
     if output.suffix.lower() not in allowed:
-        _fail(ValueError(f"{output}: cannot draw a map as {output.suffix or '(no suffix)'!r}. Use {', '.join(allowed)}"))
+        _fail(
+            ValueError(f"{output}: cannot draw a map as {output.suffix or '(no suffix)'!r}. Use {', '.join(allowed)}")
+        )
     if sheets is not None and output.suffix.lower() in (".html", ".htm"):
         _fail(ValueError("--sheets: the web map draws no sheet frames; give a .png, .svg or .pdf output"))
     if tiles and output.suffix.lower() not in (".html", ".htm"):
@@ -291,7 +292,12 @@ def profile(
         sel = markers[markers["rendering"] == name]
         typer.echo(f"{lay.title if lay else name} ({name}): km along the line from its first vertex")
         rows = [
-            [f"{r.km:8.3f}", r.kind, r.name, "" if r.offset_m != r.offset_m or r.offset_m is None else f"{r.offset_m:,.0f} m"]
+            [
+                f"{r.km:8.3f}",
+                r.kind,
+                r.name,
+                "" if r.offset_m != r.offset_m or r.offset_m is None else f"{r.offset_m:,.0f} m",
+            ]
             for r in sel.itertuples()
         ]
         typer.echo(_table(rows, ["km", "marker", "name", "off the line"]))
@@ -381,9 +387,13 @@ def _save_comparison(res: object, output: Path, overwrite: bool) -> None:
 
 def _cli_words(text: str) -> str:
     """The command line's words for the library's Python ones."""
-    for python, cli in (("pass overwrite=True / --overwrite", "use --overwrite"), ("overwrite=True / --overwrite",
-                        "--overwrite"), ("Pass crs='EPSG:4326'", "Give --crs EPSG:4326"),
-                        ("Declare crs='EPSG:4326'", "Give --crs EPSG:4326"), ("Pass crs='EPSG:....'", "Give --crs")):
+    for python, cli in (
+        ("pass overwrite=True / --overwrite", "use --overwrite"),
+        ("overwrite=True / --overwrite", "--overwrite"),
+        ("Pass crs='EPSG:4326'", "Give --crs EPSG:4326"),
+        ("Declare crs='EPSG:4326'", "Give --crs EPSG:4326"),
+        ("Pass crs='EPSG:....'", "Give --crs"),
+    ):
         text = text.replace(python, cli)
     return text
 

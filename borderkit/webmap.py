@@ -41,8 +41,8 @@ import shapely
 from borderkit._api import as_report, case_of
 from borderkit._export import geojson_features
 from borderkit._io import check_writable, write_text_atomic
-from borderkit._offline import offline_html, thin
 from borderkit._layers import ExportLayer, export_layers
+from borderkit._offline import offline_html, thin
 from borderkit._present import face_verdicts, faces_label, format_value, new_line_label, notices, section_verdicts
 from borderkit._report import Report
 from borderkit._validate import check_bool, check_path
@@ -73,18 +73,30 @@ LAYER_TITLES = {
 }
 #: Impact items by (role, counted): layer title and style. ``{share}`` is the building share.
 _ITEM_GROUPS: dict[tuple[str, bool], tuple[str, dict[str, Any]]] = {
-    ("buildings", True): ("Buildings counted (≥ {share:.0%} inside)",
-                          {"color": "#000000", "weight": 1, "fillColor": "#e7298a", "fillOpacity": 0.9}),
-    ("buildings", False): ("Buildings touching handed-over land, not counted (< {share:.0%} inside)",
-                           {"color": "#e7298a", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.6}),
-    ("features", True): ("Features in handed-over land",
-                         {"color": "#000000", "weight": 1, "fillColor": "#7570b3", "fillOpacity": 0.9}),
-    ("features", False): ("Features touching handed-over land, not counted",
-                          {"color": "#7570b3", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.6}),
-    ("plots", True): ("Plots in handed-over land",
-                      {"color": "#4d9221", "weight": 1, "fillColor": "#66a61e", "fillOpacity": 0.45}),
-    ("plots", False): ("Plots in handed-over land",
-                       {"color": "#4d9221", "weight": 1, "fillColor": "#66a61e", "fillOpacity": 0.45}),
+    ("buildings", True): (
+        "Buildings counted (≥ {share:.0%} inside)",
+        {"color": "#000000", "weight": 1, "fillColor": "#e7298a", "fillOpacity": 0.9},
+    ),
+    ("buildings", False): (
+        "Buildings touching handed-over land, not counted (< {share:.0%} inside)",
+        {"color": "#e7298a", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.6},
+    ),
+    ("features", True): (
+        "Features in handed-over land",
+        {"color": "#000000", "weight": 1, "fillColor": "#7570b3", "fillOpacity": 0.9},
+    ),
+    ("features", False): (
+        "Features touching handed-over land, not counted",
+        {"color": "#7570b3", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.6},
+    ),
+    ("plots", True): (
+        "Plots in handed-over land",
+        {"color": "#4d9221", "weight": 1, "fillColor": "#66a61e", "fillOpacity": 0.45},
+    ),
+    ("plots", False): (
+        "Plots in handed-over land",
+        {"color": "#4d9221", "weight": 1, "fillColor": "#66a61e", "fillOpacity": 0.45},
+    ),
     ("roads", True): ("Roads in handed-over land", {"color": "#8c510a", "weight": 4}),
     ("roads", False): ("Roads in handed-over land", {"color": "#8c510a", "weight": 4}),
 }
@@ -140,9 +152,10 @@ def _verdict_rows(verdicts: Iterable[Verdict]) -> str:
         )
     if not rows:
         return ""
-    return ("<table class='bk'><tr><th>claim</th><th>reported</th><th>measured ± tolerance</th>"
-            "<th>quick look</th><th>95 % interval</th><th>Monte Carlo</th></tr>"
-            + "".join(rows) + "</table>")
+    return (
+        "<table class='bk'><tr><th>claim</th><th>reported</th><th>measured ± tolerance</th>"
+        "<th>quick look</th><th>95 % interval</th><th>Monte Carlo</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def _layer_title(case: Case, name: str) -> str:
@@ -151,8 +164,11 @@ def _layer_title(case: Case, name: str) -> str:
         old = case.layer("old_line")
         return LAYER_TITLES["old_line"] + (f": {old.label}" if old is not None and old.label else "")
     if name in case.layers and case.layers[name].label:
-        return f"New line, rendering {case.layers[name].label}" if case.layers[name].role == "new_line_alt" else \
-            case.layers[name].label
+        return (
+            f"New line, rendering {case.layers[name].label}"
+            if case.layers[name].role == "new_line_alt"
+            else case.layers[name].label
+        )
     return LAYER_TITLES.get(name, name)
 
 
@@ -173,13 +189,17 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
     if props.get("area_m2") is not None:
         lines.append(f"measured area: {props['area_m2'] / 1e6:.3f} km² (geodesic)")
     if props.get("sliver"):
-        lines.append(f"sliver: {props.get('width_m') or 0:.1f} m wide, within the data's uncertainty; "
-                     "counts for nothing")
+        lines.append(
+            f"sliver: {props.get('width_m') or 0:.1f} m wide, within the data's uncertainty; counts for nothing"
+        )
     if props.get("basis") and lay.name in ("sections", "segments", "handed_over"):
         lines.append(f"line basis: {_e(props['basis'])}")
     if lay.name == "settlements":
-        for key, label in (("country", "country"), ("side_new", "side of the new line"),
-                           ("side_old", "side of the old line")):
+        for key, label in (
+            ("country", "country"),
+            ("side_new", "side of the new line"),
+            ("side_old", "side of the old line"),
+        ):
             if props.get(key):
                 lines.append(f"{label}: {_e(props[key])}")
         if props.get("distance_to_new_m") is not None:
@@ -191,11 +211,13 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
     if lay.name == "sections":
         verdicts = section_verdicts(report, str(props.get("pair") or ""))
     elif lay.name == "new_line":
-        verdicts = [v for v in report.verdicts
-                    if v.claim.quantity == "length" and not v.claim.subject and v.claim.is_total]
+        verdicts = [
+            v for v in report.verdicts if v.claim.quantity == "length" and not v.claim.subject and v.claim.is_total
+        ]
     elif lay.name == "handed_over":
-        verdicts = face_verdicts(report, str(props.get("to_country")), str(props.get("pair") or ""),
-                                 bool(props.get("sliver")))
+        verdicts = face_verdicts(
+            report, str(props.get("to_country")), str(props.get("pair") or ""), bool(props.get("sliver"))
+        )
     table = _verdict_rows(verdicts)
     src = f"<small>source: {_e(props.get('source'))}; licence: {_e(props.get('licence'))}</small>"
     return "<br>".join(lines) + table + "<br>" + src
@@ -214,11 +236,14 @@ def _impact_popup_lines(name: str, props: dict[str, Any]) -> list[str]:
         if props.get("area_inside_ha") is not None:
             out.append(f"area inside: {props['area_inside_ha']:.2f} ha (geodesic)")
     elif name == "road_crossings":
-        out.append(f"crosses the new line {props.get('n_crossings')} time(s); "
-                   f"road length {props.get('road_length_m', 0) / 1000:.3f} km")
+        out.append(
+            f"crosses the new line {props.get('n_crossings')} time(s); "
+            f"road length {props.get('road_length_m', 0) / 1000:.3f} km"
+        )
     elif name == "near_line":
-        out.append(f"distance to the new line: {props['distance_m']:.0f} m (geodesic); "
-                   f"after: {_e(props.get('country_after'))}")
+        out.append(
+            f"distance to the new line: {props['distance_m']:.0f} m (geodesic); after: {_e(props.get('country_after'))}"
+        )
     return out
 
 
@@ -229,8 +254,9 @@ def _bounds(layers: list[ExportLayer]) -> list[list[float]]:
     return [[y0, x0], [y1, x1]]
 
 
-def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None = None, *,
-            tiles: bool = False) -> folium.Map:
+def web_map(
+    report: Report | Case | str | os.PathLike[str], m: folium.Map | None = None, *, tiles: bool = False
+) -> folium.Map:
     """An interactive map of a report with toggleable layers and popups.
 
     Parameters
@@ -263,25 +289,42 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
     layers = export_layers(report)
     share = report.impact.building_share if report.impact is not None else 0.5
     within_m = report.impact.within_m if report.impact is not None else 50.0
-    raw = {name: lay.role for lay in case.layers.values() if lay.role in _RAW_STYLE
-           for name in (lay.name, f"{lay.role}_{lay.name}")}
+    raw = {
+        name: lay.role
+        for lay in case.layers.values()
+        if lay.role in _RAW_STYLE
+        for name in (lay.name, f"{lay.role}_{lay.name}")
+    }
     colours = {c.code: col for c, col in zip(case.countries, ("#d95f02", "#1b9e77"), strict=True)}
 
     fmap = m if m is not None else folium.Map(location=None, tiles=None, control_scale=True, prefer_canvas=False)
     if tiles:
-        folium.TileLayer("OpenStreetMap", attr=f"{_OSM_ATTR} ({_TILES_NOTE})", name="OpenStreetMap tiles",
-                         overlay=False, control=True).add_to(fmap)
+        folium.TileLayer(
+            "OpenStreetMap",
+            attr=f"{_OSM_ATTR} ({_TILES_NOTE})",
+            name="OpenStreetMap tiles",
+            overlay=False,
+            control=True,
+        ).add_to(fmap)
 
     # Context layers: the background when there are no tiles.
     for ctx in case.layers_with_role("context"):
         fg = folium.FeatureGroup(name=f"Context: {ctx.name}", show=True)
-        data = {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"name": str(getattr(r, "name", "") or "")},
-             "geometry": shapely.geometry.mapping(r.geometry)} for r in ctx.frame.itertuples()
-            if r.geometry is not None]}
+        data = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": str(getattr(r, "name", "") or "")},
+                    "geometry": shapely.geometry.mapping(r.geometry),
+                }
+                for r in ctx.frame.itertuples()
+                if r.geometry is not None
+            ],
+        }
         folium.GeoJson(
-            data, style_function=lambda _f: {"color": "#999999", "weight": 1, "fillColor": "#eeeeee",
-                                             "fillOpacity": 0.35},
+            data,
+            style_function=lambda _f: {"color": "#999999", "weight": 1, "fillColor": "#eeeeee", "fillOpacity": 0.35},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(fg)
         fg.add_to(fmap)
@@ -325,18 +368,31 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
             if lay.name == "settlements":
                 lon, lat = feat["geometry"]["coordinates"][:2]
                 folium.CircleMarker(
-                    location=[lat, lon], radius=6, color="#000000", weight=1, fill=True,
-                    fill_color=colours.get(props.get("country"), "#777777"), fill_opacity=0.9,
-                    popup=popup, tooltip=f"{tooltip} [{props.get('pair')}]" if props.get("pair") else tooltip,
+                    location=[lat, lon],
+                    radius=6,
+                    color="#000000",
+                    weight=1,
+                    fill=True,
+                    fill_color=colours.get(props.get("country"), "#777777"),
+                    fill_opacity=0.9,
+                    popup=popup,
+                    tooltip=f"{tooltip} [{props.get('pair')}]" if props.get("pair") else tooltip,
                 ).add_to(groups[key])
                 continue
-            if feat["geometry"]["type"] == "Point" and (lay.name in ("impact_items", "road_crossings", "near_line")
-                                                        or lay.name in raw):
+            if feat["geometry"]["type"] == "Point" and (
+                lay.name in ("impact_items", "road_crossings", "near_line") or lay.name in raw
+            ):
                 lon, lat = feat["geometry"]["coordinates"][:2]
                 folium.CircleMarker(
-                    location=[lat, lon], radius=5, color=style.get("color", "#000000"), weight=style.get("weight", 1),
-                    fill=True, fill_color=style.get("fillColor", "#333333"), fill_opacity=style.get("fillOpacity", 0.9),
-                    popup=popup, tooltip=tooltip,
+                    location=[lat, lon],
+                    radius=5,
+                    color=style.get("color", "#000000"),
+                    weight=style.get("weight", 1),
+                    fill=True,
+                    fill_color=style.get("fillColor", "#333333"),
+                    fill_opacity=style.get("fillOpacity", 0.9),
+                    popup=popup,
+                    tooltip=tooltip,
                 ).add_to(groups[key])
                 continue
             if lay.name == "handed_over":
@@ -349,7 +405,8 @@ def web_map(report: Report | Case | str | os.PathLike[str], m: folium.Map | None
             g.add_to(fmap)
 
     attribution = "; ".join(
-        dict.fromkeys(f"{_e(lay.name)}: {_e(lay.licence)}" for lay in case.layers.values() if lay.licence))
+        dict.fromkeys(f"{_e(lay.name)}: {_e(lay.licence)}" for lay in case.layers.values() if lay.licence)
+    )
     if any("openstreetmap" in f"{lay.source} {lay.licence}".lower() for lay in case.layers.values()):
         attribution = _OSM_ATTR + " | " + attribution
     _add_attribution(fmap, f"borderkit | {attribution}")
@@ -381,8 +438,11 @@ def _add_title(fmap: folium.Map, case: Case, report: Report) -> None:
     for v in report.verdicts:
         counts[v.final_verdict] = counts.get(v.final_verdict, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
-    how = ("by the Monte Carlo verdict where there is one, else first-order" if report.uncertainty is not None
-           else "first-order verdicts")
+    how = (
+        "by the Monte Carlo verdict where there is one, else first-order"
+        if report.uncertainty is not None
+        else "first-order verdicts"
+    )
     title = case.title if not case.synthetic or "SYNTHETIC" in case.title else f"SYNTHETIC: {case.title}"
     said = "".join(f"<div class='bk-notice'>{_e(n)}</div>" for n in notices(case, report.measurements))
     box = (
@@ -392,18 +452,25 @@ def _add_title(fmap: folium.Map, case: Case, report: Report) -> None:
         f"Click a line, area or settlement for its figures.{said}</div>"
     )
     fmap.get_root().html.add_child(folium.Element(box))  # type: ignore[attr-defined]
-    css = ("<style>table.bk{border-collapse:collapse;margin-top:4px;font-size:12px}"
-           "table.bk td,table.bk th{border:1px solid #ccc;padding:2px 4px}"
-           ".v-consistent{color:#1a7f37}.v-inconsistent{color:#b42318}.v-not-computable{color:#666}"
-           ".v-undetermined{color:#9a6700}.bk-notice{margin-top:4px;color:#b42318;font-weight:600}"
-           # The expanded layer list beside the title box, not over it and half the map.
-           ".leaflet-control-layers-expanded{max-width:40vw;max-height:60vh;overflow:auto;font:12px sans-serif}"
-           "</style>")
+    css = (
+        "<style>table.bk{border-collapse:collapse;margin-top:4px;font-size:12px}"
+        "table.bk td,table.bk th{border:1px solid #ccc;padding:2px 4px}"
+        ".v-consistent{color:#1a7f37}.v-inconsistent{color:#b42318}.v-not-computable{color:#666}"
+        ".v-undetermined{color:#9a6700}.bk-notice{margin-top:4px;color:#b42318;font-weight:600}"
+        # The expanded layer list beside the title box, not over it and half the map.
+        ".leaflet-control-layers-expanded{max-width:40vw;max-height:60vh;overflow:auto;font:12px sans-serif}"
+        "</style>"
+    )
     fmap.get_root().header.add_child(folium.Element(css))  # type: ignore[attr-defined]
 
 
-def save_web_map(report: Report | Case | str | os.PathLike[str], path: str | os.PathLike[str], *,
-                 tiles: bool = False, overwrite: bool = False) -> Path:
+def save_web_map(
+    report: Report | Case | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    tiles: bool = False,
+    overwrite: bool = False,
+) -> Path:
     """Write :func:`web_map` as one self-contained HTML file (atomically), the same bytes for the same case.
 
     Raises
