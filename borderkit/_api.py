@@ -15,9 +15,9 @@ from borderkit._measure import measure
 from borderkit._profile import profile
 from borderkit._report import Report
 from borderkit._uncertainty import uncertainty
+from borderkit._validate import check_int
 from borderkit._verify import judge_claims
 from borderkit.case import Case, load_case
-from borderkit._validate import check_int
 from borderkit.errors import ParameterError, collect_warnings
 
 __all__ = ["DEFAULT_DRAWS", "MAX_DRAWS", "analyse", "as_report", "case_of"]

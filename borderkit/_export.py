@@ -85,7 +85,6 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -97,11 +96,11 @@ import pandas as pd
 import shapely
 
 from borderkit._api import as_report, case_of
-from borderkit._report import Report
 from borderkit._io import atomic_output, atomic_outputs, check_writable, os_error
-from borderkit._layers import TRANSFORMATION_FIELDS as _TRANSFORMATION
 from borderkit._layers import IMPACT_LAYERS, ExportLayer, export_layers
+from borderkit._layers import TRANSFORMATION_FIELDS as _TRANSFORMATION
 from borderkit._present import _description, basis_record
+from borderkit._report import Report
 from borderkit._validate import check_bool, check_path
 from borderkit.case import Case
 from borderkit.errors import ExportError

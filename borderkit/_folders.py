@@ -65,7 +65,7 @@ def read_case_toml(path: Path) -> dict[str, Any]:
     >>> read_case_toml(p)
     Traceback (most recent call last):
     ...
-    borderkit.errors.CaseError: ...case.toml: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow. Save it as UTF-8 without BOM.
+    borderkit.errors.CaseError: ...case.toml: starts with a UTF-8 byte-order mark (BOM), ...
     """
     try:
         data = path.read_bytes()
@@ -73,7 +73,8 @@ def read_case_toml(path: Path) -> dict[str, Any]:
         msg = f"{path}: cannot be read ({err.strerror}). Give it read permission (chmod u+r), or check the path."
         raise CaseError(msg) from err
     if data.startswith(b"\xef\xbb\xbf"):
-        msg = f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow. Save it as UTF-8 without BOM."
+        msg = (f"{path}: starts with a UTF-8 byte-order mark (BOM), which TOML does not allow. "
+               "Save it as UTF-8 without BOM.")  # fmt: skip
         raise CaseError(msg)
     try:
         return tomllib.loads(data.decode("utf-8"))

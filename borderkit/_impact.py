@@ -68,11 +68,11 @@ from numpy.typing import NDArray
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from borderkit._measure import Measurements, measure
+from borderkit._validate import check_number
 from borderkit.areas import side_of
 from borderkit.case import Case, Claim
-from borderkit._validate import check_number
-from borderkit.errors import CaseError, GeometryError, ParameterError
-from borderkit._measure import Measurements, measure
+from borderkit.errors import CaseError, ParameterError
 from borderkit.geodesy import GEOD, LocalPlane, geodesic_area_m2, local_plane
 
 if TYPE_CHECKING:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -46,7 +45,14 @@ import shapely
 from borderkit._folders import _ID_RE, _resolve, case_dirs, list_cases, read_case_toml
 from borderkit._sheets import accuracy_basis_text, accuracy_from_map_scale_m
 from borderkit.crs import Transformation
-from borderkit.errors import BorderkitError, BorderkitWarning, CaseError, CaseNotFoundError, ParameterError, collect_warnings
+from borderkit.errors import (
+    BorderkitError,
+    BorderkitWarning,
+    CaseError,
+    CaseNotFoundError,
+    ParameterError,
+    collect_warnings,
+)
 from borderkit.readers import read_layer
 
 __all__ = [
@@ -531,7 +537,9 @@ class _Where:
                             f"Give {name} <= {maximum:g}")  # fmt: skip
         return val
 
-    def tables(self, table: Mapping[str, Any], name: str, key: str, fix: str, default: Any = ...) -> list[dict[str, Any]]:
+    def tables(
+        self, table: Mapping[str, Any], name: str, key: str, fix: str, default: Any = ...
+    ) -> list[dict[str, Any]]:
         """An array of tables (``[[name]]``): every item a table."""
         items = self.get(table, name, key, list, default=default, fix=fix)
         for i, item in enumerate(items):
@@ -932,7 +940,8 @@ def _check_geometry(frame: gpd.GeoDataFrame, role: str, where: _Where, key: str)
 
 def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_ids: set[str]) -> tuple[Claim, ...]:
     claims: list[Claim] = []
-    for i, t in enumerate(where.tables(doc, "claims", "case.toml", "Write each claim as a [[claims]] table", default=[])):
+    raw = where.tables(doc, "claims", "case.toml", "Write each claim as a [[claims]] table", default=[])
+    for i, t in enumerate(raw):
         key = f"claims[{i}]"
         where.unknown_keys(t, _CLAIM_KEYS, key)
         cid = where.get(t, "id", key, str)
@@ -950,14 +959,16 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
         scope_raw = where.get(t, "scope", key, (str, list), default="total")
         if scope_raw == "total":
             scope: tuple[str, ...] = ()
-        elif isinstance(scope_raw, list) and scope_raw and all(isinstance(s, str) and s in pair_ids for s in scope_raw):
+        elif isinstance(scope_raw, list) and scope_raw and all(isinstance(s, str) and s in pair_ids
+                                                              for s in scope_raw):  # fmt: skip
             scope = tuple(scope_raw)
         else:
             raise where.fail(
                 f"{key}.scope", f"bad scope {scope_raw!r}", f'Use "total" or a list of pair ids from {sorted(pair_ids)}'
             )
         value = where.number(
-            t, "value", key, minimum=0, fix=f"Give the reported figure as a number from 0 to {MAX_NUMBER:g}, e.g. value = 12.7"
+            t, "value", key, minimum=0,
+            fix=f"Give the reported figure as a number from 0 to {MAX_NUMBER:g}, e.g. value = 12.7",
         )
         precision = where.number(
             t,
@@ -1015,7 +1026,8 @@ def _load_claims(doc: Mapping[str, Any], where: _Where, codes: set[str], pair_id
 def _load_checks(doc: Mapping[str, Any], where: _Where, claims: tuple[Claim, ...]) -> tuple[Check, ...]:
     ids = {c.id for c in claims}
     checks: list[Check] = []
-    for i, t in enumerate(where.tables(doc, "checks", "case.toml", "Write each check as a [[checks]] table", default=[])):
+    raw = where.tables(doc, "checks", "case.toml", "Write each check as a [[checks]] table", default=[])
+    for i, t in enumerate(raw):
         key = f"checks[{i}]"
         where.unknown_keys(t, _CHECK_KEYS, key)
         chid = where.get(t, "id", key, str)
@@ -1092,7 +1104,8 @@ def _check_settlement_names(
         row = int(foreign.index[0]) + 1
         raise where.fail(
             f"layers.{lay.name}",
-            f"feature {row} ({lay.frame[nf].iloc[row - 1]!r}) has {cf} = {foreign.iloc[0]!r}, not a country of the case",
+            f"feature {row} ({lay.frame[nf].iloc[row - 1]!r}) has {cf} = {foreign.iloc[0]!r}, "
+            "not a country of the case",
             f"Use one of {sorted(codes)}, or move the point to a context layer",
         )
     names = set(lay.frame[nf].astype(str))

@@ -41,8 +41,8 @@ import shapely
 from borderkit._api import as_report, case_of
 from borderkit._export import geojson_features
 from borderkit._io import check_writable, write_text_atomic
-from borderkit._offline import offline_html, thin
 from borderkit._layers import ExportLayer, export_layers
+from borderkit._offline import offline_html, thin
 from borderkit._present import face_verdicts, faces_label, format_value, new_line_label, notices, section_verdicts
 from borderkit._report import Report
 from borderkit._validate import check_bool, check_path

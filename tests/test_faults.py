@@ -111,7 +111,8 @@ def test_read_only_folder__every_writer_fails_in_one_line_exit_2(tmpfs, case_dir
     ):
         done = _cli(*args, "--draws", "0")
         assert done.returncode == 2, (args, done.stderr)
-        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        assert done.stderr.count("\n") == 1
+        assert "Traceback" not in done.stderr
         assert "read-only" in done.stderr, done.stderr
     assert sorted(os.listdir(ro)) == []
     assert _hashes(case_dir) == before
@@ -144,8 +145,8 @@ def test_signal__during_a_long_write_removes_the_temporary_file_and_writes_nothi
     out_dir.mkdir()
     command = "map" if name.endswith(".html") else "export"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "borderkit", command, str(case), "-o", str(out_dir / name),
-                             "--draws", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    args = [sys.executable, "-m", "borderkit", command, str(case), "-o", str(out_dir / name), "--draws", "0"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.monotonic() + 120
         while not _temporaries(out_dir):  # the writer has started once its temporary file exists
@@ -187,19 +188,21 @@ def test_concurrent_exports__without_overwrite_exactly_one_wins_and_the_file_is_
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
         subprocess.Popen([sys.executable, "-c", _RACER, str(case), str(target), str(tmp_path / f"ready{i}"),
-                          str(tmp_path / "go")], stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+                          str(tmp_path / "go")], stderr=subprocess.PIPE, text=True, env=env)
         for i in range(2)
     ]
     deadline = time.monotonic() + 240
     while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        assert time.monotonic() < deadline
+        assert all(p.poll() is None for p in procs)
         time.sleep(0.01)
     (tmp_path / "go").touch()  # both pass the exists check together, then write for seconds
     results = [(p.returncode, err) for p in procs for _, err in [p.communicate(timeout=240)]]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 2], results
     loser = next(err for code, err in results if code == 2)
-    assert "already exists" in loser and loser.count("\n") == 1
+    assert "already exists" in loser
+    assert loser.count("\n") == 1
     assert _temporaries(tmp_path) == []
     frame, _ = borderkit.read_layer(target, layer="new_line")
     assert len(frame.geometry.iloc[0].coords) == 20_000  # the winner's whole file

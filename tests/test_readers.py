@@ -408,7 +408,7 @@ def test_read_layer__geopackage_with_several_layers_needs_a_layer_name(tmp_path)
 def test_read_points_csv__a_decimal_comma_is_named_not_blamed_on_the_crs(tmp_path) -> None:
     p = tmp_path / "p.csv"
     p.write_text("name,lat,lon\nsynthetic,41,0647222,45,0575\n")
-    with pytest.raises(InputError, match="more fields than the header.*decimal comma") as info:
+    with pytest.raises(InputError, match=r"more fields than the header.*decimal comma") as info:
         read_points_csv(p, crs="EPSG:4326")
     assert "projected" not in str(info.value)
 
