@@ -61,7 +61,7 @@ def read_case_toml(path: Path) -> dict[str, Any]:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "case.toml"
-    >>> _ = p.write_bytes(b"\xef\xbb\xbfid = 'x'\n")
+    >>> _ = p.write_bytes(b"\\xef\\xbb\\xbfid = 'x'\\n")
     >>> read_case_toml(p)
     Traceback (most recent call last):
     ...
