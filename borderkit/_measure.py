@@ -24,10 +24,10 @@ import shapely
 from numpy.typing import NDArray
 from shapely import LineString
 
+from borderkit._validate import check_number, check_text
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
 from borderkit.enums import LineBasis
-from borderkit._validate import check_number, check_text
 from borderkit.errors import GeometryError, InputError, ParameterError
 from borderkit.geodesy import GEOD, local_plane
 

@@ -53,6 +53,7 @@ import shapely.errors
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
+from borderkit._validate import check_mapping, check_path, check_text
 from borderkit.crs import (
     Transformation,
     check_coordinates,
@@ -61,7 +62,6 @@ from borderkit.crs import (
     to_wgs84,
     to_wgs84_frame,
 )
-from borderkit._validate import check_mapping, check_path, check_text
 from borderkit.errors import CoordinateError, CRSError, GeometryError, InputError, ParameterError
 
 __all__ = [
@@ -550,7 +550,8 @@ def _check_table_shape(table: pd.DataFrame, header: str, sep: str, path: Path) -
     names = [h.strip() for h in header.split(sep)]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        msg = f"{path}: column {repeated[0]!r} appears {names.count(repeated[0])} times in the header. Name each column once."
+        times = names.count(repeated[0])
+        msg = f"{path}: column {repeated[0]!r} appears {times} times in the header. Name each column once."
         raise InputError(msg)
     if not isinstance(table.index, pd.RangeIndex):
         # pandas takes the extra leading fields of a too-long row as an index.
