@@ -732,7 +732,9 @@ def _settlement_sides(case: Case, new: Layer | None, settlements: gpd.GeoDataFra
         # say, that a line without holes puts on the wrong side).
         assess = has & (out["pair"] != "").to_numpy()
         if lay is not None and lay.left and assess.any():
-            sides = side_of(line_of(case, lay)[0], out.geometry[assess].to_numpy(), what=f"layer {lay.name} ({lay.path})")
+            sides = side_of(
+                line_of(case, lay)[0], out.geometry[assess].to_numpy(), what=f"layer {lay.name} ({lay.path})"
+            )
             other = case.other(lay.left)
             for i, s in zip(np.flatnonzero(assess), sides, strict=True):
                 vals[i] = lay.left if s > 0 else (other if s < 0 else "on the line")

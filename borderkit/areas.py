@@ -147,9 +147,7 @@ def side_of(
     return out
 
 
-def nearest_pair(
-    geoms: Sequence[BaseGeometry], settlements: gpd.GeoDataFrame
-) -> list[tuple[str, ...]]:
+def nearest_pair(geoms: Sequence[BaseGeometry], settlements: gpd.GeoDataFrame) -> list[tuple[str, ...]]:
     """Pair ids for each geometry: those whose settlements it holds, else the nearest pair.
 
     ``settlements`` needs columns ``pair`` and ``geometry`` (rows without a pair or a
@@ -289,8 +287,10 @@ def handover_polygons(
         raise GeometryError(msg)
     for name, code in (("new_left", new_left), ("old_left", old_left)):
         if code not in countries:
-            msg = (f"{name}={code!r} is not one of the countries {countries!r}; "
-                   "give the code of the country left of the line")
+            msg = (
+                f"{name}={code!r} is not one of the countries {countries!r}; "
+                "give the code of the country left of the line"
+            )
             raise CaseError(msg)
     width = math.hypot(new_accuracy_m, old_accuracy_m) if sliver_width_m is None else float(sliver_width_m)
     if not width >= 0:
@@ -321,7 +321,8 @@ def handover_polygons(
     faces = shapely.orient_polygons(faces[changed], exterior_cw=False)
     frame = gpd.GeoDataFrame(
         {"from_country": c_old[changed].astype(object), "to_country": c_new[changed].astype(object)},
-        geometry=gpd.GeoSeries(faces, crs="EPSG:4326"), crs="EPSG:4326",
+        geometry=gpd.GeoSeries(faces, crs="EPSG:4326"),
+        crs="EPSG:4326",
     )
     frame["area_m2"] = [geodesic_area_m2(g) for g in faces]
     frame["width_m"] = sliver_widths_m(faces)

@@ -654,9 +654,11 @@ def read_points_csv(
     try:
         table = pd.read_csv(io.StringIO("\n".join(kept)), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as err:
-        msg = (f"{path}: not a valid CSV ({' '.join(str(err).split())}). A row with more fields than the "
-               "header is often a decimal comma in a comma-separated file: quote such values or separate "
-               "the fields with ';'.")
+        msg = (
+            f"{path}: not a valid CSV ({' '.join(str(err).split())}). A row with more fields than the "
+            "header is often a decimal comma in a comma-separated file: quote such values or separate "
+            "the fields with ';'."
+        )
         raise InputError(msg) from err
     _check_table_shape(table, header, sep, path)
     table.columns = [str(c).strip() for c in table.columns]
@@ -752,8 +754,10 @@ def read_layer(
     try:
         layer_names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
         if layer is None and len(layer_names) > 1:
-            msg = (f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
-                   f'layer = "{layer_names[0]}" (layer= in Python).')
+            msg = (
+                f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
+                f'layer = "{layer_names[0]}" (layer= in Python).'
+            )
             raise InputError(msg)
         if layer is not None and layer not in layer_names:
             msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
