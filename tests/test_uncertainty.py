@@ -198,7 +198,9 @@ def test_uncertainty__one_verdict_per_claim_names_the_renderings(shipped) -> Non
 
 
 def test_uncertainty__no_sigma_beyond_the_draws_is_printed(shipped) -> None:
-    text = borderkit.cli.render_report(shipped)
+    from borderkit._text import render_report
+
+    text = render_report(shipped)
     assert " σ)" not in text
     assert "z (σ)" not in text
     assert "draws fall" in json.dumps(shipped.to_dict(), ensure_ascii=False)
