@@ -119,8 +119,7 @@ try:
 except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = [
-    "DEFAULT_DRAWS",
+__all__ = [  # noqa: RUF022 - plain sorted order, as tests/test_init.py checks
     "BorderkitError",
     "CRSError",
     "Case",
@@ -129,6 +128,7 @@ __all__ = [
     "CheckResult",
     "Claim",
     "CoordinateError",
+    "DEFAULT_DRAWS",
     "ExportError",
     "GeometryError",
     "ImpactResult",
