@@ -267,15 +267,23 @@ def compare_lines(
     length_a = float(cum[-1])
     index = np.arange(math.floor(length_a / step_m) + 1, dtype=np.int64)
     chain = index * float(step_m)
-    stations = shapely.line_interpolate_point(am, chain)
-    p = shapely.get_coordinates(stations)
-    s_b = shapely.line_locate_point(bm, stations)
-    q = shapely.get_coordinates(shapely.line_interpolate_point(bm, s_b))
-    keep = (s_b > _END_TOL_M) & (s_b < bm.length - _END_TOL_M)
+    # Stations along A, interpolated on its segments (shapely.line_interpolate_point walks the
+    # line once per station); only those inside the clip are located on B.
+    k_at = np.clip(np.searchsorted(cum, chain, side="right") - 1, 0, seg.shape[0] - 1)
+    seg_len = np.diff(cum)
+    frac = np.divide(chain - cum[k_at], seg_len[k_at], out=np.zeros(len(chain)), where=seg_len[k_at] > 0)
+    p = xy_a[k_at] + np.clip(frac, 0.0, 1.0)[:, None] * seg[k_at]
+    stations = shapely.points(p)
+    keep = np.ones(len(chain), dtype=bool)
     clip_m = None
     if clip is not None:
         clip_m = project(clip)
         keep &= shapely.covers(clip_m, stations)
+    s_b = np.full(len(chain), np.nan)
+    q = np.full_like(p, np.nan)
+    s_b[keep] = shapely.line_locate_point(bm, stations[keep])
+    q[keep] = shapely.get_coordinates(shapely.line_interpolate_point(bm, s_b[keep]))
+    keep &= (s_b > _END_TOL_M) & (s_b < bm.length - _END_TOL_M)
     if not keep.any():
         msg = (
             f"lines {name_a!r} and {name_b!r} have no common stretch"
@@ -307,7 +315,7 @@ def compare_lines(
         name_a=name_a,
         name_b=name_b,
         step_m=float(step_m),
-        chainage_m=chain,
+        chainage_m=np.asarray(chain, dtype=np.float64),
         offset_m=offset,
         station_lonlat=lonlat,
         median_abs_offset_m=float(np.median(absoff)),

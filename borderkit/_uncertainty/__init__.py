@@ -39,7 +39,7 @@ import shapely
 from borderkit._compare import compare_lines
 from borderkit._measure import Measurements, line_layers, line_of, measure
 from borderkit._stats import combine, interval_from_draws, judge, widened
-from borderkit._uncertainty._draws import ScenarioDraws, clipped_line_xy, field_factor, scenario_draws
+from borderkit._uncertainty._draws import FieldCache, ScenarioDraws, clipped_line_xy, field_draws, scenario_draws
 from borderkit._uncertainty._model import Calibration, ErrorModel, fit, roughness_m
 from borderkit._uncertainty._results import ClaimUncertainty, ModelCheck, ScenarioInterval, UncertaintyResult
 from borderkit.case import Case, Claim, Layer
@@ -95,10 +95,9 @@ def _field_roughness(xy: np.ndarray, d: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.sum((d[1:-1] - chord) ** 2, axis=1))))
 
 
-def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int) -> ModelCheck:
-    lf = field_factor(xy, model)
-    z = np.random.default_rng([seed, 9]).standard_normal((2, CHECK_DRAWS, len(xy)))
-    dx, dy = z[0] @ lf.T, z[1] @ lf.T
+def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int, fields: FieldCache | None = None) -> ModelCheck:
+    d = field_draws(xy, model, fields)(np.random.default_rng([seed, 9]), CHECK_DRAWS)
+    dx, dy = d[:, :CHECK_DRAWS].T, d[:, CHECK_DRAWS:].T
     simple = shapely.LineString(xy).is_simple
     rough = [_field_roughness(xy, np.column_stack([dx[k], dy[k]])) for k in range(CHECK_DRAWS)]
     moved = [shapely.LineString(xy + np.column_stack([dx[k], dy[k]])) for k in range(CHECK_DRAWS)]
@@ -205,13 +204,14 @@ def uncertainty(
     checks: list[ModelCheck] = []
     scenarios: list[ScenarioDraws] = []
     notes: list[str] = []
+    fields: FieldCache = {}
     for k, (name, mm) in enumerate({m.rendering: m, **m.renderings}.items()):
         lay = by_name.get(name)
         if lay is None:
             continue
         if k == 0:
-            checks.append(_check(name, clipped_line_xy(case, lay, plane), model, seed))
-        scenarios.append(scenario_draws(case, mm, lay, model, old_model, plane, claims, draws, seed, k))
+            checks.append(_check(name, clipped_line_xy(case, lay, plane), model, seed, fields))
+        scenarios.append(scenario_draws(case, mm, lay, model, old_model, plane, claims, draws, seed, k, fields))
     results = [r for c in claims if (r := _judge(c, scenarios)) is not None]
     refused = [ch for ch in checks if not ch.ok]
     if refused:
@@ -221,7 +221,7 @@ def uncertainty(
             "nu = 2.5, or sigma_m and length_m, in case.toml"
         )
         results = [ClaimUncertainty(r.claim_id, r.unit, r.scenarios, Outcome.NOT_COMPUTABLE, why) for r in results]
-    sens = _sensitivity(case, m, by_name, model, old_model, plane, claims, max(draws // 4, 100), seed)
+    sens = _sensitivity(case, m, by_name, model, old_model, plane, claims, max(draws // 4, 100), seed, fields)
     lengthening = [s.interval.lengthening for r in results for s in r.scenarios[:1]]
     notes.append(
         f"error model: {model.basis}: σ {model.sigma_m:.0f} m, ℓ {model.length_m:.0f} m, ν {model.nu}; "
@@ -252,6 +252,7 @@ def _sensitivity(
     claims: Sequence[Claim],
     draws: int,
     seed: int,
+    fields: FieldCache | None = None,
 ) -> pd.DataFrame:
     """Each claim's interval on the measured rendering with ℓ halved, as fitted and doubled."""
     lay = by_name.get(m.rendering)
@@ -260,7 +261,7 @@ def _sensitivity(
         return pd.DataFrame(columns=["claim", "length_m", "lo", "hi"]).set_index(["claim", "length_m"])
     for factor in (0.5, 1.0, 2.0):
         mod = ErrorModel(model.sigma_m, model.length_m * factor, model.nu, basis=model.basis)
-        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0)
+        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0, fields)
         for c in claims:
             if c.id in d.values:
                 iv = widened(interval_from_draws(d.values[c.id], measured=d.measured[c.id]))

@@ -1,16 +1,19 @@
 """Monte Carlo draws of every length and area claim under one scenario (rendering).
 
 Each draw moves the rendering's vertices by a smooth 2-D displacement field (isotropic
-Matérn covariance of :class:`~borderkit._uncertainty._model.ErrorModel`, generated exactly
-at the vertices by a Cholesky factor), moves the old line by its own field, and draws the
-pair settlements over their rounding cells plus their placement error. Then:
+Matérn covariance of :class:`~borderkit._uncertainty._model.ErrorModel`, drawn at the
+vertices by :class:`~borderkit._uncertainty._field.Field`), and draws the pair
+settlements over their rounding cells plus their placement error. Then:
 
 - the measured stretch runs between the nearest points (found in metres, in the local
   UTM plane) of the outermost settlements on the moved line, and each segment belongs
-  to the pair whose settlement is nearest its midpoint, as :func:`borderkit.measure` does;
+  to the pair whose settlement is nearest its midpoint, as :func:`borderkit.measure` does
+  (:mod:`borderkit._uncertainty._stretch`);
 - a face's area changes by the flux of the lines' displacement through the part of its
   boundary each line forms (first order; faces may shrink to nothing, new faces born
-  where the lines nearly touch are not modelled).
+  where the lines nearly touch are not modelled). The change is linear in the fields of
+  the new and the old line, so it is drawn from its exact covariance
+  (:func:`~borderkit._uncertainty._field.weighted_covariance`), without drawing them.
 
 A 2-D field, unlike one along the line, moves two strands of a line that pass close to
 each other together, so that a smooth displacement does not make the line cross itself.
@@ -21,7 +24,7 @@ Draws are made in chunks, so memory is bounded by the chunk, not by draws × ver
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,14 +32,21 @@ import shapely
 from numpy.typing import NDArray
 
 from borderkit._measure import Measurements, line_of
-from borderkit._uncertainty._model import ErrorModel, draw_points, matern_correlation
+from borderkit._uncertainty._field import Field
+from borderkit._uncertainty._model import ErrorModel, draw_points
+from borderkit._uncertainty._stretch import full_lengths, plan
+from borderkit._uncertainty._stretch import lengths as stretch_lengths
 from borderkit.case import Case, Claim, Layer
 from borderkit.enums import LineBasis, Quantity
 from borderkit.geodesy import LocalPlane
 
-__all__ = ["CHUNK", "ScenarioDraws", "clipped_line_xy", "field_factor", "scenario_draws"]
+__all__ = ["CHUNK_ELEMENTS", "ScenarioDraws", "clipped_line_xy", "field_draws", "scenario_draws"]
 
-#: Draws per chunk: a 1,000-vertex line needs a few (chunk × vertices) arrays.
+#: Vertex-draws per chunk (a few float64 arrays of this size are alive at once).
+CHUNK_ELEMENTS = 2**21
+#: Fewest draws per chunk.
+MIN_CHUNK = 100
+#: Draws per chunk of the turning points' own errors.
 CHUNK = 500
 #: How far around the extent a rendering is kept for the draws (degrees).
 _MARGIN_DEG = 0.03
@@ -64,61 +74,6 @@ def clipped_line_xy(case: Case, lay: Layer, plane: LocalPlane) -> NDArray[np.flo
     return plane.xy(shapely.get_coordinates(line))
 
 
-def field_factor(xy: NDArray[np.float64], model: ErrorModel) -> NDArray[np.float64]:
-    """Lower Cholesky factor of the field's covariance at the vertices (m): draws are ``z @ L.T``."""
-    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    cov = model.sigma_m**2 * matern_correlation(d, model.length_m, model.nu)
-    cov[np.diag_indices_from(cov)] += model.nugget_m**2 + 1e-6 * max(model.sigma_m**2, 1.0)
-    return np.asarray(np.linalg.cholesky(cov), dtype=np.float64)
-
-
-def _nearest_chainage(
-    px: NDArray[np.floating], py: NDArray[np.floating], cum: NDArray[np.floating], pts: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """(c, k) distance along each moved line (vertices ``px, py``: (c, n)) of its nearest point to each point."""
-    ax, ay = px[:, :-1], py[:, :-1]
-    vx, vy = px[:, 1:] - ax, py[:, 1:] - ay
-    vv = np.maximum(vx * vx + vy * vy, 1e-12)
-    out = np.empty(pts.shape[:2])
-    rows = np.arange(px.shape[0])
-    for j in range(pts.shape[1]):
-        wx = pts[:, j, 0, None].astype(px.dtype) - ax
-        wy = pts[:, j, 1, None].astype(px.dtype) - ay
-        t = np.clip((wx * vx + wy * vy) / vv, 0.0, 1.0)
-        wx -= t * vx
-        wy -= t * vy
-        i = np.argmin(wx * wx + wy * wy, axis=1)
-        out[:, j] = cum[rows, i] + t[rows, i] * np.sqrt(vv[rows, i])
-    return out
-
-
-def _lengths(
-    px: NDArray[np.floating],
-    py: NDArray[np.floating],
-    pts: NDArray[np.float64],
-    pair_of_point: NDArray[np.intp],
-    scopes: Sequence[tuple[int, ...]],
-) -> NDArray[np.float64]:
-    """(c, len(scopes)) planar length of the stretch between the outermost points, per scope."""
-    seg = np.hypot(np.diff(px, axis=1), np.diff(py, axis=1)).astype(np.float64)
-    cum = np.concatenate([np.zeros((px.shape[0], 1)), np.cumsum(seg, axis=1)], axis=1)
-    at = _nearest_chainage(px, py, cum, pts)
-    lo, hi = at.min(axis=1, keepdims=True), at.max(axis=1, keepdims=True)
-    overlap = np.clip(np.minimum(cum[:, 1:], hi) - np.maximum(cum[:, :-1], lo), 0.0, None)
-    mx, my = (px[:, 1:] + px[:, :-1]) / 2, (py[:, 1:] + py[:, :-1]) / 2
-    best = np.full(mx.shape, np.inf, dtype=mx.dtype)
-    nearest = np.zeros(mx.shape, dtype=np.intp)
-    for j in range(pts.shape[1]):
-        d2 = (mx - pts[:, j, 0, None].astype(mx.dtype)) ** 2 + (my - pts[:, j, 1, None].astype(mx.dtype)) ** 2
-        closer = d2 < best
-        best[closer], nearest[closer] = d2[closer], j
-    pair = pair_of_point[nearest]
-    out = np.empty((px.shape[0], len(scopes)))
-    for k, sc in enumerate(scopes):
-        out[:, k] = (hi - lo)[:, 0] if not sc else (overlap * np.isin(pair, sc)).sum(axis=1)
-    return out
-
-
 def _flux_weights(
     xy: NDArray[np.float64], faces_xy: Sequence[shapely.Geometry]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -135,17 +90,18 @@ def _flux_weights(
     mid = (xy[1:] + xy[:-1]) / 2
     mids = shapely.points(mid)
     probes = shapely.points(mid + left)  # 1 m to the left of each edge
-    for f, face in enumerate(faces_xy):
-        on = ok & (shapely.distance(face.boundary, mids) < 0.5)
-        if not on.any():
-            continue
-        # Moving the line to the left by o shrinks a face on its left by o × length.
-        sign = np.where(shapely.contains(face, probes), -1.0, 1.0) * on
-        half = 0.5 * sign * length
-        for end in (0, 1):
-            idx = np.arange(n - 1) + end
-            np.add.at(wx[f], idx, half * left[:, 0])
-            np.add.at(wy[f], idx, half * left[:, 1])
+    faces = np.asarray(faces_xy, dtype=object)
+    bounds = shapely.boundary(faces)
+    # The edges on each face's boundary: candidates from a spatial index, then the test.
+    e, f = shapely.STRtree(bounds).query(mids, predicate="dwithin", distance=0.5)
+    on = ok[e] & (shapely.distance(bounds[f], mids[e]) < 0.5)
+    e, f = e[on], f[on]
+    # Moving the line to the left by o shrinks a face on its left by o × length.
+    sign = np.where(shapely.contains(faces[f], probes[e]), -1.0, 1.0)
+    half = 0.5 * sign * length[e]
+    for end in (0, 1):
+        np.add.at(wx, (f, e + end), half * left[e, 0])
+        np.add.at(wy, (f, e + end), half * left[e, 1])
     return wx, wy
 
 
@@ -185,6 +141,46 @@ def _turning_point_lengths(
     return {c: np.concatenate(v) for c, v in out.items()}
 
 
+def _chunk(n: int, draws: int) -> int:
+    """Draws per chunk: about :data:`CHUNK_ELEMENTS` vertex-draws, so memory is bounded by the chunk."""
+    return int(min(draws, max(MIN_CHUNK, CHUNK_ELEMENTS // max(n, 1))))
+
+
+#: Fields already built in one call of :func:`borderkit.uncertainty`, by line and model.
+FieldCache = dict[tuple[bytes, ErrorModel], Field]
+
+
+def field_draws(
+    xy: NDArray[np.float64], model: ErrorModel, cache: FieldCache | None = None
+) -> Callable[[np.random.Generator, int], NDArray[np.float64]]:
+    """A function drawing the model's field at ``xy``: (n, 2 · draws), east columns then north, metres.
+
+    :class:`~borderkit._uncertainty._field.Field` (Vecchia), the same at every size; built
+    once per line and model when a ``cache`` (one per call) is given.
+    """
+    return _field(xy, model, cache).draw
+
+
+def _field(xy: NDArray[np.float64], model: ErrorModel, cache: FieldCache | None) -> Field:
+    key = (np.ascontiguousarray(xy).tobytes(), model)
+    fld = cache.get(key) if cache is not None else None
+    if fld is None:
+        fld = Field.build(xy, model)
+        if cache is not None:
+            cache[key] = fld
+    return fld
+
+
+def _area_factor(
+    lines: Sequence[tuple[NDArray[np.float64], ErrorModel, tuple[NDArray[np.float64], NDArray[np.float64]]]],
+    fields: FieldCache | None,
+) -> NDArray[np.float64]:
+    """A factor S (F, F) with S Sᵀ the covariance of the first-order face-area changes (m⁴), under the field."""
+    cov = sum(_field(xy, mod, fields).weighted_covariance(wx, wy) for xy, mod, (wx, wy) in lines)
+    vals, vecs = np.linalg.eigh(np.asarray(cov))
+    return np.asarray(vecs * np.sqrt(np.clip(vals, 0.0, None))[None, :])
+
+
 def scenario_draws(
     case: Case,
     m: Measurements,
@@ -196,10 +192,13 @@ def scenario_draws(
     draws: int,
     seed: int,
     index: int,
+    fields: FieldCache | None = None,
 ) -> ScenarioDraws:
-    """Draws of every length and area claim under the rendering ``lay`` (see the module)."""
+    """Draws of every length and area claim under the rendering ``lay`` (see the module).
+
+    ``fields`` keeps the fields built in one call, for the other scenarios and the sensitivity runs.
+    """
     xy = clipped_line_xy(case, lay, plane)
-    lf = field_factor(xy, model)
     rng_line = np.random.default_rng([seed, 2, index])
     rng_pts = np.random.default_rng([seed, 1])  # the same settlement draws under every scenario
     lengths, areas = _length_claims(claims), _area_claims(claims)
@@ -224,55 +223,48 @@ def scenario_draws(
         lengths = []
     do_lengths = bool(lengths) and m.line_basis is LineBasis.OUTERMOST_PAIRS and len(known) >= 2
     scale: list[float] = []
+    x0, y0 = xy[0]
+    local = xy - (x0, y0)  # offsets from the first vertex: the products below lose nothing to 5·10^6 m
     if do_lengths:
-        base = _lengths(xy[None, :, 0], xy[None, :, 1], plane.xy(ll)[None], pair_of_point, scopes)[0]
+        pts0 = plane.xy(ll) - (x0, y0)
+        base = full_lengths(local[None, :, 0], local[None, :, 1], pts0[None], pair_of_point, scopes)[0]
         for c, b in zip(lengths, base, strict=True):
             geo = m.length_m(c.scope)
             scale.append(0.0 if not b or geo is None else geo / b)
             measured[c.id] = (geo or 0.0) / c.scale
+        stretch = plan(local, pts0, pair_of_point)
+        draw_field = field_draws(xy, model, fields)
 
-    faces: list[shapely.Geometry] = []
-    weights: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
-    old_weights: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
-    old_lf: NDArray[np.float64] | None = None
     sel_faces: dict[str, NDArray[np.bool_]] = {}
+    area_s: NDArray[np.float64] | None = None
     if areas and m.areas is not None and len(m.areas):
-        faces = list(m.areas.geometry)
-        faces_xy = [plane.to(g) for g in faces]
-        weights = _flux_weights(xy, faces_xy)
+        faces_xy = [plane.to(g) for g in m.areas.geometry]
+        lines = [(xy, model, _flux_weights(xy, faces_xy))]
         old = case.layer("old_line")
         if old is not None and old_model is not None and old_model.sigma_m > 0:
             old_xy = clipped_line_xy(case, old, plane)
-            old_lf = field_factor(old_xy, old_model)
-            old_weights = _flux_weights(old_xy, faces_xy)
+            lines.append((old_xy, old_model, _flux_weights(old_xy, faces_xy)))
+        area_s = _area_factor(lines, fields)
         for c in areas:
             chosen = m.faces(c.direction or "", c.scope, c.holding)
             sel_faces[c.id] = m.areas.index.isin(chosen.index if chosen is not None else [])
             measured[c.id] = float(m.areas.loc[sel_faces[c.id], "area_m2"].sum()) / c.scale
-    area0 = m.areas["area_m2"].to_numpy(dtype=float) if faces and m.areas is not None else np.zeros(0)
-    rng_old = np.random.default_rng([seed, 3, index])
+    area0 = m.areas["area_m2"].to_numpy(dtype=float) if area_s is not None and m.areas is not None else np.zeros(0)
+    rng_area = np.random.default_rng([seed, 3, index])
 
+    chunk = _chunk(len(xy), draws)
     done = 0
     while done < draws:
-        c_n = min(CHUNK, draws - done)
-        z = rng_line.standard_normal((2, c_n, len(xy)))
-        dx, dy = z[0] @ lf.T, z[1] @ lf.T
-        pts_ll = draw_points(ll, rounding, placement, c_n, rng_pts) if do_lengths else None
-        if do_lengths and pts_ll is not None:
-            # Vertices as offsets from the line's first one, in float32: 1e-7 of 50 km is 5 mm.
-            x0, y0 = xy[0]
-            px = ((xy[None, :, 0] - x0) + dx).astype(np.float32)
-            py = ((xy[None, :, 1] - y0) + dy).astype(np.float32)
+        c_n = min(chunk, draws - done)
+        if do_lengths:
+            d = draw_field(rng_line, c_n)
+            pts_ll = draw_points(ll, rounding, placement, c_n, rng_pts)
             pts = plane.xy(pts_ll.reshape(-1, 2)).reshape(c_n, -1, 2) - (x0, y0)
-            got = _lengths(px, py, pts, pair_of_point, scopes)
+            got = stretch_lengths(local, d, pts, pts0, stretch, pair_of_point, scopes, len(pair_ids))
             for k, c in enumerate(lengths):
                 values[c.id].append(got[:, k] * scale[k] / c.scale)
-        if sel_faces and weights is not None:
-            wx, wy = weights
-            change = dx @ wx.T + dy @ wy.T
-            if old_lf is not None and old_weights is not None:
-                zo = rng_old.standard_normal((2, c_n, old_lf.shape[0]))
-                change += (zo[0] @ old_lf.T) @ old_weights[0].T + (zo[1] @ old_lf.T) @ old_weights[1].T
+        if area_s is not None:
+            change = rng_area.standard_normal((c_n, area_s.shape[1])) @ area_s.T
             face_area = np.clip(area0[None, :] + change, 0.0, None)
             for c in areas:
                 values[c.id].append(face_area[:, sel_faces[c.id]].sum(axis=1) / c.scale)
