@@ -15,9 +15,16 @@ import struct
 import sys
 import termios
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import geopandas as gpd
 import pytest
+from shapely import Point
 
+import borderkit
+import borderkit._progress as progress_module
+from borderkit._export import _write_gdal
+from borderkit._layers import ExportLayer
 from borderkit._progress import ENV_VAR, Bar, _NoBar, enabled, progress
 
 
@@ -155,3 +162,38 @@ def test_progress__chunked_updates_count_every_unit(terminal: _Terminal, monkeyp
             bar.update(min(chunk, total - start))
         assert bar.n == total  # type: ignore[attr-defined]
     assert "synthetic draws" in terminal.read()
+
+
+# ---------------------------------------------------------------- where bars are used
+
+
+def test_load_case__shows_a_reading_bar_on_a_terminal_only(
+    terminal: _Terminal, monkeypatch: pytest.MonkeyPatch, minimal_case, capfd
+) -> None:
+    folder = minimal_case()
+    quiet = borderkit.load_case(folder)
+    _on(terminal, monkeypatch)
+    monkeypatch.setattr(progress_module, "DELAY_S", 0.0)
+    shown = borderkit.load_case(folder)
+    text = terminal.read()
+    assert f"reading {quiet.id}" in text
+    assert f"/{len(quiet.layers)} [" in text
+    assert capfd.readouterr().out == ""
+    assert list(shown.layers) == list(quiet.layers)
+    for name, lay in quiet.layers.items():
+        assert shown.layers[name].frame.geometry.equals(lay.frame.geometry)
+
+
+def test_write_gdal__shows_a_bar_per_layer_and_writes_the_same_file(
+    terminal: _Terminal, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    frame = gpd.GeoDataFrame({"name": ["synthetic"]}, geometry=[Point(10.0, 0.05)], crs="EPSG:4326")
+    layers = [ExportLayer(n, frame, {}) for n in ("synthetic_a", "synthetic_b", "synthetic_c")]
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    _write_gdal(layers, tmp_path / "quiet.gpkg", "GPKG")
+    assert sys.stderr.getvalue() == ""  # type: ignore[attr-defined]
+    _on(terminal, monkeypatch)
+    monkeypatch.setattr(progress_module, "DELAY_S", 0.0)
+    _write_gdal(layers, tmp_path / "shown.gpkg", "GPKG")
+    assert "writing GPKG" in terminal.read()
+    assert (tmp_path / "shown.gpkg").read_bytes() == (tmp_path / "quiet.gpkg").read_bytes()
