@@ -100,6 +100,7 @@ from borderkit._io import atomic_output, atomic_outputs, check_writable, os_erro
 from borderkit._layers import IMPACT_LAYERS, ExportLayer, export_layers
 from borderkit._layers import TRANSFORMATION_FIELDS as _TRANSFORMATION
 from borderkit._present import _description, basis_record
+from borderkit._progress import progress
 from borderkit._report import Report
 from borderkit._validate import check_bool, check_path
 from borderkit.case import Case
@@ -176,6 +177,9 @@ SHAPEFILE_FIELDS: Mapping[str, str] = {**_BASE_SHAPEFILE_FIELDS, **_IMPACT_SHAPE
 #: Pinned GDAL timestamp (GeoPackage ``gpkg_contents.last_change``) for byte-stable files.
 _GDAL_DATE = "2000-01-01T00:00:00Z"
 
+#: Features between two moves of the GeoJSON progress bar.
+_BAR_CHUNK = 1000
+
 
 # ---------------------------------------------------------------------- writers
 def _json_value(v: Any) -> Any:
@@ -193,22 +197,27 @@ def _json_value(v: Any) -> Any:
 def geojson_features(layers: list[ExportLayer]) -> list[dict[str, Any]]:
     """RFC 7946 Feature dicts of ``layers`` (used by the GeoJSON file and the web map)."""
     features = []
-    for lay in layers:
-        props_cols = [c for c in lay.frame.columns if c != "geometry" and c not in _TRANSFORMATION]
-        for i, row in enumerate(lay.frame.itertuples(index=False)):
-            rec = row._asdict()
-            props = {c: _json_value(rec[c]) for c in props_cols}
-            props["transformation"] = dict(
-                lay.transformation if lay.transformations is None else lay.transformations[i]
-            )
-            geom = rec["geometry"]
-            features.append(
-                {
-                    "type": "Feature",
-                    "properties": props,
-                    "geometry": None if geom is None else shapely.geometry.mapping(geom),
-                }
-            )
+    with progress(sum(len(lay.frame) for lay in layers), "GeoJSON features", "feature") as bar:
+        for lay in layers:
+            bar.set_postfix_str(lay.name, refresh=False)
+            props_cols = [c for c in lay.frame.columns if c != "geometry" and c not in _TRANSFORMATION]
+            for i, row in enumerate(lay.frame.itertuples(index=False)):
+                rec = row._asdict()
+                props = {c: _json_value(rec[c]) for c in props_cols}
+                props["transformation"] = dict(
+                    lay.transformation if lay.transformations is None else lay.transformations[i]
+                )
+                geom = rec["geometry"]
+                features.append(
+                    {
+                        "type": "Feature",
+                        "properties": props,
+                        "geometry": None if geom is None else shapely.geometry.mapping(geom),
+                    }
+                )
+                if i % _BAR_CHUNK == _BAR_CHUNK - 1:
+                    bar.update(_BAR_CHUNK)
+            bar.update(len(lay.frame) % _BAR_CHUNK)
     return features
 
 
@@ -276,8 +285,9 @@ def _write_gdal(
 ) -> None:
     import pyogrio
 
-    with _pinned_gdal_date():
+    with _pinned_gdal_date(), progress(len(layers), f"writing {driver}", "layer") as bar:
         for i, lay in enumerate(layers):
+            bar.set_postfix_str(lay.name, refresh=False)
             f = _flat_frame(lay, rename=rename)
             kw: dict[str, Any] = {}
             if driver == "GPKG":
@@ -291,6 +301,7 @@ def _write_gdal(
                     # GeoPackage 1.2: what GDAL < 3.9 and QGIS 3.x read without warnings.
                     kw["dataset_options"] = {"VERSION": "1.2"}
             pyogrio.write_dataframe(f, tmp, layer=lay.name, driver=driver, append=i > 0, **kw)
+            bar.update(1)
 
 
 def _kml_driver() -> str:
@@ -325,14 +336,18 @@ def _write_shapefiles(layers: list[ExportLayer], folder: Path, stem: str) -> lis
     import pyogrio
 
     written = []
-    for lay in _shapefile_parts(layers):
-        target = folder / f"{stem}{lay.name}.shp"
-        f = _flat_frame(lay, rename=SHAPEFILE_FIELDS)
-        for col in f.columns:
-            if f[col].dtype == object:
-                f[col] = [_dbf_text(v) for v in f[col]]
-        pyogrio.write_dataframe(f, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
-        written += sorted(folder.glob(f"{stem}{lay.name}.*"))
+    parts = _shapefile_parts(layers)
+    with progress(len(parts), "writing Shapefiles", "layer") as bar:
+        for lay in parts:
+            bar.set_postfix_str(lay.name, refresh=False)
+            target = folder / f"{stem}{lay.name}.shp"
+            f = _flat_frame(lay, rename=SHAPEFILE_FIELDS)
+            for col in f.columns:
+                if f[col].dtype == object:
+                    f[col] = [_dbf_text(v) for v in f[col]]
+            pyogrio.write_dataframe(f, target, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
+            written += sorted(folder.glob(f"{stem}{lay.name}.*"))
+            bar.update(1)
     return written
 
 

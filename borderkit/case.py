@@ -43,6 +43,7 @@ import pandas as pd
 import shapely
 
 from borderkit._folders import _ID_RE, _resolve, case_dirs, list_cases, read_case_toml
+from borderkit._progress import LARGE_FILE_BYTES, Bar, progress
 from borderkit._sheets import accuracy_basis_text, accuracy_from_map_scale_m
 from borderkit.crs import Transformation
 from borderkit.errors import (
@@ -676,7 +677,10 @@ def _load(case: str | os.PathLike[str]) -> Case:
     pairs = _load_pairs(doc, where, codes)
     bounds = _bounds(where.get(doc, "bounds", "case.toml", list, default=None), where, "bounds")
     synthetic = where.get(doc, "synthetic", "case.toml", bool, default=False)
-    layers = _load_layers(doc, where, root, codes, bounds, synthetic=synthetic)
+    raw_layers = doc.get("layers")  # checked by _load_layers
+    # A bar on a terminal's stderr when reading takes a while (many layers, large files).
+    with progress(len(raw_layers) if isinstance(raw_layers, dict) else None, f"reading {case_id}", "layer") as bar:
+        layers = _load_layers(doc, where, root, codes, bounds, synthetic=synthetic, bar=bar)
     claims = _load_claims(doc, where, codes, {p.id for p in pairs})
     checks = _load_checks(doc, where, claims)
     _check_settlement_names(layers, pairs, where, codes)
@@ -768,6 +772,7 @@ def _load_layers(
     bounds: tuple[float, float, float, float] | None,
     *,
     synthetic: bool = False,
+    bar: Bar | None = None,
 ) -> dict[str, Layer]:
     layers: dict[str, Layer] = {}
     raw = where.get(doc, "layers", "case.toml", dict, default={})
@@ -866,10 +871,17 @@ def _load_layers(
         layer_bounds = _bounds(where.get(t, "expect_bounds", key, list, default=None), where, f"{key}.expect_bounds")
         if layer_bounds or bounds:
             read_kwargs["expect_bounds"] = layer_bounds or bounds
+        if bar is not None:
+            size = path.stat().st_size
+            large = size >= LARGE_FILE_BYTES
+            # A large file shows the bar at once: the read itself reports nothing until it ends.
+            bar.set_postfix_str(f"{name} ({size / 1e6:.0f} MB)" if large else name, refresh=large)
         try:
             frame, tr = read_layer(path, **read_kwargs)
         except BorderkitError as err:
             raise type(err)(f"{key}: {err}") from err
+        if bar is not None:
+            bar.update(1)
         _check_geometry(frame, role, where, key)
         layers[name] = Layer(
             name=name,

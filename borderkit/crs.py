@@ -465,6 +465,31 @@ class _Checker:
     def valid(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.bool_]:
         return self.in_area(x, y) & self.in_expected(x, y)
 
+    def all_valid(self, x: ArrayLike, y: ArrayLike) -> bool:
+        """True only if every point is :meth:`valid`, from the bounding box of the points.
+
+        A shortcut for big inputs: four reductions instead of a mask per test. False means
+        "look closer" (a point may be bad, or a box crosses 180°), never "some point is bad".
+        """
+        lon, lat = self.lonlat(x, y)
+        if lon.size == 0:
+            return True
+        box = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        if not all(math.isfinite(v) for v in box):  # NaN or inf somewhere (min/max propagate NaN)
+            return False
+        limits = [(self.area, AREA_MARGIN_DEG)]
+        if self.geographic:
+            limits.append(((-180.0, -90.0, 180.0, 90.0), 0.0))
+        if self.expect_bounds is not None:
+            limits.append((self.expect_bounds, EXPECT_MARGIN_DEG))
+        for (west, south, east, north), margin in limits:
+            if west > east:  # across the antimeridian: let valid() decide
+                return False
+            inside_lon = west - margin <= box[0] and box[2] <= east + margin
+            if not (inside_lon and south - margin <= box[1] and box[3] <= north + margin):
+                return False
+        return True
+
     def ok(self, x: float, y: float) -> bool:
         return bool(self.valid(np.array([x]), np.array([y]))[0])
 
@@ -585,7 +610,7 @@ def check_coordinates(
     *,
     expect_bounds: tuple[float, float, float, float] | None = None,
     source: str = "input",
-    rows: Sequence[int] | None = None,
+    rows: Sequence[int] | NDArray[np.integer] | None = None,
     names: tuple[str, str] | None = None,
 ) -> None:
     """Check coordinates against their declared CRS; explain the first bad row.
@@ -605,8 +630,8 @@ def check_coordinates(
         Where the data should be, in degrees.
     source : str
         The file name, for messages.
-    rows : sequence of int, optional
-        1-based row numbers of the points (default 1, 2, ...).
+    rows : sequence or array of int, optional
+        1-based row numbers of the points (default 1, 2, ...); read only if a point is bad.
     names : (str, str), optional
         Names of the columns holding x and y, for messages.
 
@@ -630,10 +655,18 @@ def check_coordinates(
     if names is None:
         names = ("lon", "lat") if crs.is_geographic else ("easting", "northing")
     chk = _Checker(crs, expect_bounds)
+    if chk.all_valid(xa, ya):
+        return
     bad = np.flatnonzero(~chk.valid(xa, ya))
     if bad.size == 0:
         return
-    labels = list(rows) if rows is not None else list(range(1, xa.size + 1))
+    # Row labels are built only now, when a message needs them (a layer may have 10^6 vertices).
+    if rows is None:
+        labels = list(range(1, xa.size + 1))
+    elif isinstance(rows, np.ndarray):
+        labels = [int(r) for r in rows.tolist()]
+    else:
+        labels = list(rows)
     i = int(bad[0])
     detail = _diagnose(chk, float(xa[i]), float(ya[i]), names)
     more = ""
@@ -644,6 +677,35 @@ def check_coordinates(
         more = f" ({len(other_rows)} more bad row(s): {others}{', ...' if len(other_rows) > 5 else ''})"
     msg = f"{source}: row {labels[i]}: {detail}{more}"
     raise CoordinateError(msg)
+
+
+def _check_vertices(
+    geoms: NDArray[np.object_],
+    coords: NDArray[np.float64],
+    crs: CRS,
+    *,
+    expect_bounds: tuple[float, float, float, float] | None,
+    source: str,
+    names: tuple[str, str],
+) -> None:
+    """:func:`check_coordinates` for the vertices ``coords`` (2-D) of ``geoms``; rows are features.
+
+    The row labels (1-based feature of each vertex) are made only if a vertex is bad. For
+    geographic coordinates the box of all vertices is the geometries' (GEOS keeps it), so a
+    layer that is wholly in place is told by four numbers.
+    """
+    chk = _Checker(crs, expect_bounds)
+    if chk.geographic:
+        if bool(np.isfinite(coords).all()):
+            west, south, east, north = (float(v) for v in shapely.total_bounds(geoms))
+            if chk.all_valid(np.array([west, east]), np.array([south, north])):
+                return
+    elif chk.all_valid(coords[:, 0], coords[:, 1]):
+        return
+    _, index = shapely.get_coordinates(geoms, return_index=True)
+    check_coordinates(
+        coords[:, 0], coords[:, 1], crs, expect_bounds=expect_bounds, source=source, rows=index + 1, names=names
+    )
 
 
 # --------------------------------------------------------------- operation choice
@@ -936,12 +998,23 @@ def to_wgs84_frame(
     >>> f"{out.geometry[0].x:.5f} {out.geometry[0].y:.5f}"
     '45.05754 41.06476'
     """
+    return _to_wgs84_frame(frame, operation=operation)
+
+
+def _to_wgs84_frame(
+    frame: gpd.GeoDataFrame,
+    *,
+    operation: str | int | None = None,
+    coords: NDArray[np.float64] | None = None,
+) -> tuple[gpd.GeoDataFrame, Transformation]:
+    """:func:`to_wgs84_frame`, given the frame's 2-D coordinates if the caller has them."""
     if frame.crs is None:
         msg = "layer has no CRS: declare one (crs = 'EPSG:4326' in case.toml)"
         raise CRSError(msg)
     source = CRS.from_user_input(frame.crs)
     geoms = np.asarray(frame.geometry.values)
-    coords = shapely.get_coordinates(geoms)
+    if coords is None:
+        coords = shapely.get_coordinates(geoms)
     geodetic = source.geodetic_crs or source
     to_geog = None if source.is_geographic else Transformer.from_crs(source, geodetic, always_xy=True)
 
@@ -953,13 +1026,15 @@ def to_wgs84_frame(
 
     lon, lat = geographic(coords)
     transformer, transformation = _choose(source, lon, lat, operation)
-
-    def apply(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        lo, la = geographic(xy)
+    if to_geog is None and transformer is None and not np.any(shapely.has_z(geoms) | shapely.has_m(geoms)):
+        # Already WGS 84 lon/lat in 2-D: every coordinate stays as it is, so the geometries
+        # do too (shapely geometries are immutable: a new array of the same objects will do).
+        moved = geoms.copy()
+    else:
+        # The same as shapely.transform(geoms, ...) (2-D), without reading the coordinates again.
         if transformer is not None:
-            lo, la = transformer.transform(lo, la)
-        return np.column_stack([lo, la])
-
+            lon, lat = (np.asarray(v, dtype=float) for v in transformer.transform(lon, lat))
+        moved = shapely.set_coordinates(geoms.copy(), np.column_stack([lon, lat]))
     out = frame.copy()
-    out = out.set_geometry(shapely.transform(geoms, apply), crs=WGS84)
+    out = out.set_geometry(moved, crs=WGS84)
     return out, transformation

@@ -56,11 +56,12 @@ from pyproj import CRS
 from borderkit._validate import check_mapping, check_path, check_text
 from borderkit.crs import (
     Transformation,
+    _check_vertices,
+    _to_wgs84_frame,
     check_coordinates,
     is_northing_first,
     parse_crs,
     to_wgs84,
-    to_wgs84_frame,
 )
 from borderkit.errors import CoordinateError, CRSError, GeometryError, InputError, ParameterError
 
@@ -563,6 +564,25 @@ def _check_table_shape(table: pd.DataFrame, header: str, sep: str, path: Path) -
         raise InputError(msg)
 
 
+class _SeveralLayersError(Exception):
+    """pyogrio found more than one layer and no layer was named."""
+
+
+def _read_vector(path: Path, layer: str | None, *, several_layers_fail: bool = False) -> gpd.GeoDataFrame:
+    with warnings.catch_warnings():
+        # GDAL warns, then shapely refuses: the GeometryError of read_layer says it in one line.
+        warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
+        if several_layers_fail:
+            # pyogrio warns before reading anything; as an error this stops the read there.
+            warnings.filterwarnings("error", "More than one layer found", UserWarning)
+        try:
+            return pyogrio.read_dataframe(path, layer=layer)
+        except UserWarning as warning:
+            if several_layers_fail and "More than one layer found" in str(warning):
+                raise _SeveralLayersError(str(warning)) from warning
+            raise
+
+
 def _geometry_fix(reason: str) -> str:
     if "closed" in reason:
         return "Close every polygon ring: repeat its first vertex at the end."
@@ -752,20 +772,23 @@ def read_layer(
         msg = f"{path}: columns= applies to CSV files only; a vector file carries its geometry."
         raise InputError(msg)
     try:
-        layer_names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-        if layer is None and len(layer_names) > 1:
-            msg = (
-                f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
-                f'layer = "{layer_names[0]}" (layer= in Python).'
-            )
-            raise InputError(msg)
-        if layer is not None and layer not in layer_names:
-            msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
-            raise InputError(msg)
-        with warnings.catch_warnings():
-            # GDAL warns, then shapely refuses: the GeometryError below says it in one line.
-            warnings.filterwarnings("ignore", "Non closed ring detected", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=layer)
+        try:
+            # Read at once: listing the layers first opens the file twice (and opening a
+            # GeoJSON parses all of it). Only if that fails are the layers listed, so the
+            # messages are the same as when they are listed first.
+            frame = _read_vector(path, layer, several_layers_fail=layer is None)
+        except (DataSourceError, DataLayerError, _SeveralLayersError):
+            layer_names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            if layer is None and len(layer_names) > 1:
+                msg = (
+                    f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
+                    f'layer = "{layer_names[0]}" (layer= in Python).'
+                )
+                raise InputError(msg) from None
+            if layer is not None and layer not in layer_names:
+                msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
+                raise InputError(msg) from None
+            frame = _read_vector(path, layer)
     except (DataSourceError, DataLayerError) as err:
         msg = f"{path}: cannot be read as a vector file ({err}). Use GeoJSON, GeoPackage, KML or Shapefile."
         raise InputError(msg) from err
@@ -778,17 +801,10 @@ def read_layer(
     if frame.crs is None:
         msg = f"{path}: the file declares no CRS. Pass crs='EPSG:....' (crs = ... in case.toml)."
         raise CRSError(msg)
-    coords, index = shapely.get_coordinates(np.asarray(frame.geometry.values), return_index=True)
+    geoms = np.asarray(frame.geometry.values)
+    coords = shapely.get_coordinates(geoms)
     if len(coords):
         src = CRS.from_user_input(frame.crs)
         names = ("lon", "lat") if src.is_geographic else ("easting", "northing")
-        check_coordinates(
-            coords[:, 0],
-            coords[:, 1],
-            src,
-            expect_bounds=expect_bounds,
-            source=path.name,
-            rows=[int(i) + 1 for i in index],
-            names=names,
-        )
-    return to_wgs84_frame(frame, operation=operation)
+        _check_vertices(geoms, coords, src, expect_bounds=expect_bounds, source=path.name, names=names)
+    return _to_wgs84_frame(frame, operation=operation, coords=coords)

@@ -255,6 +255,25 @@ def test_to_wgs84_frame__lines_keep_their_shape_and_record_the_operation() -> No
     assert frame.geometry[0].coords[0] == (east, north)  # input untouched
 
 
+def test_to_wgs84_frame__wgs84_input_keeps_every_coordinate_and_drops_z() -> None:
+    # Already WGS 84: nothing moves (the written coordinates are the reference); Z is dropped
+    # as for any other CRS (borderkit works in 2-D).
+    flat = [(45.0575, 41.0647222), (45.098, 41.085)]
+    frame = gpd.GeoDataFrame(
+        {"name": ["synthetic 2-D", "synthetic 3-D"]},
+        geometry=[LineString(flat), LineString([(x, y, 512.5) for x, y in flat])],
+        crs="EPSG:4326",
+    )
+    out, t = to_wgs84_frame(frame)
+    assert t.code is None
+    assert out.crs.to_epsg() == 4326
+    assert [list(g.coords) for g in out.geometry] == [flat, flat]
+    assert not out.geometry.has_z.any()
+    assert frame.geometry[1].coords[0] == (45.0575, 41.0647222, 512.5)  # input untouched
+    out.loc[0, "geometry"] = Point(0, 0)
+    assert frame.geometry[0].geom_type == "LineString"  # a new frame, not a view of the input
+
+
 def test_to_wgs84_frame__no_crs_raises_crs_error() -> None:
     with pytest.raises(CRSError, match="layer has no CRS"):
         to_wgs84_frame(gpd.GeoDataFrame(geometry=[Point(45, 41)]))
@@ -314,6 +333,15 @@ def test_check_coordinates__names_the_mis_declaration(
     with pytest.raises(CoordinateError, match=r"tp\.csv: row 7: ") as err:
         check_coordinates(x, y, crs, source="tp.csv", rows=[7])
     assert expected in str(err.value)
+
+
+def test_check_coordinates__row_labels_may_be_an_array() -> None:
+    # Vertices 2..4 of features 5, 6, 6, 7: vertex 2 and 3 (both feature 6) lack the zone prefix.
+    x = np.array([8504938.2, 504938.2, 504938.2, 8504938.2])
+    y = np.full(4, 4547853.2)
+    with pytest.raises(CoordinateError, match=r"^tp\.gpkg: row 6: y=504938\.2, x=4547853\.2: .*zone prefix") as err:
+        check_coordinates(x, y, "EPSG:28408", source="tp.gpkg", rows=np.array([5, 6, 6, 7]), names=("y", "x"))
+    assert "more bad row" not in str(err.value)  # one feature, counted once
 
 
 def test_check_coordinates__counts_the_other_bad_rows() -> None:

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -418,3 +419,93 @@ def test_read_points_csv__a_repeated_column_is_an_input_error(tmp_path) -> None:
     p.write_text("name,lat,lat,lon\nsynthetic,41.06,41.06,45.05\n")
     with pytest.raises(InputError, match="column 'lat' appears 2 times"):
         read_points_csv(p, crs="EPSG:4326")
+
+
+# ---------------------------------------------------------------------- issue 12
+# The reader reads a vector file at once and checks its vertices from their bounding box
+# first; these make sure every bad vertex is still found and named by its feature row.
+
+
+def _lines(rows: list[list[tuple[float, float]]]) -> gpd.GeoDataFrame:
+    from shapely import LineString
+
+    return gpd.GeoDataFrame(
+        {"name": [f"synthetic {i}" for i in range(1, len(rows) + 1)]},
+        geometry=[LineString(r) for r in rows],
+        crs="EPSG:4326",
+    )
+
+
+def test_read_layer__bad_vertices_inside_long_lines_name_their_features(tmp_path: Path) -> None:
+    good = [(LON, LAT), (LON2, LAT2)]
+    rows = [good, good, [(LON, LAT), (LAT2, LON2), (LAT, LON)], [(LON2, LAT2), (LAT, LON)]]
+    path = tmp_path / "lines.gpkg"
+    pyogrio.write_dataframe(_lines(rows), path)
+    # Row 3 is the first feature with a vertex written lat/lon; row 4 has one too.
+    with pytest.raises(CoordinateError, match=r"lines\.gpkg: row 3: lon=41\.085, lat=45\.098 .*lat/lon swapped") as err:
+        read_layer(path, expect_bounds=TAVUSH)
+    assert "(1 more bad row(s): 4)" in str(err.value)
+
+
+def test_read_layer__a_nan_vertex_is_named(tmp_path: Path) -> None:
+    rows = [[(LON, LAT), (LON2, LAT2)], [(LON, LAT), (float("nan"), LAT2), (LON2, LAT2)]]
+    path = tmp_path / "nan.gpkg"
+    # numpy's "invalid value" warnings from shapely, building and reading a NaN vertex: that is the point.
+    with np.errstate(invalid="ignore"):
+        pyogrio.write_dataframe(_lines(rows), path)
+        with pytest.raises(CoordinateError, match=r"nan\.gpkg: row 2: lon=nan, lat=41\.085: a coordinate is empty"):
+            read_layer(path)
+
+
+def test_read_layer__just_outside_the_expected_bounds_is_an_error(tmp_path: Path) -> None:
+    from borderkit.crs import EXPECT_MARGIN_DEG
+
+    east = TAVUSH[2]
+    outside = east + EXPECT_MARGIN_DEG + 0.001  # 1 mdeg past the margin
+    path = tmp_path / "edge.geojson"
+    pyogrio.write_dataframe(_lines([[(LON, LAT), (outside, LAT)]]), path)
+    with pytest.raises(CoordinateError, match=r"edge\.geojson: row 1: .*expected bounds"):
+        read_layer(path, expect_bounds=TAVUSH)
+    inside = east + EXPECT_MARGIN_DEG - 0.001
+    pyogrio.write_dataframe(_lines([[(LON, LAT), (inside, LAT)]]), path)
+    frame, _ = read_layer(path, expect_bounds=TAVUSH)
+    assert frame.geometry[0].coords[1] == (inside, LAT)
+
+
+def test_read_layer__expected_bounds_across_the_antimeridian(tmp_path: Path) -> None:
+    # Chukotka-like box from 170°E to 170°W: points at 179°E and 179°W lie in it, 0° does not.
+    bounds = (170.0, 60.0, -170.0, 70.0)
+    path = tmp_path / "dateline.geojson"
+    pyogrio.write_dataframe(_lines([[(179.0, 65.0), (-179.0, 65.0)]]), path)
+    frame, _ = read_layer(path, expect_bounds=bounds)
+    assert list(frame.geometry[0].coords) == [(179.0, 65.0), (-179.0, 65.0)]
+    pyogrio.write_dataframe(_lines([[(179.0, 65.0), (0.0, 65.0)]]), path)
+    with pytest.raises(CoordinateError, match=r"dateline\.geojson: row 1: lon=0\.0, lat=65\.0"):
+        read_layer(path, expect_bounds=bounds)
+
+
+def test_read_layer__one_layer_files_still_name_a_wrong_layer_and_a_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "points.geojson"
+    frame = gpd.GeoDataFrame({"name": ["synthetic"]}, geometry=[Point(LON, LAT)], crs="EPSG:4326")
+    pyogrio.write_dataframe(frame, path)
+    with pytest.raises(InputError, match="no layer 'nosuch'; the file holds points"):
+        read_layer(path, layer="nosuch")
+    out, _ = read_layer(path, layer="points")
+    _assert_same_points(out, [(LON, LAT)])
+    bad = _write(tmp_path, "bad.geojson", '{"type": "FeatureCollection", "features": [')
+    with pytest.raises(InputError, match=r"bad\.geojson: cannot be read as a vector file"):
+        read_layer(bad)
+
+
+def test_read_layer__gk_line_vertex_without_zone_prefix_names_its_feature(tmp_path: Path) -> None:
+    from shapely import LineString
+
+    # Easting first (GIS order) in EPSG:28408: zone 8 eastings carry the prefix 8 (8 500 000 false easting).
+    good = LineString([(8504938.2, 4547853.2), (8505938.2, 4548853.2)])
+    bad = LineString([(8504938.2, 4547853.2), (504938.2, 4547853.2)])
+    path = tmp_path / "lines_gk.gpkg"
+    pyogrio.write_dataframe(gpd.GeoDataFrame(geometry=[good, bad, good], crs="EPSG:28408"), path)
+    with pytest.raises(
+        CoordinateError, match=r"lines_gk\.gpkg: row 2: easting=504938\.2, northing=4547853\.2: .*zone prefix"
+    ):
+        read_layer(path)
