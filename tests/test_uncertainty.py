@@ -263,3 +263,28 @@ def test_uncertainty__turning_points_move_by_their_own_accuracy(sk42_case) -> No
     half_m = (s.interval.hi - s.interval.lo) / 2 * 1000
     assert 8 < half_m < 40, half_m
     assert s.interval.lo <= s.measured <= s.interval.hi
+
+
+def test_uncertainty__reports_progress_once_per_draw(monkeypatch) -> None:
+    import borderkit._uncertainty as unc
+
+    seen: dict[str, float] = {"total": 0.0, "done": 0.0}
+
+    class _Bar:
+        def __init__(self, total: float, desc: str, unit: str) -> None:
+            seen["total"] = total
+
+        def update(self, n: float = 1) -> None:
+            seen["done"] += n
+
+        def __enter__(self) -> _Bar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(unc, "progress", _Bar)
+    u = borderkit.uncertainty(borderkit.load_case("tavush-2024"), draws=400)
+    # Six renderings × 400 draws, and the three sensitivity runs of max(400 // 4, 100) draws.
+    assert len(u.claims[0].scenarios) == 6
+    assert seen["total"] == seen["done"] == 6 * 400 + 3 * 100

@@ -30,7 +30,7 @@ without its errors would lie (:func:`borderkit._stats.widened`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ import shapely
 
 from borderkit._compare import compare_lines
 from borderkit._measure import Measurements, line_layers, line_of, measure
+from borderkit._progress import progress
 from borderkit._stats import combine, interval_from_draws, judge, widened
 from borderkit._uncertainty._draws import FieldCache, ScenarioDraws, clipped_line_xy, field_draws, scenario_draws
 from borderkit._uncertainty._model import Calibration, ErrorModel, fit, roughness_m
@@ -205,13 +206,17 @@ def uncertainty(
     scenarios: list[ScenarioDraws] = []
     notes: list[str] = []
     fields: FieldCache = {}
-    for k, (name, mm) in enumerate({m.rendering: m, **m.renderings}.items()):
-        lay = by_name.get(name)
-        if lay is None:
-            continue
-        if k == 0:
-            checks.append(_check(name, clipped_line_xy(case, lay, plane), model, seed, fields))
-        scenarios.append(scenario_draws(case, mm, lay, model, old_model, plane, claims, draws, seed, k, fields))
+    runs = [(k, name, mm) for k, (name, mm) in enumerate({m.rendering: m, **m.renderings}.items()) if name in by_name]
+    sens_draws = max(draws // 4, 100)
+    with progress(draws * len(runs) + 3 * sens_draws, f"Monte Carlo, {case.id}", "draw") as bar:
+        for k, name, mm in runs:
+            lay = by_name[name]
+            if k == 0:
+                checks.append(_check(name, clipped_line_xy(case, lay, plane), model, seed, fields))
+            scenarios.append(
+                scenario_draws(case, mm, lay, model, old_model, plane, claims, draws, seed, k, fields, bar.update)
+            )
+        sens = _sensitivity(case, m, by_name, model, old_model, plane, claims, sens_draws, seed, fields, bar.update)
     results = [r for c in claims if (r := _judge(c, scenarios)) is not None]
     refused = [ch for ch in checks if not ch.ok]
     if refused:
@@ -221,7 +226,6 @@ def uncertainty(
             "nu = 2.5, or sigma_m and length_m, in case.toml"
         )
         results = [ClaimUncertainty(r.claim_id, r.unit, r.scenarios, Outcome.NOT_COMPUTABLE, why) for r in results]
-    sens = _sensitivity(case, m, by_name, model, old_model, plane, claims, max(draws // 4, 100), seed, fields)
     lengthening = [s.interval.lengthening for r in results for s in r.scenarios[:1]]
     notes.append(
         f"error model: {model.basis}: σ {model.sigma_m:.0f} m, ℓ {model.length_m:.0f} m, ν {model.nu}; "
@@ -253,6 +257,7 @@ def _sensitivity(
     draws: int,
     seed: int,
     fields: FieldCache | None = None,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> pd.DataFrame:
     """Each claim's interval on the measured rendering with ℓ halved, as fitted and doubled."""
     lay = by_name.get(m.rendering)
@@ -261,7 +266,7 @@ def _sensitivity(
         return pd.DataFrame(columns=["claim", "length_m", "lo", "hi"]).set_index(["claim", "length_m"])
     for factor in (0.5, 1.0, 2.0):
         mod = ErrorModel(model.sigma_m, model.length_m * factor, model.nu, basis=model.basis)
-        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0, fields)
+        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0, fields, on_chunk)
         for c in claims:
             if c.id in d.values:
                 iv = widened(interval_from_draws(d.values[c.id], measured=d.measured[c.id]))

@@ -193,10 +193,12 @@ def scenario_draws(
     seed: int,
     index: int,
     fields: FieldCache | None = None,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> ScenarioDraws:
     """Draws of every length and area claim under the rendering ``lay`` (see the module).
 
-    ``fields`` keeps the fields built in one call, for the other scenarios and the sensitivity runs.
+    ``fields`` keeps the fields built in one call, for the other scenarios and the sensitivity runs;
+    ``on_chunk(n)`` is called after each chunk of ``n`` draws (a progress bar).
     """
     xy = clipped_line_xy(case, lay, plane)
     rng_line = np.random.default_rng([seed, 2, index])
@@ -269,5 +271,7 @@ def scenario_draws(
             for c in areas:
                 values[c.id].append(face_area[:, sel_faces[c.id]].sum(axis=1) / c.scale)
         done += c_n
+        if on_chunk is not None:
+            on_chunk(c_n)
     out = {k: np.concatenate(v) for k, v in values.items() if v}
     return ScenarioDraws(m.rendering, out, {k: v for k, v in measured.items() if k in out})
