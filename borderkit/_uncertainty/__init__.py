@@ -208,7 +208,7 @@ def uncertainty(
     fields: FieldCache = {}
     runs = [(k, name, mm) for k, (name, mm) in enumerate({m.rendering: m, **m.renderings}.items()) if name in by_name]
     sens_draws = max(draws // 4, 100)
-    with progress(draws * len(runs) + 3 * sens_draws, f"Monte Carlo, {case.id}", "draw") as bar:
+    with progress(draws * len(runs) + 2 * sens_draws, f"Monte Carlo, {case.id}", "draw") as bar:
         for k, name, mm in runs:
             lay = by_name[name]
             if k == 0:
@@ -216,7 +216,10 @@ def uncertainty(
             scenarios.append(
                 scenario_draws(case, mm, lay, model, old_model, plane, claims, draws, seed, k, fields, bar.update)
             )
-        sens = _sensitivity(case, m, by_name, model, old_model, plane, claims, sens_draws, seed, fields, bar.update)
+        first = scenarios[0] if runs and runs[0][0] == 0 else None
+        sens = _sensitivity(
+            case, m, by_name, model, old_model, plane, claims, sens_draws, seed, fields, bar.update, first
+        )
     results = [r for c in claims if (r := _judge(c, scenarios)) is not None]
     refused = [ch for ch in checks if not ch.ok]
     if refused:
@@ -258,15 +261,22 @@ def _sensitivity(
     seed: int,
     fields: FieldCache | None = None,
     on_chunk: Callable[[int], object] | None = None,
+    fitted: ScenarioDraws | None = None,
 ) -> pd.DataFrame:
-    """Each claim's interval on the measured rendering with ℓ halved, as fitted and doubled."""
+    """Each claim's interval on the measured rendering with ℓ halved, as fitted and doubled.
+
+    ``fitted``: the measured rendering's own draws, used for ℓ as fitted.
+    """
     lay = by_name.get(m.rendering)
     rows = []
     if lay is None:
         return pd.DataFrame(columns=["claim", "length_m", "lo", "hi"]).set_index(["claim", "length_m"])
     for factor in (0.5, 1.0, 2.0):
         mod = ErrorModel(model.sigma_m, model.length_m * factor, model.nu, basis=model.basis)
-        d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0, fields, on_chunk)
+        if factor == 1.0 and fitted is not None:
+            d = fitted
+        else:
+            d = scenario_draws(case, m, lay, mod, old_model, plane, claims, draws, seed, 0, fields, on_chunk)
         for c in claims:
             if c.id in d.values:
                 iv = widened(interval_from_draws(d.values[c.id], measured=d.measured[c.id]))
