@@ -5,6 +5,13 @@ The package, by concern:
 ``_model``
     The error model (Matérn σ, ℓ, ν), its fit to the offsets between renderings, the
     admissibility checks, and draws of published points over their rounding cells.
+``_field``
+    The displacement field at a line's vertices, drawn vertex by vertex (Vecchia), and the
+    covariance of linear functionals of it (the area changes).
+``_stretch``
+    The measured stretch (in all and per pair) on each moved line.
+``_kernels``
+    The compiled loops of the two above (numba).
 ``_draws``
     The draws of each claim under one scenario (one rendering of the new line).
 ``_results``
@@ -14,7 +21,7 @@ The package, by concern:
 
 The model (after Hunter and Goodchild's correlated error fields and Shi's G-band): each
 rendering of a line is the true line moved by a smooth 2-D displacement field with
-isotropic Matérn covariance (σ, ℓ, ν = 3/2). σ and ℓ are fitted to the offsets between
+isotropic Matérn covariance (σ, ℓ, ν = 3/2 or 5/2, as the case sets). σ and ℓ are fitted to the offsets between
 two renderings the case names (``[uncertainty] calibrate``), assuming their errors are
 independent and alike (σ = σ_d/√2; the nugget, the short-scale part of the difference,
 is put down to the coarser rendering's generalisation and left out). A case may set σ
