@@ -120,12 +120,7 @@ def side_of(
     nseg = len(seg_len)
     pxy = shapely.get_coordinates(pts)
     px, py = pxy[:, 0], pxy[:, 1]
-    # The nearest segment of each point from a spatial index: line_locate_point scans the
-    # whole line per point, which is quadratic for long lines and many faces.
-    tree = shapely.STRtree(shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)))
-    which, nearest = tree.query_nearest(pts, all_matches=False)
-    i = np.empty(len(pts), dtype=np.intp)
-    i[which] = nearest
+    i = _nearest_segment(xy, d, pts, pxy)
     t = ((px - xy[i, 0]) * d[i, 0] + (py - xy[i, 1]) * d[i, 1]) / (seg_len[i] ** 2)
     s = cum[i] + np.clip(t, 0.0, 1.0) * seg_len[i]
     s = np.where(t >= 1.0, cum[i + 1], s)  # exactly the next vertex, as cumsum has it
@@ -144,6 +139,46 @@ def side_of(
     on_at_vertex = (ca == 0) & (cb == 0)
     at_vertex = np.where(on_at_vertex, 0, np.where(left_at_vertex, 1, -1))
     out[:] = np.where(at_start | at_end, at_vertex, np.sign(ci))
+    return out
+
+
+#: Consecutive segments per piece of line in :func:`_nearest_segment`'s spatial index.
+_CHUNK = 32
+
+
+def _nearest_segment(
+    xy: NDArray[np.float64], d: NDArray[np.float64], pts: NDArray[np.object_], pxy: NDArray[np.float64]
+) -> NDArray[np.intp]:
+    """Index of the segment of the line ``xy`` (``d`` its segment vectors) nearest each point.
+
+    line_locate_point scans the whole line per point (quadratic for long lines and many
+    faces), and an index of one geometry per segment costs more than the rest of the
+    areas: the index holds pieces of ``_CHUNK`` segments, whose nearest one holds the
+    nearest segment; the segment within it is found with numpy.
+    """
+    nseg = len(d)
+    first = np.arange(0, nseg, _CHUNK)
+    # Piece k runs from vertex first[k] to first[k + 1] (the line's last one for the last
+    # piece): the vertices where pieces meet appear twice.
+    vertex = np.insert(np.arange(nseg + 1), first[1:], first[1:])
+    offsets = np.append(first + np.arange(len(first)), len(vertex))
+    pieces = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy[vertex], (offsets,))
+    tree = shapely.STRtree(pieces)
+    which, nearest = tree.query_nearest(pts, all_matches=False)
+    of = np.zeros(len(pts), dtype=np.intp)
+    of[which] = nearest
+    out = np.empty(len(pts), dtype=np.intp)
+    for k in range(0, len(pts), 2048):  # blocks of points: memory stays at a few MB
+        sl = slice(k, k + 2048)
+        # Squared distance from each point to each segment of its piece (past the line's
+        # end: the last segment again).
+        j = np.minimum(first[of[sl]][:, None] + np.arange(_CHUNK)[None, :], nseg - 1)
+        ux = pxy[sl, :1] - xy[j, 0]
+        uy = pxy[sl, 1:] - xy[j, 1]
+        dx, dy = d[j, 0], d[j, 1]
+        t = np.clip((ux * dx + uy * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        dist2 = (ux - t * dx) ** 2 + (uy - t * dy) ** 2
+        out[sl] = j[np.arange(len(j)), np.argmin(dist2, axis=1)]
     return out
 
 
