@@ -303,24 +303,26 @@ class SegmentArrays:
             offset += len(xy)
         self._known_xy, self._known_pair, self._densify_as = known_xy, known_pair, densify_as
         self._groups = [(g if g in pair_ids else "", g, n) for g, n in zip(groups, counts, strict=True)]
-        if not vertices:
-            self._vertices = np.zeros((0, 2))
-            self._start = np.zeros(0, dtype=np.intp)
-        else:
-            self._vertices = np.concatenate(vertices)
-            # Index of each segment's first vertex; its second is the next one.
-            self._start = np.concatenate([np.arange(f, f + n) for f, n in zip(first, counts, strict=True)])
-        a, b = self.a, self.b
+        self._vertices = np.concatenate(vertices) if vertices else np.zeros((0, 2))
+        # Index of each segment's first vertex; its second is the next one. One line: all
+        # but the last vertex, and the arrays below are views.
+        self._one_line = len(vertices) == 1
+        self._start = np.concatenate([np.arange(f, f + n) for f, n in zip(first, counts, strict=True)] or [[]])
+        self._start = self._start.astype(np.intp)
+        a = self.a
         if len(a) == 0:
             self.length_m = np.zeros(0)
         elif line_type == "rhumb":
             from borderkit.linetype import rhumb_length_m
 
             self.length_m = np.array(
-                [rhumb_length_m(x0, y0, x1, y1) for (x0, y0), (x1, y1) in zip(a, b, strict=True)], dtype=float
+                [rhumb_length_m(x0, y0, x1, y1) for (x0, y0), (x1, y1) in zip(a, self.b, strict=True)], dtype=float
             )
         else:
-            self.length_m = np.asarray(GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2], dtype=float)
+            # Geod.line_lengths: the same geod_inverse per segment as Geod.inv, without azimuths.
+            v = self._vertices
+            each = np.asarray(GEOD.line_lengths(v[:, 0], v[:, 1]), dtype=float)
+            self.length_m = each if self._one_line else each[self._start]
         self._plane = local_plane(float(np.mean(a[:, 0])), float(np.mean(a[:, 1]))) if len(a) else None
         #: The UTM zone of the planar lengths, ``""`` without segments.
         self.crs = "" if self._plane is None else self._plane.crs.to_string()
@@ -331,12 +333,12 @@ class SegmentArrays:
     @property
     def a(self) -> NDArray[np.float64]:
         """(n, 2) lon/lat of each segment's first end."""
-        return self._vertices[self._start]
+        return self._vertices[:-1] if self._one_line else self._vertices[self._start]
 
     @property
     def b(self) -> NDArray[np.float64]:
         """(n, 2) lon/lat of each segment's second end."""
-        return self._vertices[self._start + 1]
+        return self._vertices[1:] if self._one_line else self._vertices[self._start + 1]
 
     @cached_property
     def _ends_xy(self) -> tuple[NDArray[np.float64], ...]:
