@@ -73,18 +73,22 @@ def bare(new: LineString, old: LineString) -> float:
     return total
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
-    """Best wall time over ``runs``, peak traced MiB of one more run, and its result."""
-    best = float("inf")
+def timed(fns: list[Callable[[], Any]], runs: int) -> list[tuple[float, float, Any]]:
+    """Best wall time of each function over ``runs`` rounds (one call of each per round, in
+    turn, so that both meet the same load), its peak traced MiB in one more call, its result."""
+    best = [float("inf")] * len(fns)
     for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    tracemalloc.start()
-    result = fn()
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return best, peak, result
+        for k, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t)
+    out = []
+    for k, fn in enumerate(fns):
+        tracemalloc.start()
+        result = fn()
+        out.append((best[k], tracemalloc.get_traced_memory()[1] / 2**20, result))
+        tracemalloc.stop()
+    return out
 
 
 def main() -> None:
@@ -104,12 +108,11 @@ def main() -> None:
             new, old, extent, new_left="AAA", old_left="AAA", countries=("AAA", "BBB"), settlements=settlements
         )
 
-    t_bare, mem_bare, bare_m2 = timed(lambda: bare(new, old), args.runs)
-    t_bk, mem_bk, frame = timed(borderkit_areas, args.runs)
+    (t_bare, mem_bare, bare_m2), (t_bk, mem_bk, frame) = timed([lambda: bare(new, old), borderkit_areas], args.runs)
     faces = frame.geometry.to_numpy()
     from borderkit.areas import _to_plane
 
-    t_w, _, _ = timed(lambda: _widths_in_plane(_to_plane(faces, _widths_crs(faces))), 1)
+    ((t_w, _, _),) = timed([lambda: _widths_in_plane(_to_plane(faces, _widths_crs(faces)))], 1)
 
     print(
         f"synthetic lines, {args.vertices:,} vertices each: {len(frame)} handed-over faces, "

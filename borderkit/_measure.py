@@ -303,12 +303,16 @@ class SegmentArrays:
             offset += len(xy)
         self._known_xy, self._known_pair, self._densify_as = known_xy, known_pair, densify_as
         self._groups = [(g if g in pair_ids else "", g, n) for g, n in zip(groups, counts, strict=True)]
-        self._vertices = np.concatenate(vertices) if vertices else np.zeros((0, 2))
         # Index of each segment's first vertex; its second is the next one. One line: all
-        # but the last vertex, and the arrays below are views.
+        # but the last vertex, and the arrays below are views of its coordinates.
         self._one_line = len(vertices) == 1
-        self._start = np.concatenate([np.arange(f, f + n) for f, n in zip(first, counts, strict=True)] or [[]])
-        self._start = self._start.astype(np.intp)
+        if not vertices:
+            self._vertices, self._start = np.zeros((0, 2)), np.zeros(0, dtype=np.intp)
+        else:
+            self._vertices = vertices[0] if self._one_line else np.concatenate(vertices)
+            self._start = np.concatenate(
+                [np.arange(f, f + n, dtype=np.intp) for f, n in zip(first, counts, strict=True)]
+            )
         a = self.a
         if len(a) == 0:
             self.length_m = np.zeros(0)
