@@ -118,7 +118,9 @@ def main() -> None:
         root.mkdir()
         write_synthetic_case(root, args.vertices)
         case = borderkit.load_case(root)
-        line = case.layer("new_line").union()  # read and parsed once, outside the timings
+        layer = case.layer("new_line")
+        assert layer is not None
+        line = layer.union()  # read and parsed once, outside the timings
         xy = shapely.get_coordinates(line)
         lon, lat = xy[:, 0].copy(), xy[:, 1].copy()
         geod = Geod(ellps="WGS84")
