@@ -334,6 +334,12 @@ class SegmentArrays:
     def __len__(self) -> int:
         return len(self._start)
 
+    def is_of(self, line: shapely.Geometry, line_type: str) -> bool:
+        """Whether these are the geodesic segments of ``line`` as a whole, vertex for vertex."""
+        return (
+            line_type == "geodesic" and self._one_line and np.array_equal(self._vertices, shapely.get_coordinates(line))
+        )
+
     @property
     def a(self) -> NDArray[np.float64]:
         """(n, 2) lon/lat of each segment's first end."""
@@ -717,8 +723,12 @@ def _measure_one(
     if densify_as is not None and len(segments):
         notes.append(f"turning points joined by {line_type} lines (densified every 100 m for drawing and export)")
     total = float(segments.length_m.sum()) if len(segments) else None
-    # The whole line measured: its vertex spacing is the median of the segments just measured.
-    spacing = float(np.median(segments.length_m)) if basis is LineBasis.WHOLE_LINE and len(segments) else None
+    spacing = None
+    if lay is not None:
+        # The rendering measured as a whole: its vertex spacing is the median of the segments
+        # just measured (GEOD.inv of the same vertices), not another pass over the line.
+        rendered = line_of(case, lay)[0]
+        spacing = float(np.median(segments.length_m)) if segments.is_of(rendered, line_type) else _spacing_m(rendered)
 
     areas, reason = _areas(case, lay, settlements, sliver_width_m)
     if areas is not None:
@@ -744,7 +754,7 @@ def _measure_one(
         sliver_width_m=width,
         countries=tuple(c.code for c in case.countries),
         rendering="" if lay is None else lay.name,
-        spacing_m=_spacing_m(line_of(case, lay)[0]) if lay is not None and spacing is None else spacing,
+        spacing_m=spacing,
     )
 
 
