@@ -211,6 +211,8 @@ def _to_plane(geoms: NDArray[np.object_], crs: CRS) -> NDArray[np.object_]:
 
 def _holding(polygons: NDArray[np.object_], points: NDArray[np.object_]) -> list[NDArray[np.intp]]:
     """For each geometry, the indices (ascending) of the points within it (polygons only)."""
+    if len(polygons) == 0:
+        return []
     is_area = np.isin(shapely.get_type_id(polygons), [3, 6])  # Polygon, MultiPolygon
     face, point = shapely.STRtree(points).query(polygons, predicate="contains")  # point within face
     keep = is_area[face]

@@ -303,6 +303,7 @@ def test_nearest_pair__settlements_held_else_the_nearest() -> None:
     geoms = [box(45.0, 41.0, 45.01, 41.01), box(45.09, 41.05, 45.095, 41.06), Point(45.001, 41.001)]
     assert nearest_pair(geoms, settlements) == [("a", "b"), ("c",), ("a",)]
     assert nearest_pair(geoms, settlements[settlements["pair"] == ""]) == [(), (), ()]
+    assert nearest_pair([], settlements) == []
 
 
 def test_handover_polygons__non_box_extent_keeps_faces_apart() -> None:
