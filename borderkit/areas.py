@@ -405,7 +405,7 @@ def handover_polygons(
     if settlements is not None and len(frame):
         paired = settlements[(settlements["pair"] != "") & settlements.geometry.notna()]
         if paired.empty:
-            frame["pairs"] = ""
+            frame["pairs"] = [""] * len(frame)  # as nearest_pair's empty tuples joined
         else:
             crs = _pairs_crs(paired)
             frame["pairs"] = [",".join(p) for p in _nearest_pair_in_plane(in_plane(crs), paired, crs)]
