@@ -36,7 +36,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
@@ -120,12 +120,7 @@ def side_of(
     nseg = len(seg_len)
     pxy = shapely.get_coordinates(pts)
     px, py = pxy[:, 0], pxy[:, 1]
-    # The nearest segment of each point from a spatial index: line_locate_point scans the
-    # whole line per point, which is quadratic for long lines and many faces.
-    tree = shapely.STRtree(shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)))
-    which, nearest = tree.query_nearest(pts, all_matches=False)
-    i = np.empty(len(pts), dtype=np.intp)
-    i[which] = nearest
+    i = _nearest_segment(xy, d, pts, pxy)
     t = ((px - xy[i, 0]) * d[i, 0] + (py - xy[i, 1]) * d[i, 1]) / (seg_len[i] ** 2)
     s = cum[i] + np.clip(t, 0.0, 1.0) * seg_len[i]
     s = np.where(t >= 1.0, cum[i + 1], s)  # exactly the next vertex, as cumsum has it
@@ -147,28 +142,95 @@ def side_of(
     return out
 
 
+#: Consecutive segments per piece of line in :func:`_nearest_segment`'s spatial index.
+_CHUNK = 32
+
+
+def _nearest_segment(
+    xy: NDArray[np.float64], d: NDArray[np.float64], pts: NDArray[np.object_], pxy: NDArray[np.float64]
+) -> NDArray[np.intp]:
+    """Index of the segment of the line ``xy`` (``d`` its segment vectors) nearest each point.
+
+    line_locate_point scans the whole line per point (quadratic for long lines and many
+    faces), and an index of one geometry per segment costs more than the rest of the
+    areas: the index holds pieces of ``_CHUNK`` segments, whose nearest one holds the
+    nearest segment; the segment within it is found with numpy.
+    """
+    nseg = len(d)
+    first = np.arange(0, nseg, _CHUNK)
+    # Piece k runs from vertex first[k] to first[k + 1] (the line's last one for the last
+    # piece): the vertices where pieces meet appear twice.
+    vertex = np.insert(np.arange(nseg + 1), first[1:], first[1:])
+    offsets = np.append(first + np.arange(len(first)), len(vertex))
+    pieces = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy[vertex], (offsets,))
+    tree = shapely.STRtree(pieces)
+    which, nearest = tree.query_nearest(pts, all_matches=False)
+    of = np.zeros(len(pts), dtype=np.intp)
+    of[which] = nearest
+    out = np.empty(len(pts), dtype=np.intp)
+    for k in range(0, len(pts), 2048):  # blocks of points: memory stays at a few MB
+        sl = slice(k, k + 2048)
+        # Squared distance from each point to each segment of its piece (past the line's
+        # end: the last segment again).
+        j = np.minimum(first[of[sl]][:, None] + np.arange(_CHUNK)[None, :], nseg - 1)
+        ux = pxy[sl, :1] - xy[j, 0]
+        uy = pxy[sl, 1:] - xy[j, 1]
+        dx, dy = d[j, 0], d[j, 1]
+        t = np.clip((ux * dx + uy * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        dist2 = (ux - t * dx) ** 2 + (uy - t * dy) ** 2
+        out[sl] = j[np.arange(len(j)), np.argmin(dist2, axis=1)]
+    return out
+
+
 def nearest_pair(geoms: Sequence[BaseGeometry], settlements: gpd.GeoDataFrame) -> list[tuple[str, ...]]:
     """Pair ids for each geometry: those whose settlements it holds, else the nearest pair.
 
     ``settlements`` needs columns ``pair`` and ``geometry`` (rows without a pair or a
     coordinate are ignored). Distances are taken in the local UTM plane.
     """
+    arr = np.asarray(list(geoms), dtype=object)
     known = settlements[(settlements["pair"] != "") & settlements.geometry.notna()]
     if known.empty:
-        return [() for _ in geoms]
-    series = gpd.GeoSeries(list(geoms), crs="EPSG:4326")
+        return [() for _ in arr]
+    crs = _pairs_crs(known)
+    return _nearest_pair_in_plane(_to_plane(arr, crs), known, crs)
+
+
+def _pairs_crs(known: gpd.GeoDataFrame) -> CRS:
     c = shapely.union_all(known.geometry.to_numpy()).centroid
-    utm = local_projected_crs(c.x, c.y)
-    g_utm = series.to_crs(utm)
-    s_utm = known.to_crs(utm)
+    return local_projected_crs(c.x, c.y)
+
+
+def _to_plane(geoms: NDArray[np.object_], crs: CRS) -> NDArray[np.object_]:
+    """Lon/lat geometries in ``crs`` (the same coordinates as ``GeoSeries.to_crs``)."""
+    tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    return np.asarray(
+        shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))), dtype=object
+    )
+
+
+def _holding(polygons: NDArray[np.object_], points: NDArray[np.object_]) -> list[NDArray[np.intp]]:
+    """For each geometry, the indices (ascending) of the points within it (polygons only)."""
+    if len(polygons) == 0:
+        return []
+    is_area = np.isin(shapely.get_type_id(polygons), [3, 6])  # Polygon, MultiPolygon
+    face, point = shapely.STRtree(points).query(polygons, predicate="contains")  # point within face
+    keep = is_area[face]
+    face, point = face[keep], point[keep]
+    order = np.lexsort((point, face))
+    face, point = face[order], point[order]
+    return np.split(point, np.searchsorted(face, np.arange(1, len(polygons))))
+
+
+def _nearest_pair_in_plane(g_utm: NDArray[np.object_], known: gpd.GeoDataFrame, crs: CRS) -> list[tuple[str, ...]]:
+    s_utm = _to_plane(known.geometry.to_numpy(), crs)
+    pair = known["pair"].to_numpy(dtype=object)
     out: list[tuple[str, ...]] = []
-    for g in g_utm:
-        inside = s_utm[s_utm.within(g)] if g.geom_type in ("Polygon", "MultiPolygon") else s_utm.iloc[0:0]
+    for g, inside in zip(g_utm, _holding(g_utm, s_utm), strict=True):
         if len(inside):
-            out.append(tuple(dict.fromkeys(inside["pair"])))
+            out.append(tuple(dict.fromkeys(pair[inside])))
         else:
-            d = s_utm.distance(g)
-            out.append((str(s_utm.loc[d.idxmin(), "pair"]),))
+            out.append((str(pair[int(np.argmin(shapely.distance(s_utm, g)))]),))
     return out
 
 
@@ -189,9 +251,15 @@ def sliver_widths_m(polygons: Sequence[BaseGeometry] | NDArray[np.object_]) -> N
     geoms = np.asarray(polygons, dtype=object)
     if len(geoms) == 0:
         return np.zeros(0)
+    return _widths_in_plane(_to_plane(geoms, _widths_crs(geoms)))
+
+
+def _widths_crs(geoms: NDArray[np.object_]) -> CRS:
     c = shapely.centroid(shapely.union_all(shapely.envelope(geoms)))
-    tr = Transformer.from_crs("EPSG:4326", local_projected_crs(c.x, c.y), always_xy=True)
-    projected = shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return local_projected_crs(c.x, c.y)
+
+
+def _widths_in_plane(projected: NDArray[np.object_]) -> NDArray[np.float64]:
     xmin, ymin, xmax, ymax = shapely.bounds(projected).T
     # The search stops at this cell size; a thin face needs a fine grid, a big one does not.
     tolerance = np.maximum(1e-3 * np.minimum(xmax - xmin, ymax - ymin), 0.01)
@@ -325,12 +393,25 @@ def handover_polygons(
         crs="EPSG:4326",
     )
     frame["area_m2"] = [geodesic_area_m2(g) for g in faces]
-    frame["width_m"] = sliver_widths_m(faces)
+    planes: dict[CRS, NDArray[np.object_]] = {}  # the faces projected once per zone
+
+    def in_plane(crs: CRS) -> NDArray[np.object_]:
+        if crs not in planes:
+            planes[crs] = _to_plane(faces, crs)
+        return planes[crs]
+
+    frame["width_m"] = _widths_in_plane(in_plane(_widths_crs(faces))) if len(faces) else np.zeros(0)
     frame["sliver"] = frame["width_m"] < width
     if settlements is not None and len(frame):
-        frame["pairs"] = [",".join(p) for p in nearest_pair(list(faces), settlements)]
+        paired = settlements[(settlements["pair"] != "") & settlements.geometry.notna()]
+        if paired.empty:
+            frame["pairs"] = [""] * len(frame)  # as nearest_pair's empty tuples joined
+        else:
+            crs = _pairs_crs(paired)
+            frame["pairs"] = [",".join(p) for p in _nearest_pair_in_plane(in_plane(crs), paired, crs)]
         known = settlements[settlements.geometry.notna()]
-        frame["settlements"] = ["; ".join(known.loc[known.within(g), "name"]) for g in faces]
+        names = known["name"].to_numpy(dtype=object)
+        frame["settlements"] = ["; ".join(names[i]) for i in _holding(faces, known.geometry.to_numpy())]
     else:
         frame["pairs"] = ""
         frame["settlements"] = ""

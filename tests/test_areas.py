@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon, box
 
-from borderkit.areas import handover_polygons, side_of, sliver_widths_m
+from borderkit.areas import handover_polygons, nearest_pair, side_of, sliver_widths_m
 from borderkit.errors import CaseError, GeometryError
 
 NEW = LineString([(45.0, 40.99), (45.0, 41.11)])  # walking north: W on the left
@@ -270,6 +270,40 @@ def test_side_of__matches_above_below_for_x_monotone_synthetic_lines(ys, probes)
         pts.append(shapely.Point(px, py))
         expected.append(1 if above else -1)
     assert side_of(line, pts).tolist() == expected
+
+
+def test_side_of__long_line_across_many_index_pieces() -> None:
+    # Synthetic x-monotone line of 20,001 vertices (the nearest-segment index holds pieces
+    # of 32 segments: 625 of them), walked towards +x: above it is left, below it right,
+    # anywhere along it, also at the vertices where two pieces meet (every 32nd) and
+    # between vertices; a point exactly on a vertex is on the line.
+    xs = np.linspace(0.0, 1.0, 20_001)
+    ys = 0.01 * np.sin(300 * xs)
+    line = LineString(np.column_stack([xs, ys]))
+    k = np.concatenate([np.arange(100, 19_900, 37), np.arange(32, 19_968, 32)])
+    px = np.concatenate([xs[k], (xs[k] + xs[k + 1]) / 2])
+    py = np.interp(px, xs, ys)
+    for offset, side in ((1e-4, 1), (-1e-4, -1), (3e-3, 1), (-3e-3, -1)):
+        assert (side_of(line, shapely.points(px, py + offset)) == side).all()
+    assert (side_of(line, shapely.points(xs[k], ys[k])) == 0).all()
+
+
+def test_nearest_pair__settlements_held_else_the_nearest() -> None:
+    # Synthetic settlements near 45°E 41°N. The first box holds s1 (pair a), s2 (b) and
+    # s3 (a): pairs a, b in row order; s4 (no pair) is ignored. The second box, 0.09° east
+    # and 0.05° north, holds none: s5 (c), 0.005° east of it, is nearer than s2 (~8 km).
+    # A point is not an area: it gets the nearest pair (s1, where it stands).
+    import geopandas as gpd
+
+    settlements = gpd.GeoDataFrame(
+        {"name": ["s1", "s2", "s3", "s4", "s5"], "pair": ["a", "b", "a", "", "c"]},
+        geometry=gpd.points_from_xy([45.001, 45.002, 45.0015, 45.003, 45.1], [41.001, 41.002, 41.0015, 41.003, 41.055]),
+        crs="EPSG:4326",
+    )
+    geoms = [box(45.0, 41.0, 45.01, 41.01), box(45.09, 41.05, 45.095, 41.06), Point(45.001, 41.001)]
+    assert nearest_pair(geoms, settlements) == [("a", "b"), ("c",), ("a",)]
+    assert nearest_pair(geoms, settlements[settlements["pair"] == ""]) == [(), (), ()]
+    assert nearest_pair([], settlements) == []
 
 
 def test_handover_polygons__non_box_extent_keeps_faces_apart() -> None:

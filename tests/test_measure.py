@@ -114,6 +114,37 @@ def test_measure__turning_points_in_sk42_grid_give_geodesic_lengths(sk42_case, g
     assert all(len(g.coords) > 2 for g in m.segments.geometry)
 
 
+def test_measure__segments_frame_has_the_documented_columns_and_matches_geodsolve(synthetic_case, geodsolve) -> None:
+    # The frame is built on first access (from the arrays the lengths were measured on):
+    # the documented columns and dtypes, one object each time, each segment's length
+    # GeodSolve's between its own ends, the UTM total the planar column's sum.
+    m = measure(load_case(synthetic_case()))
+    seg = m.segments
+    assert seg is m.segments
+    assert list(seg.columns) == [
+        "group",
+        "pair",
+        "length_m",
+        "planar_length_m",
+        "lon0",
+        "lat0",
+        "lon1",
+        "lat1",
+        "geometry",
+    ]
+    assert all(isinstance(v, str) for c in ("group", "pair") for v in seg[c])  # dtype str or object by pandas
+    assert all(seg[c].dtype == np.float64 for c in ("length_m", "planar_length_m", "lon0", "lat0", "lon1", "lat1"))
+    assert seg.crs == "EPSG:4326"
+    assert len(seg) == m.to_dict()["segments"] >= 1
+    for r in seg.itertuples():
+        assert r.length_m == pytest.approx(geodsolve(r.lat0, r.lon0, r.lat1, r.lon1), abs=1e-6)
+        assert list(r.geometry.coords) == [(r.lon0, r.lat0), (r.lon1, r.lat1)]
+    assert m.total_planar_length_m == pytest.approx(float(seg["planar_length_m"].sum()), rel=1e-15)
+    # A 1.1 km meridian stretch near the UTM zone's central meridian (9°E, k0 0.9996 and
+    # 1° off it): planar within 0.04 % below geodesic.
+    assert m.total_planar_length_m / m.total_length_m == pytest.approx(0.9996, abs=2e-4)
+
+
 def test_per_pair__rows_add_up_to_the_totals_with_shared_faces() -> None:
     # In Tavush one face holds settlements of two pairs (Baghanis Ayrum, Ashaghi
     # Askipara): it must appear as its own group row, not vanish.
