@@ -697,7 +697,10 @@ def _load_countries(doc: Mapping[str, Any], where: _Where) -> tuple[Country, Cou
     for i, t in enumerate(raw):
         key = f"countries[{i}]"
         where.unknown_keys(t, {"code", "name"}, key)
-        out.append(Country(where.get(t, "code", key, str), where.get(t, "name", key, str)))
+        code = where.get(t, "code", key, str)
+        if not code.strip() or code != code.strip():
+            raise where.fail(f"{key}.code", f"{code!r} is not a country code", 'Give a code such as "ARM"')
+        out.append(Country(code, where.get(t, "name", key, str)))
     if out[0].code == out[1].code:
         raise where.fail("countries", f"both countries have code {out[0].code!r}", "Give two different codes")
     return out[0], out[1]
@@ -736,7 +739,14 @@ def _load_pairs(doc: Mapping[str, Any], where: _Where, codes: set[str]) -> tuple
     pairs: list[Pair] = []
     for i, t in enumerate(where.tables(doc, "pairs", "case.toml", "Write each pair as a [[pairs]] table", default=[])):
         key = f"pairs[{i}]"
-        where.unknown_keys(t, {"id", "section", "note", "unpublished"} | codes, key)
+        extra = sorted(set(t) - ({"id", "section", "note", "unpublished"} | codes))
+        if extra:
+            raise where.fail(
+                key,
+                f"unknown key {extra[0]!r}",
+                f"A pair names its settlements by the codes of [[countries]] ({', '.join(sorted(codes))}); "
+                f"the other keys allowed are id, note, section, unpublished",
+            )
         pid = where.get(t, "id", key, str)
         if not _ID_RE.match(pid) or any(p.id == pid for p in pairs):
             raise where.fail(f"{key}.id", f"bad or repeated pair id {pid!r}", "Give each pair a unique id")
