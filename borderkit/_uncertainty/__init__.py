@@ -59,6 +59,8 @@ __all__ = ["ClaimUncertainty", "ErrorModel", "ScenarioInterval", "UncertaintyRes
 
 #: Draws of the admissibility check.
 CHECK_DRAWS = 200
+#: Draws of each sensitivity run (ℓ halved, doubled): a quarter of the draws, at most this many.
+SENSITIVITY_DRAWS = 1000
 #: At most this fraction of moved lines may cross themselves.
 MAX_SELF_CROSSING = 0.01
 
@@ -214,7 +216,7 @@ def uncertainty(
     notes: list[str] = []
     fields: FieldCache = {}
     runs = [(k, name, mm) for k, (name, mm) in enumerate({m.rendering: m, **m.renderings}.items()) if name in by_name]
-    sens_draws = max(draws // 4, 100)
+    sens_draws = min(max(draws // 4, 100), SENSITIVITY_DRAWS)
     with progress(draws * len(runs) + 2 * sens_draws, f"Monte Carlo, {case.id}", "draw") as bar:
         for k, name, mm in runs:
             lay = by_name[name]

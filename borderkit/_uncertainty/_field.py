@@ -110,7 +110,8 @@ def _neighbours(xy: NDArray[np.float64], model: ErrorModel) -> NDArray[np.int64]
     bj = bi - np.tile(back, n)
     qi, qj = np.concatenate([qi, bi]), np.concatenate([qj, bj])
     keep = (qj >= 0) & (qj < qi)
-    key = np.unique(qi[keep].astype(np.int64) * n + qj[keep])
+    key = np.sort(qi[keep].astype(np.int64) * n + qj[keep])
+    key = key[np.r_[True, key[1:] != key[:-1]][: len(key)]]  # each pair once
     qi, qj = key // n, key % n
     dist = np.hypot(*(xy[qi] - xy[qj]).T)
     order = np.lexsort((qj, dist, qi))  # by vertex, then nearest first
@@ -120,9 +121,11 @@ def _neighbours(xy: NDArray[np.float64], model: ErrorModel) -> NDArray[np.int64]
     # The rest: one per ℓ/2 cell (the nearest in it), nearest cells first.
     ri, rj = qi[~near], qj[~near]
     cell = np.floor(xy[rj] / max(model.length_m / 2, 1e-9)).astype(np.int64)
-    ckey = (cell[:, 0] - cell[:, 0].min(initial=0)) * 4_000_037 + (cell[:, 1] - cell[:, 1].min(initial=0))
-    _, first = np.unique(np.column_stack([ri, ckey]), axis=0, return_index=True)
-    first = np.sort(first)  # still by vertex, then nearest first
+    ckey = cell[:, 0] * 4_000_037 + cell[:, 1]
+    # The first (nearest) entry of each (vertex, cell): a stable sort keeps the nearest first.
+    order = np.lexsort((ckey, ri))
+    k_ri, k_c = ri[order], ckey[order]
+    first = np.sort(order[np.r_[True, (k_ri[1:] != k_ri[:-1]) | (k_c[1:] != k_c[:-1])][: len(order)]])
     si, sj = ri[first], rj[first]
     spread = _group_rank(si) < SPREAD
     ci = np.concatenate([qi[near], si[spread]])
@@ -201,7 +204,7 @@ class Field:
         return np.asarray(field_apply(self.neighbours, self.coef, self.sd, np.ascontiguousarray(z)))
 
     def draw(self, rng: np.random.Generator, draws: int) -> NDArray[np.float64]:
-        """(n, 2 · draws) displacements, metres: the east components of the draws, then the north."""
+        """(n, 2 · draws) displacements (float32), metres: the east components of the draws, then the north."""
         d = self.apply(_normals(rng, (self.n, 2 * draws)))
         if self.nugget_m > 0:
             d += rng.standard_normal(d.shape) * self.nugget_m

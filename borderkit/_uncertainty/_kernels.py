@@ -30,24 +30,28 @@ _ROWS = 16  # draws per parallel task of stretch_lengths
 def field_apply(
     nbr: NDArray[np.int64], coef: NDArray[np.float64], sd: NDArray[np.float64], z: NDArray[np.float64]
 ) -> NDArray[np.float64]:  # pragma: no cover - compiled
-    """d[i] = sd[i]·z[i] + Σ_k coef[i, k]·d[nbr[i, k]] for i in order (nbr −1 ends a row); z, d: (n, draws)."""
+    """d[i] = sd[i]·z[i] + Σ_k coef[i, k]·d[nbr[i, k]] for i in order (nbr −1 ends a row); z, d: (n, draws).
+
+    ``d`` has the type of ``z`` (float32 for the Monte Carlo, float64 for the tests' exact checks).
+    """
     n, m = nbr.shape
     cols = z.shape[1]
-    d = np.empty(z.shape)
+    d = np.empty(z.shape, dtype=z.dtype)  # float32 draws: 30 % faster, 1e-5 of the field's size
+    one = z.dtype.type(1)
     tasks = (cols + _COLS - 1) // _COLS
     for b in numba.prange(tasks):
         r0 = b * _COLS
         w_cols = min(cols, r0 + _COLS) - r0
-        acc = np.empty(w_cols)  # its own buffer, so the inner loop vectorises (no aliasing with d)
+        acc = np.empty(w_cols, dtype=z.dtype)  # its own buffer, so the inner loop vectorises
         for i in range(n):
-            s = sd[i]
+            s = one * sd[i]
             for q in range(w_cols):
                 acc[q] = s * z[i, r0 + q]
             for k in range(m):
                 j = nbr[i, k]
                 if j < 0:
                     break
-                w = coef[i, k]
+                w = one * coef[i, k]
                 dj = d[j, r0 : r0 + w_cols]
                 for q in range(w_cols):
                     acc[q] += w * dj[q]
@@ -128,13 +132,17 @@ def stretch_lengths(
         # The block's moved vertices, read along d's rows (each vertex's draws are contiguous).
         xs = np.empty((nr, n))
         ys = np.empty((nr, n))
+        move2 = np.zeros(nr)
         for i in range(n):
             for q in range(nr):
-                xs[q, i] = loc[i, 0] + d[i, r0 + q]
-                ys[q, i] = loc[i, 1] + d[i, draws + r0 + q]
+                ex = np.float64(d[i, r0 + q])
+                ey = np.float64(d[i, draws + r0 + q])
+                xs[q, i] = loc[i, 0] + ex
+                ys[q, i] = loc[i, 1] + ey
+                move2[q] = max(move2[q], ex * ex + ey * ey)
         for q in range(nr):
-            _one_draw(xs[q], ys[q], loc, pts[r0 + q], pts0, pair_of_point, scope_pairs, whole, seg_order, seg_d0,
-                      pt_order, pt_d0, margin_m, fixed_pair, out[r0 + q])  # fmt: skip
+            _one_draw(xs[q], ys[q], np.sqrt(move2[q]), pts[r0 + q], pts0, pair_of_point, scope_pairs, whole,
+                      seg_order, seg_d0, pt_order, pt_d0, margin_m, fixed_pair, out[r0 + q])  # fmt: skip
     return out
 
 
@@ -142,7 +150,7 @@ def stretch_lengths(
 def _one_draw(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
-    loc: NDArray[np.float64],
+    move_m: float,
     pts: NDArray[np.float64],
     pts0: NDArray[np.float64],
     pair_of_point: NDArray[np.int64],
@@ -156,16 +164,12 @@ def _one_draw(
     fixed_pair: NDArray[np.int64],
     out: NDArray[np.float64],
 ) -> None:  # pragma: no cover - compiled
-    """One draw of :func:`stretch_lengths`: the moved line ``x, y``, settlements ``pts`` (k, 2); fills ``out``."""
+    """One draw of :func:`stretch_lengths`: the moved line ``x, y`` whose largest vertex move is
+    ``move_m``, settlements ``pts`` (k, 2); fills ``out``."""
     n = x.shape[0]
     k = pts.shape[0]
     n_pairs = scope_pairs.shape[1]
-    move2 = 0.0
-    for i in range(n):
-        ex = x[i] - loc[i, 0]
-        ey = y[i] - loc[i, 1]
-        move2 = max(move2, ex * ex + ey * ey)
-    move = np.sqrt(move2) + 1e-6  # no vertex, so no point of the line, moved further (+ rounding)
+    move = move_m + 1e-6  # no vertex, so no point of the line, moved further (+ rounding)
     pmove = np.empty(k)
     for j in range(k):
         ex = pts[j, 0] - pts0[j, 0]

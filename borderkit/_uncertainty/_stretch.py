@@ -160,7 +160,7 @@ def lengths(
     return np.asarray(
         stretch_lengths(
             np.ascontiguousarray(loc, dtype=np.float64),
-            np.ascontiguousarray(d, dtype=np.float64),
+            np.ascontiguousarray(d) if d.dtype in (np.float32, np.float64) else d.astype(np.float64),
             np.ascontiguousarray(pts, dtype=np.float64),
             np.ascontiguousarray(pts0, dtype=np.float64),
             np.asarray(pair_of_point, dtype=np.int64),
