@@ -95,23 +95,27 @@ def _calibrate(case: Case) -> tuple[ErrorModel, Calibration | None]:
     return model, cal
 
 
-def _field_roughness(xy: np.ndarray, d: np.ndarray) -> float:
-    """Vertex-to-chord roughness (RMS, m) of a displacement field sampled at the vertices."""
+def _field_roughness(xy: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Vertex-to-chord roughness (RMS, m) of each draw (rows of ``dx, dy``) of a field at the vertices ``xy``."""
     s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
     if len(s) < 3:
-        return 0.0
+        return np.zeros(dx.shape[0])
     w = np.divide(s[1:-1] - s[:-2], s[2:] - s[:-2], out=np.full(len(s) - 2, 0.5), where=s[2:] > s[:-2])
-    chord = d[:-2] + w[:, None] * (d[2:] - d[:-2])
-    return float(np.sqrt(np.mean(np.sum((d[1:-1] - chord) ** 2, axis=1))))
+    out = np.zeros(dx.shape[0])
+    for d in (dx, dy):
+        chord = d[:, :-2] + w[None, :] * (d[:, 2:] - d[:, :-2])
+        out += np.mean((d[:, 1:-1] - chord) ** 2, axis=1)
+    return np.sqrt(out)
 
 
 def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int, fields: FieldCache | None = None) -> ModelCheck:
     d = field_draws(xy, model, fields)(np.random.default_rng([seed, 9]), CHECK_DRAWS)
     dx, dy = d[:, :CHECK_DRAWS].T, d[:, CHECK_DRAWS:].T
     simple = shapely.LineString(xy).is_simple
-    rough = [_field_roughness(xy, np.column_stack([dx[k], dy[k]])) for k in range(CHECK_DRAWS)]
-    moved = [shapely.LineString(xy + np.column_stack([dx[k], dy[k]])) for k in range(CHECK_DRAWS)]
-    crossing = float(np.mean([not g.is_simple for g in moved])) if simple else 0.0
+    rough = _field_roughness(xy, dx.astype(np.float64), dy.astype(np.float64))
+    coords = np.stack([xy[None, :, 0] + dx, xy[None, :, 1] + dy], axis=2).reshape(-1, 2)
+    moved = shapely.linestrings(coords, indices=np.repeat(np.arange(CHECK_DRAWS), len(xy)))
+    crossing = float(np.mean(~shapely.is_simple(moved))) if simple else 0.0
     line_rough = roughness_m(xy)
     model_rough = float(np.median(rough))
     reasons = []

@@ -201,7 +201,8 @@ class Field:
 
         if z.dtype not in (np.float32, np.float64):
             z = z.astype(np.float64)
-        return np.asarray(field_apply(self.neighbours, self.coef, self.sd, np.ascontiguousarray(z)))
+        coef, sd = self.coef.astype(z.dtype, copy=False), self.sd.astype(z.dtype, copy=False)
+        return np.asarray(field_apply(self.neighbours, coef, sd, np.ascontiguousarray(z)))
 
     def draw(self, rng: np.random.Generator, draws: int) -> NDArray[np.float64]:
         """(n, 2 · draws) displacements (float32), metres: the east components of the draws, then the north."""
