@@ -110,3 +110,16 @@ def test_field__weighted_covariance_is_that_of_its_draws() -> None:
     exact = weighted_covariance(xy, model, wx, wy)
     # And close to the exact Matérn one: within 2 % of the variances (measured: 0.2 %).
     assert np.abs(got - exact).max() < 0.02 * np.diag(exact).max()
+
+
+def test_field__long_lines_are_built_in_batches_like_short_ones(monkeypatch) -> None:
+    # The coefficients are solved in batches of vertices: a batch of 7 must give what one
+    # batch gives (a vertex's system uses its own position, not its place in the batch).
+    import borderkit._uncertainty._field as fmod
+
+    xy = _hairpin()[:60]
+    model = ErrorModel(60.0, 330.0, 2.5)
+    one = Field.build(xy, model)
+    monkeypatch.setattr(fmod, "_BATCH", 7)
+    batched = Field.build(xy, model)
+    assert np.allclose(one.coef, batched.coef) and np.allclose(one.sd, batched.sd)

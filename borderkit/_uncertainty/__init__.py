@@ -218,7 +218,7 @@ def uncertainty(
     checks: list[ModelCheck] = []
     scenarios: list[ScenarioDraws] = []
     notes: list[str] = []
-    fields: FieldCache = {}
+    fields = FieldCache()
     runs = [(k, name, mm) for k, (name, mm) in enumerate({m.rendering: m, **m.renderings}.items()) if name in by_name]
     sens_draws = min(max(draws // 4, 100), SENSITIVITY_DRAWS)
     with progress(draws * len(runs) + 2 * sens_draws, f"Monte Carlo, {case.id}", "draw") as bar:

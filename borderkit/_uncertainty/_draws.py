@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import numpy as np
 import shapely
@@ -105,6 +106,18 @@ def _flux_weights(
     return wx, wy
 
 
+def _cached_flux(
+    xy: NDArray[np.float64], faces_xy: Sequence[shapely.Geometry], faces_id: int, cache: FieldCache | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    key = (np.ascontiguousarray(xy).tobytes(), faces_id)
+    got = cache.flux.get(key) if cache is not None else None
+    if got is None:
+        got = _flux_weights(xy, faces_xy)
+        if cache is not None:
+            cache.flux[key] = got
+    return got
+
+
 def _area_claims(claims: Sequence[Claim]) -> list[Claim]:
     return [c for c in claims if c.quantity == Quantity.AREA and c.direction is not None and c.subject is None]
 
@@ -146,8 +159,51 @@ def _chunk(n: int, draws: int) -> int:
     return int(min(draws, max(MIN_CHUNK, CHUNK_ELEMENTS // max(n, 1))))
 
 
-#: Fields already built in one call of :func:`borderkit.uncertainty`, by line and model.
-FieldCache = dict[tuple[bytes, ErrorModel], Field]
+#: Settlement draws are made in blocks of this many draws, each from its own stream, so
+#: that every scenario gets the same ones whatever its chunk size.
+POINT_BLOCK = 4096
+#: Settlement draws (points × draws) kept for the other scenarios, at most.
+POINT_CACHE = 2**21
+
+
+@dataclass
+class FieldCache:
+    """What one call of :func:`borderkit.uncertainty` computes once and every scenario reuses.
+
+    The fields, by line and model; the settlement draws in the plane, by block; the flux
+    weights, by line and faces.
+    """
+
+    fields: dict[tuple[bytes, ErrorModel], Field] = dataclass_field(default_factory=dict)
+    points: dict[int, NDArray[np.float64]] = dataclass_field(default_factory=dict)
+    flux: dict[tuple[bytes, int], tuple[NDArray[np.float64], NDArray[np.float64]]] = dataclass_field(
+        default_factory=dict
+    )
+
+
+def _points_m(
+    ll: NDArray[np.float64],
+    rounding: Sequence[str | None],
+    placement: NDArray[np.float64],
+    plane: LocalPlane,
+    seed: int,
+    start: int,
+    count: int,
+    cache: FieldCache | None,
+) -> NDArray[np.float64]:
+    """Settlement draws ``start`` … ``start + count`` (count, k, 2), plane metres: the same in every scenario."""
+    out = []
+    for b in range(start // POINT_BLOCK, (start + count - 1) // POINT_BLOCK + 1):
+        blk = cache.points.get(b) if cache is not None else None
+        if blk is None:
+            rng = np.random.default_rng([seed, 1, b])
+            blk_ll = draw_points(ll, rounding, placement, POINT_BLOCK, rng)  # type: ignore[arg-type]
+            blk = plane.xy(blk_ll.reshape(-1, 2)).reshape(POINT_BLOCK, -1, 2)
+            if cache is not None and (len(cache.points) + 1) * POINT_BLOCK * len(ll) <= POINT_CACHE:
+                cache.points[b] = blk
+        first = b * POINT_BLOCK
+        out.append(blk[max(start, first) - first : min(start + count, first + POINT_BLOCK) - first])
+    return np.concatenate(out)
 
 
 def field_draws(
@@ -163,11 +219,11 @@ def field_draws(
 
 def _field(xy: NDArray[np.float64], model: ErrorModel, cache: FieldCache | None) -> Field:
     key = (np.ascontiguousarray(xy).tobytes(), model)
-    fld = cache.get(key) if cache is not None else None
+    fld = cache.fields.get(key) if cache is not None else None
     if fld is None:
         fld = Field.build(xy, model)
         if cache is not None:
-            cache[key] = fld
+            cache.fields[key] = fld
     return fld
 
 
@@ -202,7 +258,6 @@ def scenario_draws(
     """
     xy = clipped_line_xy(case, lay, plane)
     rng_line = np.random.default_rng([seed, 2, index])
-    rng_pts = np.random.default_rng([seed, 1])  # the same settlement draws under every scenario
     lengths, areas = _length_claims(claims), _area_claims(claims)
     values: dict[str, list[NDArray[np.float64]]] = {c.id: [] for c in [*lengths, *areas]}
     measured: dict[str, float] = {}
@@ -241,11 +296,11 @@ def scenario_draws(
     area_s: NDArray[np.float64] | None = None
     if areas and m.areas is not None and len(m.areas):
         faces_xy = [plane.to(g) for g in m.areas.geometry]
-        lines = [(xy, model, _flux_weights(xy, faces_xy))]
+        lines = [(xy, model, _cached_flux(xy, faces_xy, id(m.areas), fields))]
         old = case.layer("old_line")
         if old is not None and old_model is not None and old_model.sigma_m > 0:
             old_xy = clipped_line_xy(case, old, plane)
-            lines.append((old_xy, old_model, _flux_weights(old_xy, faces_xy)))
+            lines.append((old_xy, old_model, _cached_flux(old_xy, faces_xy, id(m.areas), fields)))
         area_s = _area_factor(lines, fields)
         for c in areas:
             chosen = m.faces(c.direction or "", c.scope, c.holding)
@@ -260,8 +315,7 @@ def scenario_draws(
         c_n = min(chunk, draws - done)
         if do_lengths:
             d = draw_field(rng_line, c_n)
-            pts_ll = draw_points(ll, rounding, placement, c_n, rng_pts)
-            pts = plane.xy(pts_ll.reshape(-1, 2)).reshape(c_n, -1, 2) - (x0, y0)
+            pts = _points_m(ll, rounding, placement, plane, seed, done, c_n, fields) - (x0, y0)
             got = stretch_lengths(local, d, pts, pts0, stretch, pair_of_point, scopes, len(pair_ids))
             for k, c in enumerate(lengths):
                 values[c.id].append(got[:, k] * scale[k] / c.scale)

@@ -176,19 +176,12 @@ class Field:
         jit = _jitter_m2(model)
         coef = np.zeros((n, m))
         sd = np.empty(n)
+        from borderkit._uncertainty._kernels import conditional_systems
+
         for a in range(0, n, _BATCH):
             e = min(n, a + _BATCH)
-            idx = nbr[a:e]
-            valid = idx >= 0
-            p = xy[np.where(valid, idx, 0)]  # (b, m, 2)
-            c_ss = _cov(p, p, model)
-            c_ss[:, np.arange(m), np.arange(m)] += jit
-            c_si = _cov(p, xy[a:e, None, :], model)[..., 0]  # (b, m)
-            # Padding: unit variance, no correlation, so its coefficient is 0.
-            pad = ~valid
-            c_ss = np.where(pad[:, :, None] | pad[:, None, :], 0.0, c_ss)
-            c_ss[:, np.arange(m), np.arange(m)] = np.where(pad, 1.0, c_ss[:, np.arange(m), np.arange(m)])
-            c_si = np.where(pad, 0.0, c_si)
+            # Each vertex's conditioning set: its covariance and its covariance with the vertex.
+            c_ss, c_si = conditional_systems(xy, nbr[a:e], a, model.sigma_m**2, model.length_m, model.nu, jit)
             b = np.linalg.solve(c_ss, c_si[..., None])[..., 0]
             coef[a:e] = b
             var = model.sigma_m**2 + jit - np.sum(b * c_si, axis=1)

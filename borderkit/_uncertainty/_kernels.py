@@ -20,7 +20,7 @@ if numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
     # loop, which made the BLAS products that follow (areas, eigh) ten times slower here.
     numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
-__all__ = ["field_adjoint", "field_apply", "stretch_lengths"]
+__all__ = ["conditional_systems", "field_adjoint", "field_apply", "stretch_lengths"]
 
 _COLS = 256  # draws per parallel task of field_apply
 _ROWS = 16  # draws per parallel task of stretch_lengths
@@ -245,3 +245,48 @@ def field_adjoint(nbr: NDArray[np.int64], coef: NDArray[np.float64], w: NDArray[
             for f in range(y.shape[0]):
                 y[f, j] += y[f, i] * c
     return y
+
+
+@numba.njit(cache=True, fastmath={"contract"})
+def _matern(h: float, length_m: float, nu: float) -> float:  # pragma: no cover - compiled
+    """Matérn correlation at separation h (closed forms, as :func:`~borderkit._uncertainty._model.matern_correlation`)."""
+    x = np.sqrt(2.0 * nu) * h / length_m
+    if nu == 0.5:
+        return np.exp(-x)
+    if nu == 1.5:
+        return (1.0 + x) * np.exp(-x)
+    return (1.0 + x + x * x / 3.0) * np.exp(-x)
+
+
+@numba.njit(cache=True, parallel=True)
+def conditional_systems(
+    xy: NDArray[np.float64],
+    nbr: NDArray[np.int64],
+    first: int,
+    sigma2: float,
+    length_m: float,
+    nu: float,
+    jitter: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """For each vertex ``first + i``, the covariance (m, m) of its conditioning set ``nbr[i]``
+    (+ jitter) and their covariance (m,) with it; padding (−1) gets unit variance and no correlation."""
+    n, m = nbr.shape
+    c_ss = np.zeros((n, m, m))
+    c_si = np.zeros((n, m))
+    for i in numba.prange(n):
+        v0 = first + i
+        for a in range(m):
+            ja = nbr[i, a]
+            if ja < 0:
+                c_ss[i, a, a] = 1.0
+                continue
+            c_si[i, a] = sigma2 * _matern(np.hypot(xy[ja, 0] - xy[v0, 0], xy[ja, 1] - xy[v0, 1]), length_m, nu)
+            c_ss[i, a, a] = sigma2 + jitter
+            for b in range(a):
+                jb = nbr[i, b]
+                if jb < 0:
+                    continue
+                v = sigma2 * _matern(np.hypot(xy[ja, 0] - xy[jb, 0], xy[ja, 1] - xy[jb, 1]), length_m, nu)
+                c_ss[i, a, b] = v
+                c_ss[i, b, a] = v
+    return c_ss, c_si
