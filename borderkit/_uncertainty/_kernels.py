@@ -249,7 +249,7 @@ def field_adjoint(nbr: NDArray[np.int64], coef: NDArray[np.float64], w: NDArray[
 
 @numba.njit(cache=True, fastmath={"contract"})
 def _matern(h: float, length_m: float, nu: float) -> float:  # pragma: no cover - compiled
-    """Matérn correlation at separation h (closed forms, as :func:`~borderkit._uncertainty._model.matern_correlation`)."""
+    """Matérn correlation at separation h (the closed forms of `_model.matern_correlation`)."""
     x = np.sqrt(2.0 * nu) * h / length_m
     if nu == 0.5:
         return np.exp(-x)
