@@ -26,14 +26,11 @@ circle in the UTM plane), which the bare baseline does not compute.
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from _timing import timed
 from pyproj import Geod
 from shapely import LineString, box
 
@@ -71,24 +68,6 @@ def bare(new: LineString, old: LineString) -> float:
             area, _ = geod.polygon_area_perimeter(xy[:, 0], xy[:, 1])
             total += abs(area)
     return total
-
-
-def timed(fns: list[Callable[[], Any]], runs: int) -> list[tuple[float, float, Any]]:
-    """Best wall time of each function over ``runs`` rounds (one call of each per round, in
-    turn, so that both meet the same load), its peak traced MiB in one more call, its result."""
-    best = [float("inf")] * len(fns)
-    for _ in range(runs):
-        for k, fn in enumerate(fns):
-            t = time.perf_counter()
-            fn()
-            best[k] = min(best[k], time.perf_counter() - t)
-    out = []
-    for k, fn in enumerate(fns):
-        tracemalloc.start()
-        result = fn()
-        out.append((best[k], tracemalloc.get_traced_memory()[1] / 2**20, result))
-        tracemalloc.stop()
-    return out
 
 
 def main() -> None:

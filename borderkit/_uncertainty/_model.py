@@ -88,7 +88,7 @@ MAX_SELF_CROSSING = 0.01
 
 NU_VALUES = (0.5, 1.5, 2.5)
 Rounding = Literal["arc-minute", "arc-second"]
-HALF_CELL_DEG = {"arc-minute": 0.5 / 60.0, "arc-second": 0.5 / 3600.0}
+_HALF_CELL_DEG = {"arc-minute": 0.5 / 60.0, "arc-second": 0.5 / 3600.0}
 _WGS84_A = 6_378_137.0
 _WGS84_E2 = 6.694379990141317e-3  # first eccentricity squared, f = 1/298.257223563
 
@@ -845,10 +845,10 @@ def draw_points(
         raise CaseError(msg)
     half = np.zeros(k)
     for i, r in enumerate(rounding):
-        if r is not None and r not in HALF_CELL_DEG:
+        if r is not None and r not in _HALF_CELL_DEG:
             msg = f"rounding[{i}]={r!r}: expected 'arc-minute', 'arc-second' or None"
             raise CaseError(msg)
-        half[i] = 0.0 if r is None else HALF_CELL_DEG[r]
+        half[i] = 0.0 if r is None else _HALF_CELL_DEG[r]
     if not (isinstance(draws, int | np.integer) and draws >= 1):
         msg = f"draws={draws!r}: expected a whole number ≥ 1"
         raise CaseError(msg)
