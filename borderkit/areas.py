@@ -25,12 +25,19 @@ Method
 5. A face is attributed to the settlement pair whose settlement it holds (all such
    pairs if it holds several); otherwise to the nearest pair (distance from the face
    to the pair's settlements, in the local UTM plane).
+
+The per-face steps (geodesic area, projection, largest inscribed circle, distances to
+the settlements) run on the machine's cores, at most 8, once the faces hold
+:data:`PARALLEL_VERTICES` vertices: GEOS and PROJ release the GIL, and each face's
+result is the same whichever thread computes it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -43,7 +50,7 @@ from shapely.geometry.base import BaseGeometry
 from borderkit.errors import CaseError, GeometryError
 from borderkit.geodesy import geodesic_area_m2, local_projected_crs
 
-__all__ = ["GRID_DEG", "handover_polygons", "nearest_pair", "side_of", "sliver_widths_m"]
+__all__ = ["GRID_DEG", "PARALLEL_VERTICES", "handover_polygons", "nearest_pair", "side_of", "sliver_widths_m"]
 
 #: Grid (degrees) the lines are snapped to before noding: 1e-9° is about 0.1 mm.
 GRID_DEG = 1e-9
@@ -225,12 +232,50 @@ def _holding(polygons: NDArray[np.object_], points: NDArray[np.object_]) -> list
 def _nearest_pair_in_plane(g_utm: NDArray[np.object_], known: gpd.GeoDataFrame, crs: CRS) -> list[tuple[str, ...]]:
     s_utm = _to_plane(known.geometry.to_numpy(), crs)
     pair = known["pair"].to_numpy(dtype=object)
+    holding = _holding(g_utm, s_utm)
+    # Faces holding no settlement: the distance from each to every settlement, all at once.
+    alone = np.flatnonzero([len(h) == 0 for h in holding])
+    dist = _per_face(lambda idx: shapely.distance(g_utm[idx][:, None], s_utm[None, :]), g_utm, alone)
     out: list[tuple[str, ...]] = []
-    for g, inside in zip(g_utm, _holding(g_utm, s_utm), strict=True):
+    row = dict(zip(alone.tolist(), range(len(alone)), strict=True))
+    for k, inside in enumerate(holding):
         if len(inside):
             out.append(tuple(dict.fromkeys(pair[inside])))
         else:
-            out.append((str(pair[int(np.argmin(shapely.distance(s_utm, g)))]),))
+            out.append((str(pair[int(np.argmin(dist[row[k]]))]),))
+    return out
+
+
+#: Faces' vertices (in all) from which the per-face work runs on several threads.
+PARALLEL_VERTICES = 100_000
+
+
+def _threads() -> int:
+    """Threads for the per-face work: the machine's cores, at most 8."""
+    return min(os.cpu_count() or 1, 8)
+
+
+def _per_face(
+    work: Callable[[NDArray[np.intp]], NDArray[np.generic]], faces: NDArray[np.object_], idx: NDArray[np.intp]
+) -> NDArray[np.generic]:
+    """``work(idx)`` for the faces ``idx``: an array whose rows follow ``idx``.
+
+    GEOS and PROJ release the GIL, so on many vertices the faces are shared out, largest
+    first, in more pieces than threads (a piece's result does not depend on the others:
+    the rows are the same however the work is split).
+    """
+    idx = np.asarray(idx, dtype=np.intp)
+    workers = _threads()
+    size = shapely.get_num_coordinates(faces[idx]) if len(idx) else np.zeros(0, dtype=np.int64)
+    if workers < 2 or int(size.sum()) < PARALLEL_VERTICES or len(idx) < 2:
+        return work(idx)
+    order = np.argsort(-size, kind="stable")
+    pieces = [np.sort(order[k :: 4 * workers]) for k in range(min(4 * workers, len(idx)))]
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(lambda p: work(idx[p]), pieces))
+    out = np.empty((len(idx), *parts[0].shape[1:]), dtype=parts[0].dtype)
+    for p, got in zip(pieces, parts, strict=True):
+        out[p] = got
     return out
 
 
@@ -392,15 +437,30 @@ def handover_polygons(
         geometry=gpd.GeoSeries(faces, crs="EPSG:4326"),
         crs="EPSG:4326",
     )
-    frame["area_m2"] = [geodesic_area_m2(g) for g in faces]
     planes: dict[CRS, NDArray[np.object_]] = {}  # the faces projected once per zone
+    if len(faces):
+        # Per face, on several threads where the faces are big: the geodesic area, the
+        # face in the UTM plane, its largest inscribed circle.
+        w_crs = _widths_crs(faces)
+
+        def area_plane_width(idx: NDArray[np.intp]) -> NDArray[np.object_]:
+            plane = _to_plane(faces[idx], w_crs)
+            area = [geodesic_area_m2(g) for g in faces[idx]]
+            return np.column_stack([np.asarray(area, dtype=object), plane, _widths_in_plane(plane).astype(object)])
+
+        got = _per_face(area_plane_width, faces, np.arange(len(faces)))
+        frame["area_m2"] = got[:, 0].astype(float)
+        planes[w_crs] = np.asarray(got[:, 1], dtype=object)
+        frame["width_m"] = got[:, 2].astype(float)
+    else:
+        frame["area_m2"] = np.zeros(0)
+        frame["width_m"] = np.zeros(0)
 
     def in_plane(crs: CRS) -> NDArray[np.object_]:
         if crs not in planes:
             planes[crs] = _to_plane(faces, crs)
         return planes[crs]
 
-    frame["width_m"] = _widths_in_plane(in_plane(_widths_crs(faces))) if len(faces) else np.zeros(0)
     frame["sliver"] = frame["width_m"] < width
     if settlements is not None and len(frame):
         paired = settlements[(settlements["pair"] != "") & settlements.geometry.notna()]

@@ -333,3 +333,35 @@ def test_handover_polygons__non_box_extent_keeps_faces_apart() -> None:
     b = handover_polygons(new, old, tilted, **kw)
     assert len(a) == len(b) == 2
     assert sorted(b["area_m2"]) == pytest.approx(sorted(a["area_m2"]), rel=1e-9)
+
+
+def test_handover__per_face_work_shared_among_threads(monkeypatch, planimeter) -> None:
+    # The per-face work (geodesic areas, widths, nearest pairs) split among 2 threads in
+    # 8 pieces, as on a big input: each of the 11 faces of the k = 10 zigzag keeps its
+    # hand-computed area and the rows are those of the one-thread run. Synthetic
+    # settlements: "a" at the south end, "b" at the north end, neither inside a face.
+    import geopandas as gpd
+
+    import borderkit.areas as areas
+
+    settlements = gpd.GeoDataFrame(
+        {"name": ["s1", "s2"], "pair": ["a", "b"]},
+        geometry=gpd.points_from_xy([45.04, 45.04], [41.001, 41.099]),
+        crs="EPSG:4326",
+    )
+    extent = box(44.95, 41.0, 45.05, 41.1)
+    monkeypatch.setattr(areas, "_threads", lambda: 1)
+    one = _faces(NEW, _zigzag(), extent, settlements=settlements)
+    monkeypatch.setattr(areas, "PARALLEL_VERTICES", 0)
+    monkeypatch.setattr(areas, "_threads", lambda: 2)
+    shared = _faces(NEW, _zigzag(), extent, settlements=settlements)
+    assert len(shared) == 11
+    assert shared.drop(columns="geometry").equals(one.drop(columns="geometry"))
+    assert shapely.equals_exact(shared.geometry.to_numpy(), one.geometry.to_numpy(), 0).all()
+    by_lat = shared.iloc[np.argsort(shapely.get_y(shapely.centroid(shared.geometry.to_numpy())))]
+    for piece, area in zip(_zigzag_pieces(10), by_lat["area_m2"], strict=True):
+        _, ref = planimeter(piece)
+        assert area == pytest.approx(abs(ref), rel=1e-6)
+    # The southernmost face is nearest s1, the northernmost nearest s2.
+    assert (by_lat["pairs"].iloc[0], by_lat["pairs"].iloc[-1]) == ("a", "b")
+    assert (shared["width_m"] > 0).all()
