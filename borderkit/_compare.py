@@ -39,6 +39,7 @@ from pyproj import Transformer
 from shapely import LineString, MultiLineString
 from shapely.geometry.base import BaseGeometry
 
+from borderkit._linear import PlanarLine
 from borderkit.errors import GeometryError
 from borderkit.geodesy import local_projected_crs
 
@@ -281,7 +282,7 @@ def compare_lines(
         keep &= shapely.covers(clip_m, stations)
     s_b = np.full(len(chain), np.nan)
     q = np.full_like(p, np.nan)
-    s_b[keep] = shapely.line_locate_point(bm, stations[keep])
+    s_b[keep] = PlanarLine(shapely.get_coordinates(bm)).locate(p[keep])[0]
     q[keep] = shapely.get_coordinates(shapely.line_interpolate_point(bm, s_b[keep]))
     keep &= (s_b > _END_TOL_M) & (s_b < bm.length - _END_TOL_M)
     if not keep.any():

@@ -25,6 +25,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely import LineString
 
+from borderkit._linear import PlanarLine
 from borderkit._validate import check_number, check_text
 from borderkit.areas import handover_polygons, side_of
 from borderkit.case import Case, Layer
@@ -450,28 +451,51 @@ def _known_arrays(known: gpd.GeoDataFrame) -> tuple[NDArray[np.float64], NDArray
     return xy, known["pair"].to_numpy(dtype=object)
 
 
-def _span(line: LineString, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
-    """The stretch of ``line`` between the points nearest to the outermost settlements.
+class _Spanner:
+    """A line in its local UTM plane, to cut it between the outermost settlements (:meth:`span`).
 
     Nearest points are found in metres, in the local UTM plane: in degrees a metre of
-    longitude is shorter than one of latitude, and the nearest point moves.
+    longitude is shorter than one of latitude, and the nearest point moves. Made once per
+    line, so that moving the settlements (:func:`settlement_effects_m`) does not project
+    the line again.
     """
-    c = shapely.centroid(shapely.envelope(line))
-    plane = local_plane(c.x, c.y)
-    lonlat = shapely.get_coordinates(line)
-    xy = plane.xy(lonlat)
-    line_m = LineString(xy)
-    at = shapely.line_locate_point(line_m, shapely.points(plane.xy(known_xy)))
-    lo, hi = float(at.min()), float(at.max())
-    # The vertices between the ends are kept as they are; only the two cut points are new.
-    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-    inner = lonlat[(along > lo) & (along < hi)]
-    ends = plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(line_m, [lo, hi])))
-    for k, d in ((0, lo), (1, hi)):
-        same = np.flatnonzero(np.isclose(along, d, rtol=0.0, atol=1e-6))
-        if len(same):
-            ends[k] = lonlat[same[0]]
-    return LineString(np.vstack([ends[:1], inner, ends[1:]])), int(at.argmin()), int(at.argmax())
+
+    def __init__(self, line: LineString) -> None:
+        c = shapely.centroid(shapely.envelope(line))
+        self.plane = local_plane(c.x, c.y)
+        self.lonlat = shapely.get_coordinates(line)
+        xy = self.plane.xy(self.lonlat)
+        self.line_m = LineString(xy)
+        self.along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+        self._indexed = PlanarLine(xy) if len(xy) >= 2 else None
+
+    def locate(self, known_xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Distance along the line (plane metres) of the point nearest each of ``known_xy`` (lon/lat)."""
+        if self._indexed is None:
+            return np.asarray(shapely.line_locate_point(self.line_m, shapely.points(self.plane.xy(known_xy))))
+        return self._indexed.locate(self.plane.xy(known_xy))[0]
+
+    def span(self, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
+        """The stretch between the points nearest the outermost of ``known_xy`` (lon/lat), and their indices."""
+        return self.cut(self.locate(known_xy))
+
+    def cut(self, at: NDArray[np.float64]) -> tuple[LineString, int, int]:
+        """The stretch between the lowest and highest of ``at`` (:meth:`locate`), and their indices."""
+        lo, hi = float(at.min()), float(at.max())
+        along, lonlat = self.along, self.lonlat
+        # The vertices between the ends are kept as they are; only the two cut points are new.
+        inner = lonlat[(along > lo) & (along < hi)]
+        ends = self.plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(self.line_m, [lo, hi])))
+        for k, d in ((0, lo), (1, hi)):
+            same = np.flatnonzero(np.isclose(along, d, rtol=0.0, atol=1e-6))
+            if len(same):
+                ends[k] = lonlat[same[0]]
+        return LineString(np.vstack([ends[:1], inner, ends[1:]])), int(at.argmin()), int(at.argmax())
+
+
+def _span(line: LineString, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
+    """The stretch of ``line`` between the points nearest to the outermost settlements (see :class:`_Spanner`)."""
+    return _Spanner(line).span(known_xy)
 
 
 def _turning_point_lines(layer: Layer, pair_ids: set[str]) -> list[tuple[str, LineString]]:
@@ -638,30 +662,45 @@ def settlement_effects_m(
     basis, lines, _ = _measured_line(case, layer, settlements)
     tp = case.layer("turning_points")
     line_type = tp.line_type if tp is not None and basis is LineBasis.TURNING_POINTS else "geodesic"
-    span_line = line_of(case, layer)[0] if layer is not None and basis is LineBasis.OUTERMOST_PAIRS else None
+    spanner = _Spanner(line_of(case, layer)[0]) if layer is not None and basis is LineBasis.OUTERMOST_PAIRS else None
 
-    def lengths(points: NDArray[np.float64]) -> dict[tuple[str, ...], float]:
-        measured = [("", _span(span_line, points)[0])] if span_line is not None else lines
+    def lengths(points: NDArray[np.float64], at: NDArray[np.float64] | None) -> dict[tuple[str, ...], float]:
+        measured = [("", spanner.cut(at)[0])] if spanner is not None and at is not None else lines
         arr = SegmentArrays(measured, line_type, points, pairs, pair_ids)
         if not len(arr):
             return dict.fromkeys(scopes, 0.0)
         return {sc: float(arr.length_m[np.isin(arr.pair, sc)].sum() if sc else arr.length_m.sum()) for sc in scopes}
 
-    base = lengths(xy)
-    squares = dict.fromkeys(scopes, 0.0)
     azimuths = np.arange(directions) * 360.0 / directions
-    for i in range(len(xy)):
-        if not acc[i] > 0:
+    moves = [
+        GEOD.fwd(np.full(directions, xy[i, 0]), np.full(directions, xy[i, 1]), azimuths, np.full(directions, acc[i]))
+        if acc[i] > 0
+        else None
+        for i in range(len(xy))
+    ]
+    # Where every settlement, and every moved one, meets the line: located once, all at once.
+    at0, at_moved = None, None
+    if spanner is not None:
+        moved_xy = [np.column_stack(mv[:2]) for mv in moves if mv is not None]
+        got = spanner.locate(np.vstack([xy, *moved_xy]))
+        at0, at_moved = got[: len(xy)], got[len(xy) :].reshape(-1, directions)
+    base = lengths(xy, at0)
+    squares = dict.fromkeys(scopes, 0.0)
+    row = 0
+    for i, mv in enumerate(moves):
+        if mv is None:
             continue
-        lon, lat, _ = GEOD.fwd(
-            np.full(directions, xy[i, 0]), np.full(directions, xy[i, 1]), azimuths, np.full(directions, acc[i])
-        )
         worst = dict.fromkeys(scopes, 0.0)
-        for x, y in zip(lon, lat, strict=True):
+        for k, (x, y) in enumerate(zip(mv[0], mv[1], strict=True)):
             moved = xy.copy()
             moved[i] = (x, y)
-            for sc, v in lengths(moved).items():
+            at = None
+            if at0 is not None and at_moved is not None:
+                at = at0.copy()
+                at[i] = at_moved[row, k]
+            for sc, v in lengths(moved, at).items():
                 worst[sc] = max(worst[sc], abs(v - base[sc]))
+        row += 1
         for sc in scopes:
             squares[sc] += worst[sc] ** 2
     return {sc: float(np.sqrt(v)) for sc, v in squares.items()}

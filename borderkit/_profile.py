@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from borderkit._linear import PlanarLine
 from borderkit._measure import line_layers, line_of
 from borderkit.enums import Quantity
 from borderkit.geodesy import GEOD, LocalPlane, local_plane
@@ -74,6 +75,7 @@ class _Chainage:
         self.xy = plane.xy(self.lonlat)
         self.plane = plane
         self.line_m = shapely.LineString(self.xy)
+        self.indexed = PlanarLine(self.xy)
         seg_planar = np.hypot(*np.diff(self.xy, axis=0).T)
         _, _, seg_geo = GEOD.inv(self.lonlat[:-1, 0], self.lonlat[:-1, 1], self.lonlat[1:, 0], self.lonlat[1:, 1])
         self.cum_planar = np.concatenate([[0.0], np.cumsum(seg_planar)])
@@ -88,8 +90,7 @@ class _Chainage:
 
     def locate(self, lonlat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Planar distance along, and planar distance off, for lon/lat points."""
-        pts = shapely.points(self.plane.xy(lonlat))
-        return shapely.line_locate_point(self.line_m, pts), shapely.distance(self.line_m, pts)
+        return self.indexed.locate(self.plane.xy(lonlat))
 
     def at_km(self, km: float) -> tuple[float, float]:
         """Lon/lat of the point ``km`` along the line (geodesic), interpolated in the plane."""
