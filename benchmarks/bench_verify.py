@@ -38,10 +38,27 @@ def _median_s(cmd: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
+_IMPORTS = "import borderkit.cli, borderkit._api, borderkit._uncertainty._kernels"
+# One tiny call of each compiled kernel with the argument types the Monte Carlo passes (so
+# numba loads them from its cache, as `verify` does): the field, its adjoint, the systems.
+_DISPATCH = (
+    "import numpy as np; from borderkit._uncertainty._field import Field; "
+    "from borderkit._uncertainty._model import ErrorModel; "
+    "f = Field.build(np.column_stack([np.arange(30.0) * 40, np.zeros(30)]), ErrorModel(60.0, 330.0, 2.5)); "
+    "f.draw(np.random.default_rng(0), 10); f.weighted_covariance(np.ones((1, 30)), np.ones((1, 30)))"
+)
+
+
 def bench_cli(runs: int) -> None:
     # The baseline of issue 12's goal, in the same run: a bare `import geopandas`.
     bare = _median_s([sys.executable, "-c", "import geopandas"], runs)
     print(f"python -c 'import geopandas': median {bare:.2f} s over {runs} runs")
+    # The floor: the modules `verify` imports (its command line, the pipeline and the compiled
+    # Monte Carlo), before any work; numba's first call of its cached kernels comes on top.
+    floor = _median_s([sys.executable, "-c", _IMPORTS], runs)
+    print(f"the imports of verify alone ({_IMPORTS}): median {floor:.2f} s ({floor / bare:.1f}× the baseline)")
+    dispatch = _median_s([sys.executable, "-c", _IMPORTS + "; " + _DISPATCH], runs) - floor
+    print(f"numba's first call of the cached kernels, on top: {dispatch:.2f} s")
     for extra in ([], ["--draws", "0"]):
         med = _median_s([sys.executable, "-m", "borderkit", "verify", *extra], runs)
         label = " ".join(["borderkit verify", *extra])
