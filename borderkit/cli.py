@@ -333,7 +333,9 @@ def compare(
         la, lb = (_line_arg(loaded, x) for x in (a, b))
         res = compare_lines(la, lb, step_m=step, name_a=a, name_b=b, clip=ext.union() if ext is not None else None)
         if output is not None:
-            _save_comparison(res, output, overwrite)
+            # Neither the case's files nor a line given as a file may be written over.
+            given = [Path(x) for x in (a, b) if x not in loaded.layers]
+            _save_comparison(res, output, overwrite, [*loaded.inputs, *given])
     except BorderkitError as err:
         _fail(err)
     lon, lat = res.max_at_lonlat
@@ -368,7 +370,7 @@ def _line_arg(case_obj: object, name: str) -> object:
     return shapely.line_merge(shapely.union_all(frame.geometry.to_numpy()))
 
 
-def _save_comparison(res: object, output: Path, overwrite: bool) -> None:
+def _save_comparison(res: object, output: Path, overwrite: bool, inputs: list[Path]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -381,7 +383,7 @@ def _save_comparison(res: object, output: Path, overwrite: bool) -> None:
     fig = Figure(figsize=(9, 3.5))
     FigureCanvasAgg(fig)
     res.plot(ax=fig.add_subplot())  # type: ignore[attr-defined]
-    with atomic_output(output, overwrite=overwrite) as tmp:
+    with atomic_output(output, overwrite=overwrite, inputs=inputs) as tmp:
         fig.savefig(tmp, format=output.suffix.lower()[1:], dpi=120, bbox_inches="tight", metadata={"Software": None}
                     if output.suffix.lower() == ".png" else None)  # fmt: skip
 

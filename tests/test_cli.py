@@ -203,3 +203,19 @@ def test_convert__names_no_transformation_for_wgs84_and_the_right_zone_for_gk_me
     )
     assert res.exit_code == 2
     assert "EPSG:4326" in res.output
+
+
+def test_compare__output_refuses_to_replace_an_input_file(synthetic_case) -> None:
+    # A case's line stored under a drawing's suffix (GDAL reads GeoJSON by its content):
+    # `compare -o` with --overwrite must still never replace it, like every other writer.
+    root = synthetic_case()
+    (root / "new_line.geojson").rename(root / "new_line.svg")
+    toml = root / "case.toml"
+    toml.write_text(toml.read_text().replace('"new_line.geojson"', '"new_line.svg"'))
+    before = (root / "new_line.svg").read_bytes()
+    result = runner.invoke(
+        app, ["compare", "new_line", "old_line", "--case", str(root), "-o", str(root / "new_line.svg"), "--overwrite"]
+    )
+    assert result.exit_code == 2
+    assert "is an input file of the case" in result.stderr
+    assert (root / "new_line.svg").read_bytes() == before
