@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from borderkit._uncertainty._field import Field, weighted_covariance
+from borderkit._uncertainty._field import Field, _nearest_first, weighted_covariance
 from borderkit._uncertainty._model import ErrorModel
 
 
@@ -123,3 +123,20 @@ def test_field__long_lines_are_built_in_batches_like_short_ones(monkeypatch) -> 
     monkeypatch.setattr(fmod, "_BATCH", 7)
     batched = Field.build(xy, model)
     assert np.allclose(one.coef, batched.coef) and np.allclose(one.sd, batched.sd)
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_nearest_first__is_the_lexsort_by_vertex_distance_and_index(wide: bool) -> None:
+    # Synthetic pairs (vertex qi, earlier vertex qj), sorted by (qi, qj) as _neighbours makes
+    # them, with integer distances so that ties are common; `wide` gives one vertex 5,000
+    # candidates, so that the padded table would be mostly padding and lexsort is used.
+    rng = np.random.default_rng(7)
+    n = 2_000
+    counts = rng.integers(0, 40, n)
+    if wide:
+        counts[-1] = 5_000
+    qi = np.repeat(np.arange(n), counts)
+    qj = np.concatenate([np.sort(rng.choice(10_000, c, replace=False)) for c in counts])
+    dist = rng.integers(0, 8, len(qi)).astype(float)
+    got = _nearest_first(qi, qj, dist, n)
+    assert np.array_equal(got, np.lexsort((qj, dist, qi)))

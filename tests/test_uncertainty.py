@@ -216,6 +216,16 @@ def test_uncertainty__the_independent_80_m_vertex_model_is_refused_on_the_line(s
     assert not check.ok
     assert "cross themselves" in check.reason
     assert "roughness" in check.reason
+    # The moved lines are tested a block of draws at a time: with blocks of 3 draws
+    # (2,000 vertex-draws // 626 vertices) the same lines cross themselves.
+    import borderkit._uncertainty as unc
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(unc, "_CHECK_BLOCK", 2_000)
+        blocks = _check("osm_2026c", xy, ErrorModel(0.0, 1.0, nugget_m=80.0), seed=0)
+    assert 0.5 < blocks.self_crossing_fraction <= 1.0
+    assert blocks.self_crossing_fraction == check.self_crossing_fraction
+    assert blocks.roughness_model_m == pytest.approx(check.roughness_model_m, rel=1e-12)
 
 
 def test_uncertainty__same_seed_same_numbers() -> None:
@@ -290,3 +300,22 @@ def test_uncertainty__reports_progress_once_per_draw(monkeypatch) -> None:
     # draws; ℓ as fitted is the measured rendering's own run.
     assert len(u.claims[0].scenarios) == 6
     assert seen["total"] == seen["done"] == 6 * 400 + 2 * 100
+
+
+@pytest.mark.parametrize("block", [2**18, 6])
+def test_field_roughness__one_displaced_vertex_by_hand(monkeypatch, block: int) -> None:
+    # Synthetic: 12 vertices 10 m apart along x. In draw column 0 vertex 5 alone moves by
+    # h = 2 m: its residual from its neighbours' chord is h, and vertices 4 and 6 each miss
+    # the chord through 3–5 or 5–7 by h/2; mean square over the 10 interior vertices
+    # (h² + 2 (h/2)²) / 10 = 0.6 m², RMS √0.6. Column 1 moves all vertices alike: 0.
+    # Block 6 splits the vertices into blocks of 3 (6 // 2 columns), so that the pieces meet.
+    import borderkit._uncertainty as unc
+
+    monkeypatch.setattr(unc, "_CHECK_BLOCK", block)
+    xy = np.column_stack([np.arange(12) * 10.0, np.zeros(12)])
+    d = np.zeros((12, 2), dtype=np.float32)
+    d[5, 0] = 2.0
+    d[:, 1] = 3.0
+    got = unc._field_roughness(xy, d)
+    assert np.sqrt(got[0]) == pytest.approx(math.sqrt(0.6), rel=1e-12)
+    assert got[1] == 0.0

@@ -95,27 +95,47 @@ def _calibrate(case: Case) -> tuple[ErrorModel, Calibration | None]:
     return model, cal
 
 
-def _field_roughness(xy: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
-    """Vertex-to-chord roughness (RMS, m) of each draw (rows of ``dx, dy``) of a field at the vertices ``xy``."""
+#: Vertex-draws per block of the admissibility check (its temporaries stay in cache).
+_CHECK_BLOCK = 2**18
+
+
+def _field_roughness(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Vertex-to-chord roughness (RMS, m) of each draw (columns of ``d``, one row a vertex) at the vertices ``xy``.
+
+    Both components' columns may be given side by side (east draws, then north): add the
+    squares of each pair and take the root.
+    """
     s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
     if len(s) < 3:
-        return np.zeros(dx.shape[0])
+        return np.zeros(d.shape[1])
     w = np.divide(s[1:-1] - s[:-2], s[2:] - s[:-2], out=np.full(len(s) - 2, 0.5), where=s[2:] > s[:-2])
-    out = np.zeros(dx.shape[0])
-    for d in (dx, dy):
-        chord = d[:, :-2] + w[None, :] * (d[:, 2:] - d[:, :-2])
-        out += np.mean((d[:, 1:-1] - chord) ** 2, axis=1)
-    return np.sqrt(out)
+    total = np.zeros(d.shape[1])
+    rows = max(1, _CHECK_BLOCK // max(d.shape[1], 1))
+    for a in range(1, len(s) - 1, rows):  # vertex a .. b - 1 against its neighbours' chord
+        b = min(a + rows, len(s) - 1)
+        before, at, after = (d[a - 1 + k : b - 1 + k].astype(np.float64) for k in range(3))
+        residual = at - (before + w[a - 1 : b - 1, None] * (after - before))
+        total += np.sum(residual * residual, axis=0)
+    return total / (len(s) - 2)
 
 
 def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int, fields: FieldCache | None = None) -> ModelCheck:
     d = field_draws(xy, model, fields)(np.random.default_rng([seed, 9]), CHECK_DRAWS)
-    dx, dy = d[:, :CHECK_DRAWS].T, d[:, CHECK_DRAWS:].T
     simple = shapely.LineString(xy).is_simple
-    rough = _field_roughness(xy, dx.astype(np.float64), dy.astype(np.float64))
-    coords = np.stack([xy[None, :, 0] + dx, xy[None, :, 1] + dy], axis=2).reshape(-1, 2)
-    moved = shapely.linestrings(coords, indices=np.repeat(np.arange(CHECK_DRAWS), len(xy)))
-    crossing = float(np.mean(~shapely.is_simple(moved))) if simple else 0.0
+    per_column = _field_roughness(xy, d)
+    rough = np.sqrt(per_column[:CHECK_DRAWS] + per_column[CHECK_DRAWS:])
+    crossing = 0.0
+    if simple:
+        # The moved lines, a block of draws at a time: (draws, vertices, 2) would be 3 GB at 10^6 vertices.
+        crosses = 0
+        step = max(1, _CHECK_BLOCK // len(xy))
+        for a in range(0, CHECK_DRAWS, step):
+            b = min(a + step, CHECK_DRAWS)
+            moved = np.empty((b - a, len(xy), 2))
+            moved[:, :, 0] = xy[None, :, 0] + d[:, a:b].T
+            moved[:, :, 1] = xy[None, :, 1] + d[:, CHECK_DRAWS + a : CHECK_DRAWS + b].T
+            crosses += int(np.count_nonzero(~shapely.is_simple(shapely.linestrings(moved))))
+        crossing = crosses / CHECK_DRAWS
     line_rough = roughness_m(xy)
     model_rough = float(np.median(rough))
     reasons = []
