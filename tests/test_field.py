@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from borderkit._uncertainty._field import Field, _nearest_first, weighted_covariance
+from borderkit._uncertainty._field import Field, _nearest_first, _unique_pairs, weighted_covariance
 from borderkit._uncertainty._model import ErrorModel
 
 
@@ -140,3 +140,20 @@ def test_nearest_first__is_the_lexsort_by_vertex_distance_and_index(wide: bool) 
     dist = rng.integers(0, 8, len(qi)).astype(float)
     got = _nearest_first(qi, qj, dist, n)
     assert np.array_equal(got, np.lexsort((qj, dist, qi)))
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_unique_pairs__each_pair_once_sorted_as_numpy_unique_gives_it(wide: bool) -> None:
+    # Synthetic candidate pairs as _neighbours makes them: a sorted run from the spatial
+    # query, a sorted run of the 16 vertices just before each one, many pairs twice; `wide`
+    # adds 40,000 pairs on one vertex, so that the padded table is refused.
+    rng = np.random.default_rng(11)
+    n = 3_000
+    qi = np.concatenate([np.sort(rng.integers(0, n, 50_000)), np.repeat(np.arange(n), 16)])
+    qj = rng.integers(0, n, len(qi))
+    if wide:
+        qi, qj = np.concatenate([qi, np.full(40_000, n - 1)]), np.concatenate([qj, rng.integers(0, n, 40_000)])
+    key = np.unique(qi * n + qj)
+    got_i, got_j = _unique_pairs(qi, qj, n)
+    assert np.array_equal(got_i, key // n)
+    assert np.array_equal(got_j, key % n)

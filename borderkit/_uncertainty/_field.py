@@ -86,6 +86,32 @@ def _group_rank(groups: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.arange(len(groups)) - np.repeat(start, np.diff(np.r_[start, len(groups)]))
 
 
+def _unique_pairs(qi: NDArray[np.int64], qj: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each pair ``(qi, qj)`` once, sorted by ``qi`` then ``qj`` (``qi`` given as a few sorted runs).
+
+    The pairs are put in vertex order by a stable sort (a merge of the sorted runs), then
+    each vertex's few dozen ``qj`` are sorted and made unique row by row in a padded
+    table; where that table would be mostly padding, one sort of ``qi · n + qj`` does it.
+    """
+    if not len(qi):
+        return qi, qj
+    count = np.bincount(qi, minlength=n)
+    width = int(count.max())
+    if n * width > 4 * len(qi):
+        key = np.sort(qi * n + qj)
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+        return key // n, key % n
+    order = np.argsort(qi, kind="stable")
+    qi, qj = qi[order], qj[order]
+    table = np.full((n, width), n, dtype=np.int64)  # n: past every vertex, sorts last
+    table[qi, _group_rank(qi)] = qj
+    table.sort(axis=1)
+    keep = table < n
+    keep[:, 1:] &= table[:, 1:] != table[:, :-1]
+    rows = np.broadcast_to(np.arange(n)[:, None], table.shape)
+    return rows[keep], table[keep]
+
+
 def _nearest_first(
     qi: NDArray[np.int64], qj: NDArray[np.int64], dist: NDArray[np.float64], n: int
 ) -> NDArray[np.int64]:
@@ -132,9 +158,7 @@ def _neighbours(xy: NDArray[np.float64], model: ErrorModel) -> NDArray[np.int64]
     bj = bi - np.tile(back, n)
     qi, qj = np.concatenate([qi, bi]), np.concatenate([qj, bj])
     keep = (qj >= 0) & (qj < qi)
-    key = np.sort(qi[keep].astype(np.int64) * n + qj[keep])
-    key = key[np.r_[True, key[1:] != key[:-1]][: len(key)]]  # each pair once
-    qi, qj = key // n, key % n
+    qi, qj = _unique_pairs(qi[keep].astype(np.int64), qj[keep].astype(np.int64), n)
     dist = np.hypot(*(xy[qi] - xy[qj]).T)
     order = _nearest_first(qi, qj, dist, n)  # by vertex, then nearest first
     qi, qj, dist = qi[order], qj[order], dist[order]
