@@ -21,8 +21,8 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["PlanarLine"]
 
-#: Fewer points than this are located by GEOS's walk while the index is not built.
-_FEW = 16
+#: Points × segments below which GEOS's walk is used while the index is not built.
+_WALK = 2**15
 
 
 class PlanarLine:
@@ -54,6 +54,10 @@ class PlanarLine:
         self._start = np.concatenate([[0.0], np.cumsum(self.segment_m)[:-1]])
 
     @cached_property
+    def _line(self) -> shapely.LineString:
+        return shapely.LineString(self.xy)
+
+    @cached_property
     def _tree(self) -> shapely.STRtree:
         ends = np.stack([self.xy[:-1], self.xy[1:]], axis=1)
         return shapely.STRtree(shapely.linestrings(ends))
@@ -70,10 +74,10 @@ class PlanarLine:
         ok = np.flatnonzero(np.isfinite(p).all(axis=1))
         if not len(ok):
             return along, off
-        if len(ok) < _FEW and "_tree" not in self.__dict__:
-            # A few points, no index yet: GEOS's walk costs less than building the index.
-            line, pts = shapely.LineString(self.xy), shapely.points(p[ok])
-            along[ok], off[ok] = shapely.line_locate_point(line, pts), shapely.distance(line, pts)
+        if len(ok) * len(self._d) < _WALK and "_tree" not in self.__dict__:
+            # A few points on a short line, no index yet: GEOS's walk costs less than the index.
+            pts = shapely.points(p[ok])
+            along[ok], off[ok] = shapely.line_locate_point(self._line, pts), shapely.distance(self._line, pts)
             return along, off
         (qi, seg), dist = self._tree.query_nearest(shapely.points(p[ok]), all_matches=True, return_distance=True)
         # GEOS keeps the first segment (in line order) at the least distance.
@@ -90,3 +94,43 @@ class PlanarLine:
         start, length = self._start[seg], self.segment_m[seg]
         along[qi] = np.where(r <= 0.0, start, np.where(r <= 1.0, start + r * length, start + length))
         return along, off
+
+    def locate_within(self, pts_xy: ArrayLike, within_m: float) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """The points of ``pts_xy`` less than ``within_m`` off the line (their indices), and their distance along.
+
+        The same as ``along[off < within_m]`` of :meth:`locate`, but the points farther off
+        are set aside by the index first: locating a point far from a dense line visits
+        every segment near it.
+        """
+        p = np.asarray(pts_xy, dtype=np.float64).reshape(-1, 2)
+        near = np.unique(self._tree.query(shapely.points(p), predicate="dwithin", distance=within_m)[0])
+        along, off = self.locate(p[near])
+        keep = off < within_m
+        return near[keep], along[keep]
+
+    def interpolate(self, along_m: ArrayLike) -> NDArray[np.float64]:
+        """(k, 2) points at the distances ``along_m`` along the line: ``shapely.line_interpolate_point``'s.
+
+        GEOS's ``LengthLocationMap`` walks the segments to the first whose end lies beyond
+        the distance, with the same running sum of segment lengths as :meth:`locate`; here
+        that segment is found by bisection, and the point is GEOS's
+        ``pointAlongSegmentByFraction``. Negative distances count from the end.
+        """
+        d = np.atleast_1d(np.asarray(along_m, dtype=np.float64))
+        total = self._start[-1] + self.segment_m[-1]
+        d = np.where(d < 0.0, total + d, d)
+        ends = self._start + self.segment_m  # the running sum at each segment's end
+        k = np.searchsorted(ends, d, side="right")  # the first segment whose end lies beyond d
+        out = np.empty((len(d), 2))
+        past = k >= len(ends)
+        out[past] = self.xy[-1]
+        kk = np.minimum(k, len(ends) - 1)
+        p0, p1 = self.xy[kk], self.xy[kk + 1]
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero-length segments: resolved below
+            frac = (d - self._start[kk]) / self.segment_m[kk]
+            along = (p1 - p0) * frac[:, None] + p0
+        mid = np.where((frac <= 0.0)[:, None], p0, np.where((frac >= 1.0)[:, None], p1, along))
+        out[~past] = mid[~past]
+        out[d <= 0.0] = self.xy[0]
+        out[np.isnan(d)] = np.nan
+        return out

@@ -123,37 +123,39 @@ def profile(case: Case, measurements: Measurements) -> Profile:
 
         def add(
             kind: str,
-            label: str,
+            labels: list[str],
             lonlat: NDArray[np.float64],
-            offset: float | None = None,
+            offsets: list[float | None] | None = None,
             ch: _Chainage = ch,
             name: str = name,
         ) -> None:
-            along, _ = ch.locate(lonlat.reshape(1, 2))
-            row = {"rendering": name, "kind": kind, "name": label, "km": float(ch.km(along)[0]), "offset_m": offset}
-            rows.append({**row, "lon": float(lonlat[0]), "lat": float(lonlat[1])})
+            """One row per point of ``lonlat`` (k, 2), located on the line all at once."""
+            lonlat = lonlat.reshape(-1, 2)
+            km = ch.km(ch.locate(lonlat)[0])
+            for k, label in enumerate(labels):
+                rows.append({"rendering": name, "kind": kind, "name": label, "km": float(km[k]),
+                             "offset_m": None if offsets is None else offsets[k],
+                             "lon": float(lonlat[k, 0]), "lat": float(lonlat[k, 1])})  # fmt: skip
 
         if len(known):
             along, off = ch.locate(known_ll)
-            foot = ch.plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(ch.line_m, along)))
-            for k, (nm, d) in enumerate(zip(known["name"], off, strict=True)):
-                add("settlement", str(nm), foot[k], float(d))
+            foot = ch.plane.lonlat(ch.indexed.interpolate(along))
+            add("settlement", [str(nm) for nm in known["name"]], foot, [float(d) for d in off])
         ext = case.layer("extent")
         if old_line is not None:
             # Crossings inside the extent only: beyond it the lines are not compared.
             crossing = shapely.intersection(line, old_line)
             if ext is not None:
                 crossing = shapely.intersection(crossing, ext.union())
-            for p in shapely.get_parts(crossing):
-                for xy in shapely.get_coordinates(p):
-                    add("crossing", old.name if old is not None else "old line", xy)
+            at = shapely.get_coordinates(crossing)
+            add("crossing", [old.name if old is not None else "old line"] * len(at), at)
         rows.extend(_face_rows(name, m, ch))
         seg = m.segments
         if len(seg):
             first = np.array([seg["lon0"].iloc[0], seg["lat0"].iloc[0]])
             last = np.array([seg["lon1"].iloc[-1], seg["lat1"].iloc[-1]])
-            add("stretch begins", "measured stretch", first)
-            add("stretch ends", "measured stretch", last)
+            add("stretch begins", ["measured stretch"], first)
+            add("stretch ends", ["measured stretch"], last)
             ends += _claim_ends(case, name, ch, first, last, known, known_ll)
     markers = pd.DataFrame(rows, columns=["rendering", "kind", "name", "km", "offset_m", "lon", "lat"])
     markers = markers.sort_values(["rendering", "km"], kind="stable").reset_index(drop=True)
@@ -163,22 +165,36 @@ def profile(case: Case, measurements: Measurements) -> Profile:
 
 def _face_rows(name: str, m: Measurements, ch: _Chainage) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    if m.areas is None:
+    if m.areas is None or not len(m.areas):
         return rows
-    for k, face in enumerate(m.areas.itertuples()):
-        if getattr(face, "kind", "") == "sliver":
-            continue
-        # The face's boundary where it runs along this rendering: its vertices on the line.
-        ring = shapely.get_coordinates(face.geometry.exterior)
-        along, off = ch.locate(ring)
-        on = along[off < 0.5]
-        if len(on) < 2 or on.max() - on.min() < _MIN_FACE_M:
-            continue
+    kinds = m.areas["kind"].to_numpy(dtype=object) if "kind" in m.areas.columns else np.full(len(m.areas), "")
+    # The faces' boundaries where they run along this rendering: their vertices on the line,
+    # every face's located at once.
+    rings = shapely.get_exterior_ring(m.areas.geometry.to_numpy())
+    coords, face_of = shapely.get_coordinates(rings, return_index=True)
+    which, along = ch.indexed.locate_within(ch.plane.xy(coords), 0.5)
+    face_of = face_of[which]
+    n_faces = len(m.areas)
+    count = np.bincount(face_of, minlength=n_faces)
+    lo, hi = np.full(n_faces, np.inf), np.full(n_faces, -np.inf)
+    np.minimum.at(lo, face_of, along)
+    np.maximum.at(hi, face_of, along)
+    picked = [
+        (k, float(lo[k]), float(hi[k]))
+        for k in range(n_faces)
+        if kinds[k] != "sliver" and count[k] >= 2 and hi[k] - lo[k] >= _MIN_FACE_M
+    ]
+    if not picked:
+        return rows
+    at = np.array([[lo, hi] for _, lo, hi in picked]).ravel()
+    lonlat, km = ch.plane.lonlat(ch.indexed.interpolate(at)), ch.km(at)
+    faces = m.areas.iloc[[k for k, _, _ in picked]]
+    for j, (k, face) in enumerate(zip((k for k, _, _ in picked), faces.itertuples(), strict=True)):
         label = f"face {k} ({face.from_country}→{face.to_country}, {face.area_m2 / 1e6:.2f} km², {face.kind})"
-        for kind, d in (("face begins", on.min()), ("face ends", on.max())):
-            lon, lat = ch.plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(ch.line_m, d)))[0]
-            rows.append({"rendering": name, "kind": kind, "name": label, "km": float(ch.km(np.array([d]))[0]),
-                         "offset_m": None, "lon": float(lon), "lat": float(lat)})  # fmt: skip
+        for e, kind in enumerate(("face begins", "face ends")):
+            i = 2 * j + e
+            rows.append({"rendering": name, "kind": kind, "name": label, "km": float(km[i]), "offset_m": None,
+                         "lon": float(lonlat[i, 0]), "lat": float(lonlat[i, 1])})  # fmt: skip
     return rows
 
 

@@ -64,7 +64,7 @@ def test_locate__ties_take_the_first_segment_along_the_line() -> None:
 def test_locate__few_points_and_many_agree_and_non_finite_points_give_nan() -> None:
     xy = _crossing_self()
     few = PlanarLine(xy).locate([[10.0, 20.0], [np.nan, 1.0]])
-    many = PlanarLine(xy).locate(np.vstack([[[10.0, 20.0], [np.nan, 1.0]], np.zeros((40, 2))]))
+    many = PlanarLine(xy).locate(np.vstack([[[10.0, 20.0], [np.nan, 1.0]], np.zeros((200, 2))]))  # through the index
     assert np.array_equal(few[0][:1], many[0][:1]) and np.isnan(few[0][1]) and np.isnan(many[0][1])
     assert np.isnan(few[1][1]) and np.isnan(many[1][1])
 
@@ -88,3 +88,39 @@ def test_locate__integer_grids_full_of_ties(vertices, points) -> None:
     ref_along, ref_off = _reference(xy, pts)
     assert np.array_equal(along, ref_along, equal_nan=True)
     assert np.array_equal(off, ref_off, equal_nan=True)
+
+
+@pytest.mark.parametrize("make", [_hairpin, _crossing_self])
+def test_interpolate__equals_geos_to_the_bit(make) -> None:
+    # Distances before the start, past the end, negative (from the end), on every vertex
+    # (the running sums themselves) and in between: shapely.line_interpolate_point's points.
+    xy = make()
+    line = PlanarLine(xy)
+    total = shapely.LineString(xy).length
+    rng = np.random.default_rng(5)
+    at = np.concatenate(
+        [rng.uniform(-1.2 * total, 1.2 * total, 3000), line.locate(xy)[0], [0.0, -0.0, total, 2 * total, -2 * total]]
+    )
+    ref = shapely.get_coordinates(shapely.line_interpolate_point(shapely.LineString(xy), at))
+    assert np.array_equal(line.interpolate(at), ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-20, 20), st.integers(-20, 20)), min_size=2, max_size=25),
+    st.lists(st.floats(-2000.0, 2000.0), min_size=1, max_size=30),
+)
+def test_interpolate__integer_grids_with_repeated_vertices(vertices, at) -> None:
+    xy = np.asarray(vertices, dtype=float) * 10.0
+    ref = shapely.get_coordinates(shapely.line_interpolate_point(shapely.LineString(xy), np.asarray(at)))
+    assert np.array_equal(PlanarLine(xy).interpolate(at), ref)
+
+
+def test_locate_within__the_points_less_than_the_distance_off() -> None:
+    # On the hairpin: points 0.3 m off the outward strand are kept with their distance
+    # along; points 0.7 m off, or on the axis 50 m from both strands, are not.
+    xy = _hairpin()
+    pts = np.array([[100.0, 50.3], [250.0, 49.7], [300.0, 50.7], [500.0, 0.0], [1000.0, 50.0]])
+    which, along = PlanarLine(xy).locate_within(pts, 0.5)
+    assert which.tolist() == [0, 1, 4]
+    assert along.tolist() == [100.0, 250.0, 1000.0]
