@@ -79,7 +79,21 @@ class PlanarLine:
             pts = shapely.points(p[ok])
             along[ok], off[ok] = shapely.line_locate_point(self._line, pts), shapely.distance(self._line, pts)
             return along, off
-        (qi, seg), dist = self._tree.query_nearest(shapely.points(p[ok]), all_matches=True, return_distance=True)
+        self._indexed(p, ok, along, off)
+        return along, off
+
+    def _indexed(
+        self,
+        p: NDArray[np.float64],
+        ok: NDArray[np.intp],
+        along: NDArray[np.float64],
+        off: NDArray[np.float64],
+        max_distance: float | None = None,
+    ) -> None:
+        """Fill ``along`` and ``off`` at the points ``p[ok]`` through the index (within ``max_distance``)."""
+        (qi, seg), dist = self._tree.query_nearest(
+            shapely.points(p[ok]), max_distance=max_distance, all_matches=True, return_distance=True
+        )
         # GEOS keeps the first segment (in line order) at the least distance.
         order = np.lexsort((seg, qi))
         qi, seg, dist = qi[order], seg[order], dist[order]
@@ -93,20 +107,22 @@ class PlanarLine:
         r = np.where((pt == a).all(axis=1), 0.0, np.where((pt == b).all(axis=1), 1.0, r))
         start, length = self._start[seg], self.segment_m[seg]
         along[qi] = np.where(r <= 0.0, start, np.where(r <= 1.0, start + r * length, start + length))
-        return along, off
 
     def locate_within(self, pts_xy: ArrayLike, within_m: float) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The points of ``pts_xy`` less than ``within_m`` off the line (their indices), and their distance along.
 
-        The same as ``along[off < within_m]`` of :meth:`locate`, but the points farther off
-        are set aside by the index first: locating a point far from a dense line visits
+        The same as ``along[off < within_m]`` of :meth:`locate`, but the index's search for
+        each point stops at ``within_m``: locating a point far from a dense line would visit
         every segment near it.
         """
         p = np.asarray(pts_xy, dtype=np.float64).reshape(-1, 2)
-        near = np.unique(self._tree.query(shapely.points(p), predicate="dwithin", distance=within_m)[0])
-        along, off = self.locate(p[near])
-        keep = off < within_m
-        return near[keep], along[keep]
+        along = np.full(len(p), np.nan)
+        off = np.full(len(p), np.nan)
+        ok = np.flatnonzero(np.isfinite(p).all(axis=1))
+        if len(ok):
+            self._indexed(p, ok, along, off, max_distance=within_m)
+        keep = np.flatnonzero(off < within_m)
+        return keep, along[keep]
 
     def interpolate(self, along_m: ArrayLike) -> NDArray[np.float64]:
         """(k, 2) points at the distances ``along_m`` along the line: ``shapely.line_interpolate_point``'s.
