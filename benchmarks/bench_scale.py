@@ -1,9 +1,10 @@
 """The Monte Carlo at scale: time and peak memory, against bare random numbers in the same run.
 
-    python benchmarks/bench_scale.py                 # all three parts
+    python benchmarks/bench_scale.py                 # all four parts
     python benchmarks/bench_scale.py tavush          # borderkit.uncertainty on the shipped case, 10,000 draws
     python benchmarks/bench_scale.py border          # the whole border (SYNTHETIC claims), 10,000 draws
     python benchmarks/bench_scale.py scaling         # SYNTHETIC 200 km lines of 10^3, 10^4, 10^5 vertices
+    python benchmarks/bench_scale.py draws           # one SYNTHETIC 10^4-vertex line at 1,000 and 10,000 draws
 
 Each measurement runs in a fresh Python process (so its peak resident memory is its own),
 after one warm-up call in that process (numba's compiled code is cached on disk; the
@@ -103,14 +104,27 @@ def scaling(tmp: Path, draws: int = 1_000) -> None:
     print(f"time exponent 10^4 → 10^5: {math.log(t1 / t0) / math.log(n1 / n0):.2f}")
 
 
+def in_draws(tmp: Path, n: int = 10_000) -> None:
+    """Peak memory flat in the draws: the same SYNTHETIC line at 1,000 and 10,000 draws."""
+    from _border_case import long_line
+
+    folder = long_line(tmp / f"line-{n}", n)
+    for draws in (1_000, 10_000):
+        got = _run("case", str(folder), draws)
+        print(f"{n:,} vertices, {draws:>6,} draws: {got['s']:6.2f} s, peak RSS {got['rss_mb']:5.0f} MB")
+
+
 def main(argv: list[str]) -> None:
-    parts = argv or ["tavush", "border", "scaling"]
+    parts = argv or ["tavush", "border", "scaling", "draws"]
     sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory() as tmp:
         for p in parts:
-            {"tavush": lambda: tavush(), "border": lambda: border(Path(tmp)), "scaling": lambda: scaling(Path(tmp))}[
-                p
-            ]()
+            {
+                "tavush": lambda: tavush(),
+                "border": lambda: border(Path(tmp)),
+                "scaling": lambda: scaling(Path(tmp)),
+                "draws": lambda: in_draws(Path(tmp)),
+            }[p]()
 
 
 if __name__ == "__main__":
