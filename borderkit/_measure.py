@@ -382,13 +382,7 @@ class SegmentArrays:
             ax, ay, bx, by = self._ends_xy
             mx, my = (ax[fill] + bx[fill]) / 2, (ay[fill] + by[fill]) / 2
             sx, sy = self._plane.fwd.transform(self._known_xy[:, 0], self._known_xy[:, 1])
-            best = np.full(len(mx), np.inf)
-            nearest = np.zeros(len(mx), dtype=int)
-            for k, (x, y) in enumerate(zip(sx, sy, strict=True)):
-                d = np.hypot(mx - x, my - y)
-                closer = d < best
-                best[closer], nearest[closer] = d[closer], k
-            pair[fill] = self._known_pair[nearest]
+            pair[fill] = _nearest_pair(mx, my, sx, sy, self._known_pair)
         return pair
 
     def length_of(self, scope: tuple[str, ...]) -> float:
@@ -436,6 +430,19 @@ class SegmentArrays:
         return frame
 
 
+def _nearest_pair(
+    mx: NDArray[np.float64], my: NDArray[np.float64], sx: object, sy: object, known_pair: NDArray[np.object_]
+) -> NDArray[np.object_]:
+    """The pair of the settlement (plane ``sx, sy``) nearest each midpoint ``mx, my``; the first on ties."""
+    best = np.full(len(mx), np.inf)
+    nearest = np.zeros(len(mx), dtype=int)
+    for k, (x, y) in enumerate(zip(sx, sy, strict=True)):  # type: ignore[call-overload]
+        d = np.hypot(mx - x, my - y)
+        closer = d < best
+        best[closer], nearest[closer] = d[closer], k
+    return np.asarray(known_pair[nearest], dtype=object)
+
+
 def _two_point_lines(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.object_]:
     """One LineString from ``a[i]`` to ``b[i]`` each (from offsets: 30 % faster than ``shapely.linestrings``)."""
     ends = np.empty((2 * len(a), 2))
@@ -468,6 +475,7 @@ class _Spanner:
         self.line_m = LineString(xy)
         self.along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
         self._indexed = PlanarLine(xy) if len(xy) >= 2 else None
+        self._in_plane: dict[object, tuple[NDArray[np.float64], ...]] = {}  # the line's vertices, by UTM zone
 
     def locate(self, known_xy: NDArray[np.float64]) -> NDArray[np.float64]:
         """Distance along the line (plane metres) of the point nearest each of ``known_xy`` (lon/lat)."""
@@ -481,16 +489,61 @@ class _Spanner:
 
     def cut(self, at: NDArray[np.float64]) -> tuple[LineString, int, int]:
         """The stretch between the lowest and highest of ``at`` (:meth:`locate`), and their indices."""
+        v, _, _ = self._cut(at)
+        return LineString(v), int(at.argmin()), int(at.argmax())
+
+    def _cut(self, at: NDArray[np.float64]) -> tuple[NDArray[np.float64], int, int]:
+        """The stretch's lon/lat vertices ``v``, and ``i0, i1`` such that ``v[1:-1]`` is ``lonlat[i0:i1]``."""
         lo, hi = float(at.min()), float(at.max())
         along, lonlat = self.along, self.lonlat
         # The vertices between the ends are kept as they are; only the two cut points are new.
-        inner = lonlat[(along > lo) & (along < hi)]
-        ends = self.plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(self.line_m, [lo, hi])))
+        # `along` never decreases: those strictly between lo and hi are one run.
+        i0, i1 = int(np.searchsorted(along, lo, side="right")), int(np.searchsorted(along, hi, side="left"))
+        i1 = max(i0, i1)
+        if self._indexed is None:
+            ends = self.plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(self.line_m, [lo, hi])))
+        else:
+            ends = self.plane.lonlat(self._indexed.interpolate([lo, hi]))
         for k, d in ((0, lo), (1, hi)):
-            same = np.flatnonzero(np.isclose(along, d, rtol=0.0, atol=1e-6))
+            # A vertex within 1 µm of the cut is used as it is (np.isclose on the few near d).
+            a, b = np.searchsorted(along, [d - 1e-5, d + 1e-5])
+            same = a + np.flatnonzero(np.isclose(along[a:b], d, rtol=0.0, atol=1e-6))
             if len(same):
                 ends[k] = lonlat[same[0]]
-        return LineString(np.vstack([ends[:1], inner, ends[1:]])), int(at.argmin()), int(at.argmax())
+        return np.vstack([ends[:1], lonlat[i0:i1], ends[1:]]), i0, i1
+
+    @cached_property
+    def _segment_m(self) -> NDArray[np.float64]:
+        """Geodesic length of each of the line's segments (``Geod.line_lengths``, as :class:`SegmentArrays`)."""
+        return np.asarray(GEOD.line_lengths(self.lonlat[:, 0], self.lonlat[:, 1]), dtype=float)
+
+    def stretch_segments(
+        self, at: NDArray[np.float64], known_xy: NDArray[np.float64], known_pair: NDArray[np.object_]
+    ) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+        """Each segment's geodesic length and pair on the stretch :meth:`cut` gives for ``at``.
+
+        The numbers of ``SegmentArrays([("", stretch)], "geodesic", known_xy, known_pair, ...)``,
+        without measuring or projecting the line again: only the two cut segments are new.
+        """
+        v, i0, i1 = self._cut(at)
+        if i1 > i0:
+            first = GEOD.line_lengths(v[:2, 0], v[:2, 1])
+            last = GEOD.line_lengths(v[-2:, 0], v[-2:, 1])
+            length = np.concatenate([first, self._segment_m[i0 : i1 - 1], last]).astype(float)
+        else:
+            length = np.asarray(GEOD.line_lengths(v[:, 0], v[:, 1]), dtype=float)
+        if not len(known_xy):
+            return length, np.full(len(length), "", dtype=object)
+        a = v[:-1]
+        plane = local_plane(float(np.mean(a[:, 0])), float(np.mean(a[:, 1])))
+        if plane.crs not in self._in_plane:
+            self._in_plane[plane.crs] = tuple(np.asarray(c) for c in plane.fwd.transform(*self.lonlat.T))
+        fx, fy = self._in_plane[plane.crs]
+        ex, ey = (np.asarray(c) for c in plane.fwd.transform(v[[0, -1], 0], v[[0, -1], 1]))
+        x = np.concatenate([ex[:1], fx[i0:i1], ex[1:]])
+        y = np.concatenate([ey[:1], fy[i0:i1], ey[1:]])
+        sx, sy = plane.fwd.transform(known_xy[:, 0], known_xy[:, 1])
+        return length, _nearest_pair((x[:-1] + x[1:]) / 2, (y[:-1] + y[1:]) / 2, sx, sy, known_pair)
 
 
 def _span(line: LineString, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
@@ -665,11 +718,15 @@ def settlement_effects_m(
     spanner = _Spanner(line_of(case, layer)[0]) if layer is not None and basis is LineBasis.OUTERMOST_PAIRS else None
 
     def lengths(points: NDArray[np.float64], at: NDArray[np.float64] | None) -> dict[tuple[str, ...], float]:
-        measured = [("", spanner.cut(at)[0])] if spanner is not None and at is not None else lines
-        arr = SegmentArrays(measured, line_type, points, pairs, pair_ids)
-        if not len(arr):
+        if spanner is not None and at is not None:
+            # Only the two cut segments change: the rest of the line is not measured again.
+            length_m, pair = spanner.stretch_segments(at, points, pairs)
+        else:
+            arr = SegmentArrays(lines, line_type, points, pairs, pair_ids)
+            length_m, pair = arr.length_m, (arr.pair if len(arr) else np.zeros(0, dtype=object))
+        if not len(length_m):
             return dict.fromkeys(scopes, 0.0)
-        return {sc: float(arr.length_m[np.isin(arr.pair, sc)].sum() if sc else arr.length_m.sum()) for sc in scopes}
+        return {sc: float(length_m[np.isin(pair, sc)].sum() if sc else length_m.sum()) for sc in scopes}
 
     azimuths = np.arange(directions) * 360.0 / directions
     moves = [

@@ -197,3 +197,28 @@ def test_measure__disconnected_line_names_its_layer_and_file(synthetic_case, wri
     )
     with pytest.raises(GeometryError, match=r"layers\.old_line \(old_line\.geojson\).*2 disconnected parts"):
         measure(load_case(root))
+
+
+def test_stretch_segments__the_numbers_of_measuring_the_cut_stretch_again() -> None:
+    # Synthetic: a 2,001-vertex wiggly line near 45°E 41°N and three settlements of pairs
+    # a, b, c beside it. For cuts between any two of a dozen places (on vertices, between
+    # them, within 1 µm of a vertex, at the ends), the lengths and pairs computed from the
+    # cut segments alone must be those of measuring the cut stretch from scratch.
+    from shapely import LineString
+
+    from borderkit._measure import SegmentArrays, _Spanner
+
+    t = np.linspace(0.0, 1.0, 2001)
+    line = LineString(np.column_stack([45.0 + 0.05 * t, 41.0 + 0.002 * np.sin(40 * np.pi * t)]))
+    known = np.array([[45.005, 41.003], [45.02, 40.998], [45.045, 41.001]])
+    pairs = np.array(["a", "b", "c"], dtype=object)
+    sp = _Spanner(line)
+    total = sp.along[-1]
+    places = [0.0, total, sp.along[10], sp.along[10] + 5e-7, sp.along[500] - 4e-7, 0.3 * total, 0.61 * total]
+    places += [sp.along[1999], 0.999 * total, 17.0, sp.along[1000], 0.5 * total]
+    for lo, hi in itertools.combinations(places, 2):
+        at = np.array([lo, hi])
+        length_m, pair = sp.stretch_segments(at, known, pairs)
+        ref = SegmentArrays([("", sp.cut(at)[0])], "geodesic", known, pairs, {"a", "b", "c"})
+        assert np.array_equal(length_m, ref.length_m)
+        assert np.array_equal(pair, ref.pair)
