@@ -38,9 +38,10 @@ Every output follows the same rules:
   turning points the new line is a proxy and the ``handed_over`` faces include mapping
   differences between the lines, not only handovers: their ``name`` says "now on <country>'s
   side", not "to <country>";
-- ``handed_over`` faces carry ``sliver`` and ``width_m`` (largest inscribed circle's
-  diameter): a sliver is narrower than the lines' combined accuracy, counts for nothing and
-  carries no claim;
+- ``handed_over`` faces carry ``kind`` (``named villages``, ``sliver``, ``mapping
+  difference`` or ``handover``, as ``Measurements.areas``), ``sliver`` and ``width_m``
+  (largest inscribed circle's diameter): a sliver is narrower than the lines' combined
+  accuracy, counts for nothing and carries no claim;
 - features a claim is about (``sections``: length claims of its pair; ``handed_over``:
   area claims to its country within its pairs) carry ``claims`` (``"<id>: <verdict>"``, the
   final verdict: Monte Carlo where there is one, else first-order), ``claims_first_order``

@@ -294,6 +294,9 @@ def _handed_over_layer(case: Case, m: Measurements, report: Report | None) -> Ex
             "from_country": [_str(v) for v in a["from_country"]],
             "to_country": [_str(v) for v in a["to_country"]],
             "settlements": [_str(v) for v in a.get("settlements", pd.Series([""] * len(a)))],
+            # What the face is (borderkit.measure's FACE_KINDS): it holds a village an area claim
+            # names, it is a sliver, or it is a mapping difference between the lines.
+            "kind": [_str(v) for v in (a["kind"] if "kind" in a.columns else [""] * len(a))],
             "sliver": np.asarray(slivers, dtype=bool),
             "width_m": np.asarray(widths, dtype=float),
             "basis": [str(m.line_basis)] * len(a),

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 from shapely.ops import polylabel
@@ -68,7 +69,7 @@ from shapely.ops import polylabel
 from borderkit._api import as_report, case_of
 from borderkit._io import atomic_output, atomic_outputs, check_writable
 from borderkit._layers import export_layers
-from borderkit._present import faces_label, new_line_label, notices
+from borderkit._present import faces_label, is_proxy, new_line_label, notices
 from borderkit._report import Report
 from borderkit._validate import check_path, check_positive
 from borderkit.case import Case, Layer, Pair
@@ -369,22 +370,35 @@ def plot_faces(
     """Faces between the lines by receiving country (``to_country``): its colour, tinted and hatched.
 
     ``labels`` maps a country code to its legend label; ``**kwargs`` go to each PathPatch.
+    Where the frame has a ``kind`` column (:data:`borderkit._measure.FACE_KINDS`), the faces
+    that hold no village an area claim names are drawn apart, with their own legend entry:
+    a mapping difference in the country's colour, paler, unhatched and edged with dashes,
+    and slivers (within the lines' accuracy, counted nowhere) grey and dotted.
     """
     out = []
+    kind = frame["kind"].astype(str) if "kind" in frame.columns else pd.Series("", index=frame.index)
+    apart = kind.isin(["mapping difference", "sliver"])
     for c in case.countries:
         colour = _country_colour(case, c.code)
-        style = {
-            "facecolor": _rgba(colour, 0.35),
-            "edgecolor": colour,
-            "hatch": _country_hatch(case, c.code),
-            "lw": 0.8,
-            "zorder": 3,
-            "label": (labels or {}).get(c.code, c.name),
-            **kwargs,
-        }
-        patch = plot_polygons(ax, frame[frame["to_country"] == c.code], **style)
-        out += [patch] if patch is not None else []
-    return out
+        label = (labels or {}).get(c.code, c.name)
+        to = frame["to_country"] == c.code
+        styles: list[tuple[pd.Series, dict[str, Any]]] = [
+            (to & ~apart, {"facecolor": _rgba(colour, 0.35), "hatch": _country_hatch(case, c.code), "label": label}),
+            (
+                to & (kind == "mapping difference"),
+                {"facecolor": _rgba(colour, 0.2), "ls": (0, (4, 2)), "label": f"{label}: mapping difference only"},
+            ),
+        ]
+        for sel, style in styles:
+            patch = plot_polygons(ax, frame[sel], **{"edgecolor": colour, "lw": 0.8, "zorder": 3, **style, **kwargs})
+            out += [patch] if patch is not None else []
+    slivers = plot_polygons(
+        ax,
+        frame[kind == "sliver"],
+        **{"facecolor": _rgba("0.6", 0.25), "edgecolor": "0.35", "lw": 0.6, "ls": ":", "zorder": 3,
+           "label": "Sliver: within the lines' accuracy, counted nowhere", **kwargs},
+    )  # fmt: skip
+    return out + ([slivers] if slivers is not None else [])
 
 
 def plot_settlements(ax: Axes, frame: gpd.GeoDataFrame, case: Case, **kwargs: Any) -> list[Collection]:
@@ -1316,7 +1330,7 @@ def _title(report: Report, pair: Pair | None) -> str:
     bits = [f"{pair.label}" + (f" (section {pair.section})" if pair.section is not None else "")]
     table = report.per_pair().set_index("pair") if len(report.per_pair()) else None
     if table is not None and pair.id in table.index:
-        bits += _pair_figures(case, table, pair)
+        bits += _pair_figures(case, table, pair, proxy=is_proxy(report.measurements))
     known = set(report.measurements.settlements.loc[report.measurements.settlements["has_coordinate"], "name"])
     missing = [name for name in pair.settlements.values() if name not in known]
     if missing:
@@ -1325,18 +1339,23 @@ def _title(report: Report, pair: Pair | None) -> str:
     return f"{head}\n" + textwrap.fill("; ".join(bits), 110, break_on_hyphens=False)
 
 
-def _pair_figures(case: Case, table: Any, pair: Pair) -> list[str]:
-    """The stretch and areas of ``pair``'s row of ``report.per_pair()``, and of the groups it is in."""
+def _pair_figures(case: Case, table: Any, pair: Pair, *, proxy: bool = False) -> list[str]:
+    """The stretch and areas of ``pair``'s row of ``report.per_pair()``, and of the groups it is in.
+
+    With a ``proxy`` new line the areas are "now on <country>'s side", as the legend says:
+    they include mapping differences, not only handovers.
+    """
     row = table.loc[pair.id]
     bits = [f"measured stretch {row['length_m'] / 1000:.2f} km"] if row.get("length_m") else []
+    to = {c.code: (f"now on {c.name}'s side" if proxy else f"to {c.name}") for c in case.countries}
     bits += [
-        f"{_area_text(float(area))} to {c.name}" for c in case.countries if (area := row.get(f"area_to_{c.code}_m2"))
+        f"{_area_text(float(area))} {to[c.code]}" for c in case.countries if (area := row.get(f"area_to_{c.code}_m2"))
     ]
     # Faces holding settlements of several pairs are theirs together, not this pair's.
     for group in (g for g in table.index if "+" in g and pair.id in g.split("+")):
         others = " and ".join(p for p in group.split("+") if p != pair.id)
         bits += [
-            f"with {others}: {_area_text(float(area))} to {c.name}"
+            f"with {others}: {_area_text(float(area))} {to[c.code]}"
             for c in case.countries
             if (area := table.loc[group].get(f"area_to_{c.code}_m2"))
         ]

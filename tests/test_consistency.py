@@ -91,7 +91,7 @@ def test_maps__detail_titles_read_the_reports_per_pair_rows(report) -> None:
         for c in report.case.countries:
             area = row.get(f"area_to_{c.code}_m2")
             if area and area >= 1e5:
-                assert f"{area / 1e6:.2f} km² to {c.name}" in title
+                assert f"{area / 1e6:.2f} km² now on {c.name}'s side" in title  # a proxy line: "now on"
 
 
 def test_web_map__face_popups_show_the_reports_areas(report, faces_km2) -> None:

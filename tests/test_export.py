@@ -213,6 +213,10 @@ def test_export__slivers_read_back_flagged_with_width_and_no_claims(outputs, rep
     areas = report.measurements.areas
     assert list(frame["sliver"].astype(bool)) == list(areas["sliver"].astype(bool))
     np.testing.assert_allclose(frame["width_m"].astype(float), areas["width_m"].astype(float), atol=0.05)
+    # Each face says what it is: in Tavush, faces holding a named village, slivers, and
+    # mapping differences (the faces holding none of the villages the area claim names).
+    assert list(frame["kind"]) == list(areas["kind"])
+    assert set(frame["kind"]) == {"named villages", "sliver", "mapping difference"}
     # A sliver is a face narrower than the two lines' accuracies together: case.toml gives
     # 75 m (osm_2026c) and 600 m (osm_2023b), sqrt(75**2 + 600**2) = 604.67 m.
     assert report.measurements.sliver_width_m == pytest.approx(604.67, abs=0.01)
