@@ -69,7 +69,7 @@ from shapely.ops import polylabel
 from borderkit._api import as_report, case_of
 from borderkit._io import atomic_output, atomic_outputs, check_writable
 from borderkit._layers import export_layers
-from borderkit._present import faces_label, is_proxy, new_line_label, notices
+from borderkit._present import SLIVER_LABEL, faces_label, is_proxy, new_line_label, notices
 from borderkit._report import Report
 from borderkit._validate import check_path, check_positive
 from borderkit.case import Case, Layer, Pair
@@ -371,9 +371,10 @@ def plot_faces(
 
     ``labels`` maps a country code to its legend label; ``**kwargs`` go to each PathPatch.
     Where the frame has a ``kind`` column (:data:`borderkit._measure.FACE_KINDS`), the faces
-    that hold no village an area claim names are drawn apart, with their own legend entry:
-    a mapping difference in the country's colour, paler, unhatched and edged with dashes,
-    and slivers (within the lines' accuracy, counted nowhere) grey and dotted.
+    that hold no village an area claim names are drawn apart, with their own legend entry
+    (:func:`borderkit._present.face_label`): a mapping difference in the country's colour,
+    paler, unhatched and edged with dashes, and slivers (within the lines' accuracy,
+    counted nowhere) grey and dotted.
     """
     out = []
     kind = frame["kind"].astype(str) if "kind" in frame.columns else pd.Series("", index=frame.index)
@@ -396,7 +397,7 @@ def plot_faces(
         ax,
         frame[kind == "sliver"],
         **{"facecolor": _rgba("0.6", 0.25), "edgecolor": "0.35", "lw": 0.6, "ls": ":", "zorder": 3,
-           "label": "Sliver: within the lines' accuracy, counted nowhere", **kwargs},
+           "label": SLIVER_LABEL, **kwargs},
     )  # fmt: skip
     return out + ([slivers] if slivers is not None else [])
 

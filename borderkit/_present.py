@@ -23,6 +23,7 @@ __all__ = [
     "attribution",
     "basis_record",
     "claim_fields",
+    "face_label",
     "face_verdicts",
     "faces_label",
     "format_value",
@@ -94,6 +95,29 @@ def faces_label(case: Case, m: Measurements, code: str) -> str:
     """
     name = next((c.name for c in case.countries if c.code == code), code)
     return f"Now on {name}'s side (old line → new line)" if is_proxy(m) else f"Handed over to {name}"
+
+
+#: What maps and the web map call a sliver face: narrower than the lines' combined accuracy.
+SLIVER_LABEL = "Sliver: within the lines' accuracy, counted nowhere"
+
+
+def face_label(case: Case, m: Measurements, code: str, kind: str = "") -> str:
+    """What maps call a face now on ``code``'s side, by its ``kind`` (``Measurements.areas["kind"]``).
+
+    Faces that hold no village an area claim names are *mapping differences*; slivers are
+    within the data's uncertainty. Other faces: :func:`faces_label`.
+
+    Examples
+    --------
+    >>> from borderkit import load_case, measure
+    >>> case = load_case("tavush-2024")
+    >>> face_label(case, measure(case), "ARM", "mapping difference")
+    "Now on Armenia's side (old line → new line): mapping difference only"
+    """
+    if kind == "sliver":
+        return SLIVER_LABEL
+    label = faces_label(case, m, code)
+    return f"{label}: mapping difference only" if kind == "mapping difference" else label
 
 
 def notices(case: Case, m: Measurements) -> list[str]:

@@ -15,7 +15,9 @@ The map says what its new line is, as the static maps do (:mod:`borderkit.plot`)
 without turning points the new line's layer is "New line: proxy (<source>, <date>) —
 turning points not in this case", the faces' layers "Now on <country>'s side (old line →
 new line)", and a notice under the title says that the faces include mapping differences,
-not only handovers (:data:`borderkit.export.PROXY_NOTICE`). A synthetic case says
+not only handovers (:data:`borderkit.export.PROXY_NOTICE`). Faces that hold no village an
+area claim names, and slivers, have layers of their own, named and styled as on the
+static maps (:func:`borderkit._present.face_label`). A synthetic case says
 SYNTHETIC in the title box. The title box counts claims by their final verdict (Monte
 Carlo where there is one), and popups show both the first-order and the Monte Carlo
 verdict, with the 95 % interval.
@@ -43,7 +45,7 @@ from borderkit._export import geojson_features
 from borderkit._io import check_writable, write_text_atomic
 from borderkit._layers import ExportLayer, export_layers
 from borderkit._offline import offline_html, thin
-from borderkit._present import face_verdicts, faces_label, format_value, new_line_label, notices, section_verdicts
+from borderkit._present import face_label, face_verdicts, format_value, new_line_label, notices, section_verdicts
 from borderkit._report import Report
 from borderkit._validate import check_bool, check_path
 from borderkit.case import Case
@@ -178,7 +180,7 @@ def _popup_html(case: Case, lay: ExportLayer, props: dict[str, Any], report: Rep
     if lay.name == "new_line":
         title = new_line_label(case, m)
     elif lay.name == "handed_over":
-        title = faces_label(case, m, str(props.get("to_country")))
+        title = face_label(case, m, str(props.get("to_country")), str(props.get("kind") or ""))
     lines = [f"<b>{_e(title)}</b>"]
     if props.get("name"):
         lines.append(_e(props["name"]))
@@ -347,8 +349,11 @@ def web_map(
             if lay.name == "new_line":
                 title = new_line_label(case, report.measurements)
             elif lay.name == "handed_over":
-                key = f"handed_over_{props['to_country']}"
-                title = faces_label(case, report.measurements, str(props["to_country"]))
+                # By receiving country and kind, as the static map's legend has them.
+                kind = str(props.get("kind") or "")
+                kind = kind if kind in ("mapping difference", "sliver") else ""
+                key = "handed_over_sliver" if kind == "sliver" else f"handed_over_{props['to_country']}_{kind}"
+                title = face_label(case, report.measurements, str(props["to_country"]), kind)
             elif lay.name == "impact_items":
                 group = (str(props["role"]), bool(props["counted"]))
                 title, style = _ITEM_GROUPS[group][0].format(share=share), dict(_ITEM_GROUPS[group][1])
@@ -398,6 +403,11 @@ def web_map(
             if lay.name == "handed_over":
                 c = colours.get(props.get("to_country"), "#777777")
                 style = {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.45}
+                if props.get("kind") == "mapping difference":
+                    style.update(fillOpacity=0.2, dashArray="6 4")
+                elif props.get("kind") == "sliver":
+                    style = {"color": "#595959", "weight": 1, "fillColor": "#999999", "fillOpacity": 0.25,
+                             "dashArray": "2 3"}  # fmt: skip
             gj = folium.GeoJson(feat, style_function=lambda _f, s=style: s, tooltip=str(tooltip))
             popup.add_to(gj)
             gj.add_to(groups[key])

@@ -29,7 +29,8 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from borderkit import webmap
 from borderkit._export import geojson_features
 from borderkit._layers import export_layers
-from borderkit._present import faces_label
+from borderkit._measure import FACE_KINDS
+from borderkit._present import face_label
 
 _FLAGS = (
     "--headless=new",
@@ -136,18 +137,25 @@ def test_browser__every_line_face_and_settlement_is_an_svg_path(browser, page, d
     assert browser.execute_script("return document.querySelectorAll('.leaflet-overlay-pane svg path').length") == (
         n_features
     )
-    # Faces are drawn in their country's colour at fill-opacity 0.45 (settlements use 0.9).
+    # Faces are drawn in their country's colour at fill-opacity 0.45, mapping differences at
+    # 0.2, slivers grey (#999999) at 0.25 (settlements use 0.9, the context 0.35).
     fills = browser.execute_script(
-        "return [...document.querySelectorAll('.leaflet-overlay-pane path[fill-opacity=\"0.45\"]')]"
-        ".map(p => p.getAttribute('fill'))"
+        "return [...document.querySelectorAll('.leaflet-overlay-pane path')]"
+        ".filter(p => ['0.45', '0.2', '0.25'].includes(p.getAttribute('fill-opacity')))"
+        ".map(p => p.getAttribute('fill') + ' ' + p.getAttribute('fill-opacity'))"
     )
-    assert sorted(fills) == sorted(
-        {"ARM": "#d95f02", "AZE": "#1b9e77"}[f["properties"]["to_country"]] for f in drawn["handed_over"]
-    )
+    colour = {"ARM": "#d95f02", "AZE": "#1b9e77"}
+    opacity = {"mapping difference": "0.2", "named villages": "0.45"}
+    expected = [
+        "#999999 0.25" if p["kind"] == "sliver" else f"{colour[p['to_country']]} {opacity[p['kind']]}"
+        for p in (f["properties"] for f in drawn["handed_over"])
+    ]
+    assert sorted(fills) == sorted(expected)
+    assert {p["kind"] for p in (f["properties"] for f in drawn["handed_over"])} == set(opacity) | {"sliver"}
 
 
 def test_browser__one_popup_per_face_and_a_click_shows_its_area(browser, page, case, report, drawn, planimeter) -> None:
-    labels = [faces_label(case, report.measurements, c.code) for c in case.countries]
+    labels = [face_label(case, report.measurements, c.code, k) for c in case.countries for k in ("", *FACE_KINDS)]
     popups = browser.execute_script(
         f"const out = []; {_MAP}.eachLayer(l => {{ const p = l.getPopup && l.getPopup();"
         " if (p) { const d = document.createElement('div'); d.innerHTML = p.getContent(); out.push(d.textContent); }"
@@ -165,7 +173,9 @@ def test_browser__one_popup_per_face_and_a_click_shows_its_area(browser, page, c
     x, y = browser.execute_script(
         f"const p = {_MAP}.latLngToContainerPoint([{inside.y}, {inside.x}]); return [Math.round(p.x), Math.round(p.y)];"
     )
-    assert browser.execute_script(f"return document.elementFromPoint({x}, {y}).getAttribute('fill-opacity')") == "0.45"
+    # The largest face is the 7.3 km² by Berkaber: a mapping difference, drawn at 0.2.
+    assert face["properties"]["kind"] == "mapping difference"
+    assert browser.execute_script(f"return document.elementFromPoint({x}, {y}).getAttribute('fill-opacity')") == "0.2"
     actions = ActionBuilder(browser)
     actions.pointer_action.move_to_location(x, y).click()
     actions.perform()
@@ -196,11 +206,13 @@ def test_browser__screenshot_shows_the_faces_and_the_new_line(browser, tavush_ht
 
     # Expected colours by hand (alpha compositing, rounded): Leaflet's background #dddddd under
     # the context fill #eeeeee at 0.35 gives 0.35*238 + 0.65*221 = 227 (#e3e3e3); a face
-    # #d95f02 at 0.45 over it gives (0.45*217 + 0.55*227, 0.45*95 + 0.55*227, 0.45*2 + 0.55*227)
-    # = (222.5, 167.6, 125.8); #1b9e77 gives (136.4, 195.9, 178.4). The new line is #7a0177, opaque.
+    # #1b9e77 at 0.45 over it gives (0.45*27 + 0.55*227, 0.45*158 + 0.55*227, 0.45*119 + 0.55*227)
+    # = (137.0, 195.9, 178.4); the mapping differences now on Armenia's side, #d95f02 at 0.2,
+    # (0.2*217 + 0.8*227, 0.2*95 + 0.8*227, 0.2*2 + 0.8*227) = (225.0, 200.6, 182.0).
+    # The new line is #7a0177, opaque.
     assert pixels((227, 227, 227), 1) > 0.2 * len(rgb)
-    assert pixels((222, 168, 126), 2) > 1000
-    assert pixels((136, 196, 178), 2) > 1000
+    assert pixels((225, 201, 182), 2) > 1000
+    assert pixels((137, 196, 178), 2) > 1000
     assert pixels((0x7A, 0x01, 0x77), 4) > 500
 
 
