@@ -259,7 +259,10 @@ def _measurements_section(case: Case, report: Report) -> str:
                     ),
                     _td(_km2(r.get("area_m2")), num=True),
                     _td(_num(_nan_none(r.get("width_m")), ".0f"), num=True),
-                    _td("sliver: not counted" if sliver else "counted", cls="muted" if sliver else ""),
+                    _td(
+                        "sliver: not counted" if sliver else " — ".join(filter(None, ["counted", _e(r.get("kind"))])),
+                        cls="muted" if sliver else "",
+                    ),
                     _td(_e(r.get("pairs"))),
                     _td(_e(r.get("settlements"))),
                     _td("<br>".join(f"<code>{_e(v.claim.id)}</code>: {_e(v.final_verdict)}" for v in claims) or "—"),

@@ -130,6 +130,11 @@ def test_report__areas_in_km2_with_three_decimals_never_in_e_notation(mc_text, m
     assert [r[0] for r in slivers] == [r[0] for r in faces[1:] if float(r[3]) < 604.67]
     assert slivers
     assert all(r[-1] == "—" for r in slivers)  # no claim is about a sliver
+    # The other faces say what they are: the 7.33 km² by Berkaber holds no named village.
+    kinds = {r[0]: r[4] for r in faces[1:] if not r[4].startswith("sliver")}
+    areas = mc_report.measurements.areas
+    assert kinds == {str(i): f"counted — {k}" for i, k in enumerate(areas["kind"]) if k != "sliver"}
+    assert set(kinds.values()) == {"counted — named villages", "counted — mapping difference"}
 
 
 def test_report__proxy_case_says_so_under_the_title(mc_text) -> None:
