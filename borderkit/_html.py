@@ -234,9 +234,11 @@ def _measurements_section(case: Case, report: Report) -> str:
     per_pair = m.per_pair()
     if len(per_pair):
         cols = [("length_m", "length km (geodesic)", lambda x: _num(_km(x), ".3f"))]
-        cols += [(f"area_to_{c}_m2", f"to {names[c]} km²", _km2) for c in codes]
+        # A proxy's faces are now on a side (mapping differences included), not handed over to it.
+        to = {c: (f"now on {names[c]}'s side" if is_proxy(m) else f"to {names[c]}") for c in codes}
+        cols += [(f"area_to_{c}_m2", f"{to[c]} km²", _km2) for c in codes]
         if len(codes) == 2:
-            cols.append((f"net_area_to_{codes[1]}_m2", f"net to {names[codes[1]]} km²", _km2))
+            cols.append((f"net_area_to_{codes[1]}_m2", f"net {to[codes[1]]} km²", _km2))
         cols.append(("sliver_area_m2", "slivers km² (not counted)", _km2))
         cols = [col for col in cols if col[0] in per_pair.columns]
         rows = [

@@ -142,6 +142,10 @@ def test_report__proxy_case_says_so_under_the_title(mc_text) -> None:
     assert "SYNTHETIC" not in mc_text
     assert "Handed over to" not in mc_text
     assert "delimited)" not in mc_text
+    # The per-pair table's areas are "now on" a side, as the maps say, not handed "to" it.
+    per_pair = _cells(mc_text, "<h3>Per pair")
+    assert "now on Armenia&#x27;s side km²" in per_pair[0]
+    assert not any(h.startswith("to ") for h in per_pair[0])
 
 
 def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(sk42_case) -> None:
@@ -151,6 +155,7 @@ def test_report__turning_points_case_is_not_a_proxy_and_says_synthetic(sk42_case
     assert "SYNTHETIC case: made-up data" in text
     assert "The new line is a proxy" not in text
     assert "<h3>Handed-over areas</h3>" in text
+    assert "to Bland km²" in _cells(text, "<h3>Per pair")[0]
     assert "<i>line_ends</i>" in text
     assert "Quick-look verdicts only (no Monte Carlo draws were made" in text
 
