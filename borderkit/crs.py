@@ -130,8 +130,8 @@ class Region:
         >>> REGIONS[0].contains([45.06], [43.5])   # North Ossetia, Russia
         False
         """
-        poly = shapely.Polygon(self.polygon)
-        return bool(np.all(shapely.contains_xy(poly, np.asarray(lons), np.asarray(lats))))
+        lo, la = np.atleast_1d(np.asarray(lons, dtype=float)), np.atleast_1d(np.asarray(lats, dtype=float))
+        return _all_in([_polygon(self.polygon)], lo, la)
 
     def countries_of(self, lons: ArrayLike, lats: ArrayLike) -> tuple[str, ...]:
         """The region's countries that some of the points may lie in, in ``countries`` order.
@@ -149,23 +149,81 @@ class Region:
         """
         lo, la = np.atleast_1d(np.asarray(lons, dtype=float)), np.atleast_1d(np.asarray(lats, dtype=float))
         shapes = {country: _outline(rings) for country, rings in self.outlines}
-        possible = {c for c, shape in shapes.items() if np.any(shapely.contains_xy(shape, lo, la))}
-        surely_elsewhere = np.zeros(lo.shape, dtype=bool)
-        for shape in shapes.values():
-            surely_elsewhere |= shapely.contains_xy(_core(shape), lo, la)
-        if not np.all(surely_elsewhere):
+        possible = {c for c, shape in shapes.items() if _any_in(shape, lo, la)}
+        # Unless every point lies deep inside an outlined country, a country without an
+        # outline is possible too.
+        if not _all_in([_core(rings) for _, rings in self.outlines], lo, la):
             possible |= {c for c in self.countries if c not in shapes}
         return tuple(c for c in self.countries if c in possible)
 
 
+#: Points per block of the point-in-shape tests (a block's answer may settle the question).
+_BLOCK = 4096
+
+
+def _box(lo: NDArray[np.float64], la: NDArray[np.float64]) -> shapely.Polygon:
+    return shapely.box(float(lo.min()), float(la.min()), float(lo.max()), float(la.max()))
+
+
+def _all_in(shapes: Sequence[shapely.Geometry], lo: NDArray[np.float64], la: NDArray[np.float64]) -> bool:
+    """Whether every point lies inside one of ``shapes`` (``contains_xy``: not on a boundary).
+
+    The same answer as testing every point, sooner: the points' box inside a shape's
+    interior answers yes for all of them, and a block of points with one outside every
+    shape answers no.
+    """
+    if not len(lo):
+        return True
+    if not (np.isfinite(lo).all() and np.isfinite(la).all()):
+        return False  # contains_xy is False for a point that is not finite
+    box = _box(lo, la)
+    if any(shapely.contains_properly(shape, box) for shape in shapes):
+        return True
+    for a in range(0, len(lo), _BLOCK):
+        inside = np.zeros(len(lo[a : a + _BLOCK]), dtype=bool)
+        for shape in shapes:
+            inside |= shapely.contains_xy(shape, lo[a : a + _BLOCK], la[a : a + _BLOCK])
+        if not inside.all():
+            return False
+    return True
+
+
+def _any_in(shape: shapely.Geometry, lo: NDArray[np.float64], la: NDArray[np.float64]) -> bool:
+    """Whether some point lies inside ``shape`` (``contains_xy``): the same answer as testing
+    every point, sooner: none if their box misses it, and the first block with one inside."""
+    fin = np.isfinite(lo) & np.isfinite(la)
+    if not fin.all():
+        lo, la = lo[fin], la[fin]
+    if not len(lo) or shapely.disjoint(shape, _box(lo, la)):
+        return False
+    return any(
+        bool(np.any(shapely.contains_xy(shape, lo[a : a + _BLOCK], la[a : a + _BLOCK])))
+        for a in range(0, len(lo), _BLOCK)
+    )
+
+
+# The shapes below are made once and prepared (indexed): a line of 10^6 vertices is tested
+# point by point against them.
+@functools.cache
+def _polygon(ring: Ring) -> shapely.Polygon:
+    poly = shapely.Polygon(ring)
+    shapely.prepare(poly)
+    return poly
+
+
 @functools.cache
 def _outline(rings: tuple[Ring, ...]) -> shapely.MultiPolygon:
-    return shapely.MultiPolygon([shapely.Polygon(ring) for ring in rings])
+    shape = shapely.MultiPolygon([shapely.Polygon(ring) for ring in rings])
+    shapely.prepare(shape)
+    return shape
 
 
 @functools.cache
-def _core(shape: shapely.MultiPolygon) -> shapely.Geometry:
-    return shapely.buffer(shape, -_CORE_DEPTH_DEG)
+@functools.cache
+def _core(rings: tuple[Ring, ...]) -> shapely.Geometry:
+    core = shapely.buffer(_outline(rings), -_CORE_DEPTH_DEG)
+    shapely.prepare(core)
+    return core
 
 
 # Coarse country outlines for REGIONS (how they were made: see there).
@@ -471,7 +529,10 @@ class _Checker:
         A shortcut for big inputs: four reductions instead of a mask per test. False means
         "look closer" (a point may be bad, or a box crosses 180°), never "some point is bad".
         """
-        lon, lat = self.lonlat(x, y)
+        return self.all_valid_lonlat(*self.lonlat(x, y))
+
+    def all_valid_lonlat(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> bool:
+        """:meth:`all_valid` of points already given in the CRS's geographic lon/lat (:meth:`lonlat`)."""
         if lon.size == 0:
             return True
         box = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
@@ -687,25 +748,30 @@ def _check_vertices(
     expect_bounds: tuple[float, float, float, float] | None,
     source: str,
     names: tuple[str, str],
-) -> None:
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """:func:`check_coordinates` for the vertices ``coords`` (2-D) of ``geoms``; rows are features.
 
     The row labels (1-based feature of each vertex) are made only if a vertex is bad. For
     geographic coordinates the box of all vertices is the geometries' (GEOS keeps it), so a
-    layer that is wholly in place is told by four numbers.
+    layer that is wholly in place is told by four numbers. Projected coordinates are
+    checked in the CRS's geographic lon/lat, which are returned (for
+    :func:`_to_wgs84_frame`, so that they are not computed twice); ``None`` otherwise.
     """
     chk = _Checker(crs, expect_bounds)
     if chk.geographic:
         if bool(np.isfinite(coords).all()):
             west, south, east, north = (float(v) for v in shapely.total_bounds(geoms))
             if chk.all_valid(np.array([west, east]), np.array([south, north])):
-                return
-    elif chk.all_valid(coords[:, 0], coords[:, 1]):
-        return
+                return None
+    else:
+        lon, lat = chk.lonlat(coords[:, 0], coords[:, 1])
+        if chk.all_valid_lonlat(lon, lat):
+            return lon, lat
     _, index = shapely.get_coordinates(geoms, return_index=True)
     check_coordinates(
         coords[:, 0], coords[:, 1], crs, expect_bounds=expect_bounds, source=source, rows=index + 1, names=names
     )
+    return None
 
 
 # --------------------------------------------------------------- operation choice
@@ -1006,8 +1072,10 @@ def _to_wgs84_frame(
     *,
     operation: str | int | None = None,
     coords: NDArray[np.float64] | None = None,
+    lonlat: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, Transformation]:
-    """:func:`to_wgs84_frame`, given the frame's 2-D coordinates if the caller has them."""
+    """:func:`to_wgs84_frame`, given the frame's 2-D coordinates (and their geographic lon/lat
+    on the source datum, :func:`_check_vertices`'s) if the caller has them."""
     if frame.crs is None:
         msg = "layer has no CRS: declare one (crs = 'EPSG:4326' in case.toml)"
         raise CRSError(msg)
@@ -1024,7 +1092,7 @@ def _to_wgs84_frame(
         lon, lat = to_geog.transform(xy[:, 0], xy[:, 1])
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
-    lon, lat = geographic(coords)
+    lon, lat = lonlat if lonlat is not None and to_geog is not None else geographic(coords)
     transformer, transformation = _choose(source, lon, lat, operation)
     if to_geog is None and transformer is None and not np.any(shapely.has_z(geoms) | shapely.has_m(geoms)):
         # Already WGS 84 lon/lat in 2-D: every coordinate stays as it is, so the geometries

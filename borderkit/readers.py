@@ -803,8 +803,9 @@ def read_layer(
         raise CRSError(msg)
     geoms = np.asarray(frame.geometry.values)
     coords = shapely.get_coordinates(geoms)
+    lonlat = None
     if len(coords):
         src = CRS.from_user_input(frame.crs)
         names = ("lon", "lat") if src.is_geographic else ("easting", "northing")
-        _check_vertices(geoms, coords, src, expect_bounds=expect_bounds, source=path.name, names=names)
-    return _to_wgs84_frame(frame, operation=operation, coords=coords)
+        lonlat = _check_vertices(geoms, coords, src, expect_bounds=expect_bounds, source=path.name, names=names)
+    return _to_wgs84_frame(frame, operation=operation, coords=coords, lonlat=lonlat)

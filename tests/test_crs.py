@@ -349,3 +349,33 @@ def test_check_coordinates__counts_the_other_bad_rows() -> None:
     y = np.full(4, 4547853.2)
     with pytest.raises(CoordinateError, match=r"row 2: .*\(1 more bad row\(s\): 3\)"):
         check_coordinates(x, y, "EPSG:28408")
+
+
+def test_regions__fast_point_tests_answer_as_every_point_tested_one_by_one() -> None:
+    # The region and country tests stop early (the points' box inside a shape, a block
+    # with a point outside, the box missing an outline). The reference tests every point
+    # with shapely.contains_xy. Synthetic clouds of 1 to 5,000 points, from one spot to
+    # 4° wide, around and across each region, one with a NaN point.
+    import shapely
+
+    from borderkit.crs import REGIONS, _core, _outline, _polygon
+
+    rng = np.random.default_rng(0)
+    for region in REGIONS:
+        x0, y0, x1, y1 = _polygon(region.polygon).bounds
+        for trial in range(120):
+            n = int(rng.choice([1, 2, 50, 5000]))
+            w = float(rng.choice([0.0, 0.01, 0.3, 2.0]))
+            cx, cy = rng.uniform(x0 - 1, x1 + 1), rng.uniform(y0 - 1, y1 + 1)
+            lo, la = cx + rng.uniform(-w, w, n), cy + rng.uniform(-w, w, n)
+            if trial % 17 == 0:
+                lo[0] = np.nan
+            shapes = {c: _outline(rings) for c, rings in region.outlines}
+            possible = {c for c, sh in shapes.items() if np.any(shapely.contains_xy(sh, lo, la))}
+            deep = np.zeros(n, dtype=bool)
+            for _, rings in region.outlines:
+                deep |= shapely.contains_xy(_core(rings), lo, la)
+            if not deep.all():
+                possible |= {c for c in region.countries if c not in shapes}
+            assert region.contains(lo, la) == bool(np.all(shapely.contains_xy(_polygon(region.polygon), lo, la)))
+            assert region.countries_of(lo, la) == tuple(c for c in region.countries if c in possible)
