@@ -41,6 +41,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
@@ -583,6 +584,34 @@ def _read_vector(path: Path, layer: str | None, *, several_layers_fail: bool = F
             raise
 
 
+def _gpkg_layer_names(path: Path) -> list[str] | None:
+    """The layers a GeoPackage declares (``gpkg_contents``: features and attribute tables), or
+    None if it cannot be read as one (pyogrio then says why)."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            rows = db.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type IN ('features', 'attributes', 'aspatial')"
+            ).fetchall()
+    except sqlite3.Error:
+        return None
+    return [str(r[0]) for r in rows]
+
+
+def _check_layer_names(path: Path, layer_names: list[str], layer: str | None) -> None:
+    """Refuse a file of several layers when none is named, and a named layer it lacks."""
+    if layer is None and len(layer_names) > 1:
+        msg = (
+            f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
+            f'layer = "{layer_names[0]}" (layer= in Python).'
+        )
+        raise InputError(msg)
+    if layer is not None and layer not in layer_names:
+        msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
+        raise InputError(msg)
+
+
 def _geometry_fix(reason: str) -> str:
     if "closed" in reason:
         return "Close every polygon ring: repeat its first vertex at the end."
@@ -772,22 +801,19 @@ def read_layer(
         msg = f"{path}: columns= applies to CSV files only; a vector file carries its geometry."
         raise InputError(msg)
     try:
+        if layer is None and path.suffix.lower() == ".gpkg":
+            # A GeoPackage names its layers in its own table (read in well under a millisecond):
+            # a second layer is then found whatever pyogrio's warning says.
+            declared = _gpkg_layer_names(path)
+            if declared is not None:
+                _check_layer_names(path, declared, layer)
         try:
             # Read at once: listing the layers first opens the file twice (and opening a
             # GeoJSON parses all of it). Only if that fails are the layers listed, so the
             # messages are the same as when they are listed first.
             frame = _read_vector(path, layer, several_layers_fail=layer is None)
         except (DataSourceError, DataLayerError, _SeveralLayersError):
-            layer_names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-            if layer is None and len(layer_names) > 1:
-                msg = (
-                    f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
-                    f'layer = "{layer_names[0]}" (layer= in Python).'
-                )
-                raise InputError(msg) from None
-            if layer is not None and layer not in layer_names:
-                msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
-                raise InputError(msg) from None
+            _check_layer_names(path, [str(n) for n in pyogrio.list_layers(path)[:, 0]], layer)
             frame = _read_vector(path, layer)
     except (DataSourceError, DataLayerError) as err:
         msg = f"{path}: cannot be read as a vector file ({err}). Use GeoJSON, GeoPackage, KML or Shapefile."

@@ -405,6 +405,30 @@ def test_read_layer__geopackage_with_several_layers_needs_a_layer_name(tmp_path)
     assert frame.geometry.iloc[0].equals(Point(0.5, 0.5))
 
 
+def test_read_layer__a_second_geopackage_layer_is_found_whatever_pyogrio_warns(tmp_path, monkeypatch) -> None:
+    # Were pyogrio to read the first layer without its "More than one layer found"
+    # warning (reworded or dropped), a GeoPackage's layers are still listed first.
+    import warnings
+
+    import geopandas as gpd
+    import pyogrio
+    from shapely import Point, box
+
+    path = tmp_path / "synthetic_two_layers.gpkg"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs="EPSG:4326").to_file(path, layer="synthetic_extent")
+    gpd.GeoDataFrame(geometry=[Point(0.5, 0.5)], crs="EPSG:4326").to_file(path, layer="synthetic_points")
+    read = pyogrio.read_dataframe
+
+    def quiet(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return read(*args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", quiet)
+    with pytest.raises(InputError, match=r"holds 2 layers \(synthetic_extent, synthetic_points\); say which one"):
+        read_layer(path)
+
+
 # ---------------------------------------------------------------------- issue 14
 def test_read_points_csv__a_decimal_comma_is_named_not_blamed_on_the_crs(tmp_path) -> None:
     p = tmp_path / "p.csv"
