@@ -25,24 +25,33 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely import LineString
 
-from borderkit._uncertainty._model import ErrorModel, chainage_of, perturb, simulate_offsets
+from borderkit._uncertainty._model import ErrorModel
 
 SYNTHETIC_CRS = "EPSG:32732"
 E0, N0 = 500_000.0, 5_570_000.0
 _TO_LONLAT = Transformer.from_crs(SYNTHETIC_CRS, "EPSG:4326", always_xy=True)
 
 
-def load() -> ModuleType:
-    """This module, imported by path (the same object on every call)."""
-    name = "_synthetic_curves"
+def _sibling(name: str) -> ModuleType:
+    """The module ``name`` beside this one, imported by path (the same object on every call):
+    tests/ is not on sys.path under --import-mode=importlib."""
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__))
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
         assert spec is not None
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def load() -> ModuleType:
+    """This module, imported by path (the same object on every call)."""
+    return _sibling("_synthetic_curves")
+
+
+#: The along-line error model the renderings are drawn with (tests/_along_line_model.py).
+along = _sibling("_along_line_model")
 
 
 def truth(rng: np.random.Generator, length_x_m: float = 20_000.0, step_m: float = 5.0) -> NDArray[np.float64]:
@@ -67,10 +76,10 @@ def rendering(
     true_xy: NDArray[np.float64], spacing_m: float, model: ErrorModel, rng: np.random.Generator
 ) -> NDArray[np.float64]:
     """The truth subsampled every ~``spacing_m`` of chainage, displaced by one draw of ``model``."""
-    s = chainage_of(true_xy)
+    s = along.chainage_of(true_xy)
     keep = np.unique(np.concatenate([np.searchsorted(s, np.arange(0.0, s[-1], spacing_m)), [s.size - 1]]))
     xy = true_xy[keep]
-    return perturb(xy, simulate_offsets(s[keep], model, 1, rng))[0]
+    return along.perturb(xy, along.simulate_offsets(s[keep], model, 1, rng))[0]
 
 
 def to_lonlat(xy: NDArray[np.float64]) -> LineString:

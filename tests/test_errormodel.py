@@ -17,20 +17,12 @@ from shapely.geometry import shape
 from borderkit._compare import compare_lines
 from borderkit._stats import Outcome, interval_from_draws, judge
 from borderkit._uncertainty._model import (
-    MAX_VALUES_PER_CALL,
     ErrorModel,
-    admissibility,
-    chainage_of,
     draw_points,
     fit,
-    locate_m,
     matern_correlation,
     metres_per_degree,
-    perturb,
-    perturbed_lengths_m,
     roughness_m,
-    simulate_offsets,
-    vertex_normals,
 )
 from borderkit.errors import CaseError, GeometryError
 from borderkit.geodesy import local_projected_crs
@@ -47,6 +39,16 @@ def _load_curves():  # tests/ is not on sys.path under --import-mode=importlib
 
 
 sc = _load_curves()
+# The along-line model of earlier versions (tests/_along_line_model.py): it draws the
+# renderings of the synthetic curves, and is checked here.
+alm = sc.along
+MAX_VALUES_PER_CALL = alm.MAX_VALUES_PER_CALL
+admissibility, chainage_of, locate_m, perturb = alm.admissibility, alm.chainage_of, alm.locate_m, alm.perturb
+perturbed_lengths_m, simulate_offsets, vertex_normals = (
+    alm.perturbed_lengths_m,
+    alm.simulate_offsets,
+    alm.vertex_normals,
+)
 DATA = Path(__file__).parents[1] / "data" / "tavush-2024"
 
 

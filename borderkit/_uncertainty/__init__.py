@@ -3,8 +3,9 @@
 The package, by concern:
 
 ``_model``
-    The error model (Matérn σ, ℓ, ν), its fit to the offsets between renderings, the
-    admissibility checks, and draws of published points over their rounding cells.
+    The error model (Matérn σ, ℓ, ν), its fit to the offsets between renderings, a line's
+    roughness (the admissibility check's yardstick), and draws of published points over
+    their rounding cells.
 ``_field``
     The displacement field at a line's vertices, drawn vertex by vertex (Vecchia), and the
     covariance of linear functionals of it (the area changes).

@@ -74,7 +74,7 @@ class ClaimUncertainty:
 
 @dataclass(frozen=True)
 class ModelCheck:
-    """The admissibility checks of an error model on one line (see :func:`admissibility`)."""
+    """The admissibility checks of an error model on one line (see :func:`borderkit._uncertainty._check`)."""
 
     line: str
     ok: bool
