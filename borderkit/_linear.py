@@ -19,6 +19,8 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from borderkit.errors import GeometryError
+
 __all__ = ["PlanarLine"]
 
 #: Points × segments below which GEOS's walk is used while the index is not built.
@@ -45,7 +47,7 @@ class PlanarLine:
         self.xy = np.ascontiguousarray(xy, dtype=np.float64)
         if self.xy.ndim != 2 or self.xy.shape[1] != 2 or len(self.xy) < 2:
             msg = f"xy: expected (n, 2) vertices with n >= 2, got shape {self.xy.shape}"
-            raise ValueError(msg)
+            raise GeometryError(msg)
         d = np.diff(self.xy, axis=0)
         self._d = d
         # LineSegment::getLength, summed segment after segment as GEOS's walk sums it.

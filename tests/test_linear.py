@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderkit._linear import PlanarLine
+from borderkit.errors import GeometryError
 
 
 def _reference(xy: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +71,7 @@ def test_locate__few_points_and_many_agree_and_non_finite_points_give_nan() -> N
 
 
 def test_planar_line__fewer_than_two_vertices_is_refused() -> None:
-    with pytest.raises(ValueError, match="n >= 2"):
+    with pytest.raises(GeometryError, match=r"xy: expected \(n, 2\) vertices with n >= 2, got shape \(1, 2\)"):
         PlanarLine([[0.0, 0.0]])
 
 
