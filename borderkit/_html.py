@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from borderkit._api import as_report, case_of
 from borderkit._impact import IMPACT_ROLES
 from borderkit._io import check_writable, write_text_atomic
-from borderkit._present import face_verdicts, format_value, is_proxy, notices
+from borderkit._present import face_verdicts, format_value, is_proxy, notices, went_to
 from borderkit._report import Report
 from borderkit._validate import check_path
 from borderkit.case import Case
@@ -234,8 +234,7 @@ def _measurements_section(case: Case, report: Report) -> str:
     per_pair = m.per_pair()
     if len(per_pair):
         cols = [("length_m", "length km (geodesic)", lambda x: _num(_km(x), ".3f"))]
-        # A proxy's faces are now on a side (mapping differences included), not handed over to it.
-        to = {c: (f"now on {names[c]}'s side" if is_proxy(m) else f"to {names[c]}") for c in codes}
+        to = {c: went_to(case, m, c) for c in codes}  # a proxy's faces are "now on" a side
         cols += [(f"area_to_{c}_m2", f"{to[c]} km²", _km2) for c in codes]
         if len(codes) == 2:
             cols.append((f"net_area_to_{codes[1]}_m2", f"net {to[codes[1]]} km²", _km2))

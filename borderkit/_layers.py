@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from borderkit._impact import IMPACT_ROLES
-from borderkit._present import claim_fields, face_verdicts, is_proxy, section_verdicts
+from borderkit._present import claim_fields, face_verdicts, section_verdicts, went_to
 from borderkit.case import Case, Layer
 from borderkit.enums import LineBasis
 from borderkit.geodesy import geodesic_area_m2, geodesic_length_m, local_plane, local_projected_crs, planar_length_m
@@ -273,23 +273,18 @@ def _handed_over_layer(case: Case, m: Measurements, report: Report | None) -> Ex
     if m.areas is None or len(m.areas) == 0 or new is None or old is None:
         return None
     a = m.areas
-    names = {c.code: c.name for c in case.countries}
     slivers = [bool(v) for v in a["sliver"]] if "sliver" in a.columns else [False] * len(a)
     widths = [
         math.nan if pd.isna(v) else round(float(v), 1)
         for v in (a["width_m"] if "width_m" in a.columns else [math.nan] * len(a))
     ]
-    proxy = is_proxy(m)
     claims = [
         claim_fields(face_verdicts(report, str(t), _str(p), s))
         for t, p, s in zip(a["to_country"], a["pairs"], slivers, strict=True)
     ]
     frame = gpd.GeoDataFrame(
         {
-            "name": [
-                f"now on {names.get(str(t), str(t))}'s side" if proxy else f"to {names.get(str(t), str(t))}"
-                for t in a["to_country"]
-            ],
+            "name": [went_to(case, m, str(t)) for t in a["to_country"]],
             "pair": [_str(p) for p in a["pairs"]],
             "from_country": [_str(v) for v in a["from_country"]],
             "to_country": [_str(v) for v in a["to_country"]],

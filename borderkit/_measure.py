@@ -472,15 +472,12 @@ class _Spanner:
         self.plane = local_plane(c.x, c.y)
         self.lonlat = shapely.get_coordinates(line)
         xy = self.plane.xy(self.lonlat)
-        self.line_m = LineString(xy)
         self.along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-        self._indexed = PlanarLine(xy) if len(xy) >= 2 else None
+        self._indexed = PlanarLine(xy)
         self._in_plane: dict[object, tuple[NDArray[np.float64], ...]] = {}  # the line's vertices, by UTM zone
 
     def locate(self, known_xy: NDArray[np.float64]) -> NDArray[np.float64]:
         """Distance along the line (plane metres) of the point nearest each of ``known_xy`` (lon/lat)."""
-        if self._indexed is None:
-            return np.asarray(shapely.line_locate_point(self.line_m, shapely.points(self.plane.xy(known_xy))))
         return self._indexed.locate(self.plane.xy(known_xy))[0]
 
     def span(self, known_xy: NDArray[np.float64]) -> tuple[LineString, int, int]:
@@ -500,10 +497,7 @@ class _Spanner:
         # `along` never decreases: those strictly between lo and hi are one run.
         i0, i1 = int(np.searchsorted(along, lo, side="right")), int(np.searchsorted(along, hi, side="left"))
         i1 = max(i0, i1)
-        if self._indexed is None:
-            ends = self.plane.lonlat(shapely.get_coordinates(shapely.line_interpolate_point(self.line_m, [lo, hi])))
-        else:
-            ends = self.plane.lonlat(self._indexed.interpolate([lo, hi]))
+        ends = self.plane.lonlat(self._indexed.interpolate([lo, hi]))
         for k, d in ((0, lo), (1, hi)):
             # A vertex within 1 µm of the cut is used as it is (np.isclose on the few near d).
             a, b = np.searchsorted(along, [d - 1e-5, d + 1e-5])

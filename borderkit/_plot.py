@@ -69,7 +69,7 @@ from shapely.ops import polylabel
 from borderkit._api import as_report, case_of
 from borderkit._io import atomic_output, atomic_outputs, check_writable
 from borderkit._layers import export_layers
-from borderkit._present import SLIVER_LABEL, faces_label, is_proxy, new_line_label, notices
+from borderkit._present import MAPPING_DIFFERENCE, SLIVER_LABEL, faces_label, new_line_label, notices, went_to
 from borderkit._report import Report
 from borderkit._validate import check_path, check_positive
 from borderkit.case import Case, Layer, Pair
@@ -387,7 +387,7 @@ def plot_faces(
             (to & ~apart, {"facecolor": _rgba(colour, 0.35), "hatch": _country_hatch(case, c.code), "label": label}),
             (
                 to & (kind == "mapping difference"),
-                {"facecolor": _rgba(colour, 0.2), "ls": (0, (4, 2)), "label": f"{label}: mapping difference only"},
+                {"facecolor": _rgba(colour, 0.2), "ls": (0, (4, 2)), "label": label + MAPPING_DIFFERENCE},
             ),
         ]
         for sel, style in styles:
@@ -1331,7 +1331,8 @@ def _title(report: Report, pair: Pair | None) -> str:
     bits = [f"{pair.label}" + (f" (section {pair.section})" if pair.section is not None else "")]
     table = report.per_pair().set_index("pair") if len(report.per_pair()) else None
     if table is not None and pair.id in table.index:
-        bits += _pair_figures(case, table, pair, proxy=is_proxy(report.measurements))
+        to = {c.code: went_to(case, report.measurements, c.code) for c in case.countries}
+        bits += _pair_figures(case, table, pair, to)
     known = set(report.measurements.settlements.loc[report.measurements.settlements["has_coordinate"], "name"])
     missing = [name for name in pair.settlements.values() if name not in known]
     if missing:
@@ -1340,15 +1341,14 @@ def _title(report: Report, pair: Pair | None) -> str:
     return f"{head}\n" + textwrap.fill("; ".join(bits), 110, break_on_hyphens=False)
 
 
-def _pair_figures(case: Case, table: Any, pair: Pair, *, proxy: bool = False) -> list[str]:
+def _pair_figures(case: Case, table: Any, pair: Pair, to: dict[str, str]) -> list[str]:
     """The stretch and areas of ``pair``'s row of ``report.per_pair()``, and of the groups it is in.
 
-    With a ``proxy`` new line the areas are "now on <country>'s side", as the legend says:
-    they include mapping differences, not only handovers.
+    ``to`` says where each country's areas went (:func:`borderkit._present.went_to`): "now
+    on <country>'s side" for a proxy new line, as the legend says.
     """
     row = table.loc[pair.id]
     bits = [f"measured stretch {row['length_m'] / 1000:.2f} km"] if row.get("length_m") else []
-    to = {c.code: (f"now on {c.name}'s side" if proxy else f"to {c.name}") for c in case.countries}
     bits += [
         f"{_area_text(float(area))} {to[c.code]}" for c in case.countries if (area := row.get(f"area_to_{c.code}_m2"))
     ]

@@ -31,6 +31,7 @@ __all__ = [
     "new_line_label",
     "notices",
     "section_verdicts",
+    "went_to",
 ]
 
 #: What every output (maps, web map, report, exports) says when the case has no turning points.
@@ -83,6 +84,21 @@ def new_line_label(case: Case, m: Measurements) -> str:
     )
 
 
+def went_to(case: Case, m: Measurements, code: str) -> str:
+    """Where a face's area went, in a sentence: "now on <country>'s side" for a proxy line
+    (its faces include mapping differences), else "to <country>".
+
+    Examples
+    --------
+    >>> from borderkit import load_case, measure
+    >>> case = load_case("tavush-2024")
+    >>> went_to(case, measure(case), "ARM")
+    "now on Armenia's side"
+    """
+    name = next((c.name for c in case.countries if c.code == code), code)
+    return f"now on {name}'s side" if is_proxy(m) else f"to {name}"
+
+
 def faces_label(case: Case, m: Measurements, code: str) -> str:
     """What maps call the faces whose country changed to ``code``.
 
@@ -99,6 +115,8 @@ def faces_label(case: Case, m: Measurements, code: str) -> str:
 
 #: What maps and the web map call a sliver face: narrower than the lines' combined accuracy.
 SLIVER_LABEL = "Sliver: within the lines' accuracy, counted nowhere"
+#: Added to a face's label when it holds no village an area claim names.
+MAPPING_DIFFERENCE = ": mapping difference only"
 
 
 def face_label(case: Case, m: Measurements, code: str, kind: str = "") -> str:
@@ -117,7 +135,7 @@ def face_label(case: Case, m: Measurements, code: str, kind: str = "") -> str:
     if kind == "sliver":
         return SLIVER_LABEL
     label = faces_label(case, m, code)
-    return f"{label}: mapping difference only" if kind == "mapping difference" else label
+    return label + MAPPING_DIFFERENCE if kind == "mapping difference" else label
 
 
 def notices(case: Case, m: Measurements) -> list[str]:

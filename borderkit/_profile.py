@@ -74,7 +74,6 @@ class _Chainage:
         self.lonlat = shapely.get_coordinates(line)
         self.xy = plane.xy(self.lonlat)
         self.plane = plane
-        self.line_m = shapely.LineString(self.xy)
         self.indexed = PlanarLine(self.xy)
         seg_planar = np.hypot(*np.diff(self.xy, axis=0).T)
         _, _, seg_geo = GEOD.inv(self.lonlat[:-1, 0], self.lonlat[:-1, 1], self.lonlat[1:, 0], self.lonlat[1:, 1])

@@ -219,7 +219,6 @@ def _outline(rings: tuple[Ring, ...]) -> shapely.MultiPolygon:
 
 
 @functools.cache
-@functools.cache
 def _core(rings: tuple[Ring, ...]) -> shapely.Geometry:
     core = shapely.buffer(_outline(rings), -_CORE_DEPTH_DEG)
     shapely.prepare(core)

@@ -599,17 +599,16 @@ def _gpkg_layer_names(path: Path) -> list[str] | None:
     return [str(r[0]) for r in rows]
 
 
-def _check_layer_names(path: Path, layer_names: list[str], layer: str | None) -> None:
-    """Refuse a file of several layers when none is named, and a named layer it lacks."""
+def _layer_problem(path: Path, layer_names: list[str], layer: str | None) -> str | None:
+    """Why ``layer`` cannot be read from a file of ``layer_names``: several and none named, or not there."""
     if layer is None and len(layer_names) > 1:
-        msg = (
+        return (
             f"{path}: holds {len(layer_names)} layers ({', '.join(layer_names)}); say which one: "
             f'layer = "{layer_names[0]}" (layer= in Python).'
         )
-        raise InputError(msg)
     if layer is not None and layer not in layer_names:
-        msg = f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
-        raise InputError(msg)
+        return f"{path}: no layer {layer!r}; the file holds {', '.join(layer_names)}."
+    return None
 
 
 def _geometry_fix(reason: str) -> str:
@@ -805,15 +804,16 @@ def read_layer(
             # A GeoPackage names its layers in its own table (read in well under a millisecond):
             # a second layer is then found whatever pyogrio's warning says.
             declared = _gpkg_layer_names(path)
-            if declared is not None:
-                _check_layer_names(path, declared, layer)
+            if declared is not None and (problem := _layer_problem(path, declared, layer)):
+                raise InputError(problem)
         try:
             # Read at once: listing the layers first opens the file twice (and opening a
             # GeoJSON parses all of it). Only if that fails are the layers listed, so the
             # messages are the same as when they are listed first.
             frame = _read_vector(path, layer, several_layers_fail=layer is None)
         except (DataSourceError, DataLayerError, _SeveralLayersError):
-            _check_layer_names(path, [str(n) for n in pyogrio.list_layers(path)[:, 0]], layer)
+            if problem := _layer_problem(path, [str(n) for n in pyogrio.list_layers(path)[:, 0]], layer):
+                raise InputError(problem) from None
             frame = _read_vector(path, layer)
     except (DataSourceError, DataLayerError) as err:
         msg = f"{path}: cannot be read as a vector file ({err}). Use GeoJSON, GeoPackage, KML or Shapefile."

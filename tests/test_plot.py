@@ -127,9 +127,9 @@ def test_plot_case__pair_map_zooms_and_titles(case, report) -> None:
         title = ax.get_title(loc="left").replace("\n", " ")
         assert "Kirants – Kheyrimli" in title
         assert "no published coordinate" not in title  # both members have one now
-        # A proxy line's faces are "now on" a side, as the legend says, never handed "to" it;
-        # Kirants' face holds Kheyrimli: 1.96 km² (Measurements.areas, its row of per_pair()).
-        assert "km² now on Azerbaijan's side" in title
+        # A proxy line's faces are "now on" a side, as the legend says, never handed "to" it.
+        # Kirants' face holds Kheyrimli: 1.96 km², as the README's verify section reads it.
+        assert "1.96 km² now on Azerbaijan's side" in title
         assert " to Azerbaijan" not in title
         x0, x1 = ax.get_xlim()
         assert x1 - x0 < 8000

@@ -316,6 +316,6 @@ def test_field_roughness__one_displaced_vertex_by_hand(monkeypatch, block: int) 
     d = np.zeros((12, 2), dtype=np.float32)
     d[5, 0] = 2.0
     d[:, 1] = 3.0
-    got = unc._field_roughness(xy, d)
+    got = unc._field_roughness_m2(xy, d)
     assert np.sqrt(got[0]) == pytest.approx(math.sqrt(0.6), rel=1e-12)
     assert got[1] == 0.0

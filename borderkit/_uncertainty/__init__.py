@@ -100,11 +100,11 @@ def _calibrate(case: Case) -> tuple[ErrorModel, Calibration | None]:
 _CHECK_BLOCK = 2**18
 
 
-def _field_roughness(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Vertex-to-chord roughness (RMS, m) of each draw (columns of ``d``, one row a vertex) at the vertices ``xy``.
+def _field_roughness_m2(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Mean square vertex-to-chord residual (m²) of each column of ``d`` (one row a vertex of ``xy``).
 
-    Both components' columns may be given side by side (east draws, then north): add the
-    squares of each pair and take the root.
+    The roughness of a draw is the root of the sum of its east and north columns' values
+    (the columns may stand side by side: east draws, then north).
     """
     s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
     if len(s) < 3:
@@ -123,8 +123,8 @@ def _field_roughness(xy: np.ndarray, d: np.ndarray) -> np.ndarray:
 def _check(name: str, xy: np.ndarray, model: ErrorModel, seed: int, fields: FieldCache | None = None) -> ModelCheck:
     d = field_draws(xy, model, fields)(np.random.default_rng([seed, 9]), CHECK_DRAWS)
     simple = shapely.LineString(xy).is_simple
-    per_column = _field_roughness(xy, d)
-    rough = np.sqrt(per_column[:CHECK_DRAWS] + per_column[CHECK_DRAWS:])
+    mean_square_m2 = _field_roughness_m2(xy, d)
+    rough = np.sqrt(mean_square_m2[:CHECK_DRAWS] + mean_square_m2[CHECK_DRAWS:])
     crossing = 0.0
     if simple:
         # The moved lines, a block of draws at a time: (draws, vertices, 2) would be 3 GB at 10^6 vertices.
