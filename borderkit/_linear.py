@@ -46,7 +46,7 @@ class PlanarLine:
     def __init__(self, xy: ArrayLike) -> None:
         self.xy = np.ascontiguousarray(xy, dtype=np.float64)
         if self.xy.ndim != 2 or self.xy.shape[1] != 2 or len(self.xy) < 2:
-            msg = f"xy: expected (n, 2) vertices with n >= 2, got shape {self.xy.shape}"
+            msg = f"xy: got shape {self.xy.shape}; give a line's (n, 2) vertices with n >= 2"
             raise GeometryError(msg)
         d = np.diff(self.xy, axis=0)
         self._d = d

@@ -71,7 +71,7 @@ def test_locate__few_points_and_many_agree_and_non_finite_points_give_nan() -> N
 
 
 def test_planar_line__fewer_than_two_vertices_is_refused() -> None:
-    with pytest.raises(GeometryError, match=r"xy: expected \(n, 2\) vertices with n >= 2, got shape \(1, 2\)"):
+    with pytest.raises(GeometryError, match=r"xy: got shape \(1, 2\); give a line's \(n, 2\) vertices with n >= 2"):
         PlanarLine([[0.0, 0.0]])
 
 
